@@ -1,0 +1,461 @@
+"""Dict-backed repositories and unit of work: the fast model every other adapter must match.
+
+The unit of work snapshots the whole store on enter and restores it on rollback, so a
+use case that fails half-way leaves nothing behind, exactly as a database transaction.
+A single lock serialises units of work, like SQLite's ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import hmac
+import io
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, BinaryIO, Self
+
+import attrs
+
+from messenger_core.errors import NotFound, TooLarge, Unauthorized
+from messenger_core.model import (
+    Attachment,
+    BlobInfo,
+    Chat,
+    ChatMember,
+    Event,
+    EventType,
+    Friendship,
+    Message,
+    NewAttachment,
+    NewMessage,
+    NewUser,
+    Sticker,
+    StickerPack,
+    User,
+)
+from messenger_core.normalize import email_key, search_key
+
+
+_MISSING: Any = object()
+
+
+@attrs.define
+class _Store:
+    """All tables of the memory adapter, with an undo log for rollback.
+
+    Every mutation goes through ``put``/``pop``/``append``, which record how to undo
+    it while a unit of work is open: rollback costs what the unit changed, not the
+    size of the store.
+    """
+
+    users: dict[int, User] = attrs.Factory(dict)
+    user_keys: dict[int, tuple[str, str, str]] = attrs.Factory(dict)
+    friendships: dict[frozenset[int], Friendship] = attrs.Factory(dict)
+    chats: dict[int, Chat] = attrs.Factory(dict)
+    members: dict[tuple[int, int], ChatMember] = attrs.Factory(dict)
+    messages: dict[int, Message] = attrs.Factory(dict)
+    chat_messages: dict[int, list[int]] = attrs.Factory(dict)  # ids ascending
+    attachments: dict[int, Attachment] = attrs.Factory(dict)
+    packs: dict[int, StickerPack] = attrs.Factory(dict)
+    events: dict[int, Event] = attrs.Factory(dict)
+    next_ids: dict[str, int] = attrs.Factory(dict)
+    undo: list[Callable[[], None]] | None = None
+
+    def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        old = table.get(key, _MISSING)
+        table[key] = value
+        self._record(lambda: table.pop(key) if old is _MISSING else table.__setitem__(key, old))
+
+    def pop(self, table: dict[Any, Any], key: Any) -> Any:
+        old = table.pop(key, _MISSING)
+        if old is not _MISSING:
+            self._record(lambda: table.__setitem__(key, old))
+        return None if old is _MISSING else old
+
+    def append(self, items: list[Any], value: Any) -> None:
+        items.append(value)
+        self._record(items.pop)
+
+    def next_id(self, table: str) -> int:
+        self.put(self.next_ids, table, self.next_ids.get(table, 0) + 1)
+        return self.next_ids[table]
+
+    def _record(self, undo: Callable[[], None]) -> None:
+        if self.undo is not None:
+            self.undo.append(undo)
+
+
+class MemoryUsers:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, new: NewUser) -> User:
+        user = User(id=self._s.next_id("users"), **attrs.asdict(new, recurse=False))
+        self.update(user)
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return self._s.users.get(user_id)
+
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        return {i: self._s.users[i] for i in set(user_ids) if i in self._s.users}
+
+    def get_by_alternative_id(self, alternative_id: str) -> User | None:
+        return next((u for u in self._s.users.values() if u.alternative_id == alternative_id), None)
+
+    def get_by_email(self, email: str) -> User | None:
+        key = email_key(email)
+        return next((u for u in self._s.users.values() if email_key(u.email) == key), None)
+
+    def update(self, user: User) -> None:
+        self._s.put(self._s.users, user.id, user)
+        keys = (search_key(user.first_name), search_key(user.second_name), search_key(user.alternative_id))
+        self._s.put(self._s.user_keys, user.id, keys)
+
+    def search(
+        self,
+        *,
+        text: str | None,
+        first_name: str | None,
+        second_name: str | None,
+        start: int,
+        limit: int,
+    ) -> list[User]:
+        def matches(keys: tuple[str, str, str]) -> bool:
+            first, second, alternative = keys
+            if text is not None and text not in first and text not in second and text not in alternative:
+                return False
+            if first_name is not None and first_name not in first:
+                return False
+            return second_name is None or second_name in second
+
+        found: list[User] = []
+        skipped = 0
+        for user_id in sorted(self._s.user_keys):
+            if matches(self._s.user_keys[user_id]):
+                if skipped < start:
+                    skipped += 1
+                    continue
+                found.append(self._s.users[user_id])
+                if len(found) == limit:
+                    break
+        return found
+
+    def count(self) -> int:
+        return len(self._s.users)
+
+
+class MemoryFriendships:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def get(self, a: int, b: int) -> Friendship | None:
+        return self._s.friendships.get(frozenset((a, b)))
+
+    def add(self, friendship: Friendship) -> None:
+        key = frozenset((friendship.requester_id, friendship.addressee_id))
+        self._s.put(self._s.friendships, key, friendship)
+
+    update = add
+
+    def remove(self, a: int, b: int) -> bool:
+        return self._s.pop(self._s.friendships, frozenset((a, b))) is not None
+
+    def list_for(self, user_id: int) -> list[Friendship]:
+        mine = [f for f in self._s.friendships.values() if f.involves(user_id)]
+        return sorted(mine, key=lambda f: f.created_date)
+
+
+class MemoryChats:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
+        chat = Chat(id=self._s.next_id("chats"), created_date=at, last_activity=at)
+        self._s.put(self._s.chats, chat.id, chat)
+        self._s.put(self._s.chat_messages, chat.id, [])
+        for user_id in member_ids:
+            self._s.put(self._s.members, (chat.id, user_id), ChatMember(chat_id=chat.id, user_id=user_id))
+        return chat
+
+    def get(self, chat_id: int) -> Chat | None:
+        return self._s.chats.get(chat_id)
+
+    def find_direct(self, a: int, b: int) -> Chat | None:
+        wanted = {a, b}
+        for chat_id, user_id in self._s.members:
+            if user_id == a and {m.user_id for m in self.members(chat_id)} == wanted:
+                return self._s.chats[chat_id]
+        return None
+
+    def members(self, chat_id: int) -> list[ChatMember]:
+        found = (m for (c, _), m in self._s.members.items() if c == chat_id)
+        return sorted(found, key=lambda m: m.user_id)
+
+    def list_for_user(self, user_id: int) -> list[Chat]:
+        mine = [self._s.chats[c] for (c, u) in self._s.members if u == user_id]
+        return sorted(mine, key=lambda c: (c.last_activity, c.id), reverse=True)
+
+    def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
+        member = self._s.members[(chat_id, user_id)]
+        self._s.put(self._s.members, (chat_id, user_id), attrs.evolve(member, last_read_message_id=message_id))
+
+    def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
+        chat = attrs.evolve(self._s.chats[chat_id], last_message_id=last_message_id, last_activity=at)
+        self._s.put(self._s.chats, chat_id, chat)
+
+    def remove(self, chat_id: int) -> None:
+        self._s.pop(self._s.chats, chat_id)
+        for key in [k for k in self._s.members if k[0] == chat_id]:
+            self._s.pop(self._s.members, key)
+        doomed = set(self._s.pop(self._s.chat_messages, chat_id) or ())
+        for message_id in doomed:
+            self._s.pop(self._s.messages, message_id)
+        for attachment in [a for a in self._s.attachments.values() if a.message_id in doomed]:
+            self._s.pop(self._s.attachments, attachment.id)
+
+
+class MemoryMessages:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, new: NewMessage) -> Message:
+        message = Message(id=self._s.next_id("messages"), **attrs.asdict(new, recurse=False))
+        self._s.put(self._s.messages, message.id, message)
+        self._s.append(self._s.chat_messages[message.chat_id], message.id)
+        return message
+
+    def get(self, message_id: int) -> Message | None:
+        return self._s.messages.get(message_id)
+
+    def update(self, message: Message) -> None:
+        self._s.put(self._s.messages, message.id, message)
+
+    def _ids(self, chat_id: int) -> list[int]:
+        return self._s.chat_messages.get(chat_id, [])
+
+    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+        ids = self._ids(chat_id)
+        end = len(ids) if before_id is None else bisect.bisect_left(ids, before_id)
+        return [self._s.messages[i] for i in reversed(ids[max(0, end - limit) : end])]
+
+    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+        ids = self._ids(chat_id)
+        begin = bisect.bisect_right(ids, after_id)
+        return [self._s.messages[i] for i in ids[begin : begin + limit]]
+
+    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
+        newer = (self._s.messages[i] for i in self._ids(chat_id))
+        return [m for m in newer if m.sending_date > since][:limit]
+
+    def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
+        ids = self._ids(chat_id)
+        unread = (self._s.messages[i] for i in ids[bisect.bisect_right(ids, after_id) :])
+        return sum(1 for m in unread if m.sender_id != user_id and not m.is_deleted)
+
+
+class MemoryAttachments:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, new: NewAttachment) -> Attachment:
+        attachment = Attachment(id=self._s.next_id("attachments"), **attrs.asdict(new, recurse=False))
+        self._s.put(self._s.attachments, attachment.id, attachment)
+        return attachment
+
+    def get(self, attachment_id: int) -> Attachment | None:
+        return self._s.attachments.get(attachment_id)
+
+    def attach(self, attachment_ids: Sequence[int], message_id: int) -> None:
+        for position, attachment_id in enumerate(attachment_ids):
+            bound = attrs.evolve(self._s.attachments[attachment_id], message_id=message_id, position=position)
+            self._s.put(self._s.attachments, attachment_id, bound)
+
+    def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+        wanted = set(message_ids)
+        found: dict[int, list[Attachment]] = {}
+        for a in sorted(self._s.attachments.values(), key=lambda a: (a.position, a.id)):
+            if a.message_id in wanted:
+                found.setdefault(a.message_id, []).append(a)
+        return found
+
+    def for_chat(self, chat_id: int) -> list[Attachment]:
+        in_chat = set(self._s.chat_messages.get(chat_id, ()))
+        return sorted((a for a in self._s.attachments.values() if a.message_id in in_chat), key=lambda a: a.id)
+
+    def detach_all(self, message_id: int) -> list[Attachment]:
+        gone = sorted((a for a in self._s.attachments.values() if a.message_id == message_id), key=lambda a: a.position)
+        for a in gone:
+            self._s.pop(self._s.attachments, a.id)
+        return gone
+
+    def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
+        old = (a for a in self._s.attachments.values() if a.message_id is None and a.created_date < before)
+        return sorted(old, key=lambda a: a.id)[:limit]
+
+    def remove(self, attachment_id: int) -> None:
+        self._s.pop(self._s.attachments, attachment_id)
+
+
+class MemoryStickers:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add_pack(self, title: str, images: Sequence[tuple[str, str]]) -> StickerPack:
+        pack_id = self._s.next_id("packs")
+        stickers = tuple(
+            Sticker(id=self._s.next_id("stickers"), pack_id=pack_id, position=i, image_key=key, mime=mime)
+            for i, (key, mime) in enumerate(images)
+        )
+        pack = StickerPack(id=pack_id, title=title, stickers=stickers)
+        self._s.put(self._s.packs, pack_id, pack)
+        return pack
+
+    def list_packs(self) -> list[StickerPack]:
+        return [self._s.packs[i] for i in sorted(self._s.packs)]
+
+    def get_sticker(self, sticker_id: int) -> Sticker | None:
+        stickers = (s for pack in self._s.packs.values() for s in pack.stickers)
+        return next((s for s in stickers if s.id == sticker_id), None)
+
+
+class MemoryEvents:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        event = Event(id=self._s.next_id("events"), user_id=user_id, type=type, data=data, created_date=at)
+        self._s.put(self._s.events, event.id, event)
+        return event
+
+    def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
+        # Event ids only grow, so dict order is id order.
+        newer = (e for i, e in self._s.events.items() if i > cursor and e.user_id == user_id)
+        return [e for _, e in zip(range(limit), newer)]
+
+    def latest_id(self) -> int:
+        return self._s.next_ids.get("events", 0)
+
+    def oldest_retained_id(self) -> int:
+        return next(iter(self._s.events), self.latest_id() + 1) - 1
+
+    def prune_before(self, before: datetime) -> int:
+        old = [i for i, e in self._s.events.items() if e.created_date < before]
+        for i in old:
+            self._s.pop(self._s.events, i)
+        return len(old)
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: _Store, lock: threading.RLock) -> None:
+        self._store = store
+        self._lock = lock
+        self.users = MemoryUsers(store)
+        self.friendships = MemoryFriendships(store)
+        self.chats = MemoryChats(store)
+        self.messages = MemoryMessages(store)
+        self.attachments = MemoryAttachments(store)
+        self.stickers = MemoryStickers(store)
+        self.events = MemoryEvents(store)
+
+    def __enter__(self) -> Self:
+        self._lock.acquire()
+        self._store.undo = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._store.undo = None
+            self._lock.release()
+
+    def commit(self) -> None:
+        if self._store.undo is not None:
+            self._store.undo.clear()
+
+    def rollback(self) -> None:
+        undo = self._store.undo
+        while undo:
+            undo.pop()()
+
+
+class MemoryUnitOfWorkFactory:
+    """Hands out units of work over one shared in-memory store; one unit at a time."""
+
+    def __init__(self) -> None:
+        self._store = _Store()
+        self._lock = threading.RLock()
+
+    def __call__(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self._store, self._lock)
+
+
+class MemoryTokenCodec:
+    """A cheap stand-in for the JWT codec: HMAC-signed JSON, for fast property tests."""
+
+    def __init__(self, secret: str = "memory") -> None:
+        self._secret = secret.encode()
+
+    def encode(self, claims: dict[str, Any]) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(claims, sort_keys=True).encode()).decode()
+        return f"{body}.{self._sign(body)}"
+
+    def decode(self, token: str) -> dict[str, Any]:
+        body, _, signature = token.partition(".")
+        if not hmac.compare_digest(signature, self._sign(body)):
+            raise Unauthorized("token_invalid", "The token's signature is wrong")
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(body))
+        except ValueError:
+            raise Unauthorized("token_invalid", "The token is malformed") from None
+        if not isinstance(claims, dict):
+            raise Unauthorized("token_invalid", "The token is malformed")
+        return claims
+
+    def _sign(self, body: str) -> str:
+        return hmac.new(self._secret, body.encode(), hashlib.sha256).hexdigest()
+
+
+class MemoryBlobStore:
+    """Blobs in a dict, with the filesystem store's size rule and random keys."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self._counter = itertools.count(1)
+
+    def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
+        data = bytearray()
+        for chunk in chunks:
+            data += chunk
+            if len(data) > max_size:
+                raise TooLarge(f"The file is larger than {max_size} bytes")
+        key = f"{next(self._counter):032x}"
+        self.blobs[key] = bytes(data)
+        return BlobInfo(key=key, size=len(data))
+
+    def open(self, key: str) -> BinaryIO:
+        if key not in self.blobs:
+            raise NotFound("No such blob")
+        return io.BytesIO(self.blobs[key])
+
+    def path(self, key: str) -> str | None:
+        return None
+
+    def size(self, key: str) -> int | None:
+        blob = self.blobs.get(key)
+        return None if blob is None else len(blob)
+
+    def delete(self, key: str) -> None:
+        self.blobs.pop(key, None)

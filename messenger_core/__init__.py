@@ -1,0 +1,29 @@
+"""The messenger's domain: users, friendships, chats, messages, stickers, attachments,
+token policy and events, behind ports. Framework-free: stdlib and attrs only."""
+
+from .errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    MessengerError,
+    NotFound,
+    Throttled,
+    TooLarge,
+    Unauthorized,
+)
+from .services import Messenger, MessengerSettings
+
+__all__ = [
+    "Conflict",
+    "Forbidden",
+    "Gone",
+    "Invalid",
+    "Messenger",
+    "MessengerError",
+    "MessengerSettings",
+    "NotFound",
+    "Throttled",
+    "TooLarge",
+    "Unauthorized",
+]

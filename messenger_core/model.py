@@ -1,0 +1,330 @@
+"""Entities, values and read models of the messenger.
+
+Everything here is a frozen attrs record: a change makes a new object
+(``attrs.evolve``). Entities hold no repositories and read no clock.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+
+class FriendshipStatus(enum.Enum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+
+
+class FriendListKind(enum.Enum):
+    FRIENDS = "friends"
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class AttachmentKind(enum.Enum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    AUDIO = "audio"
+    FILE = "file"
+
+
+class TokenType(enum.Enum):
+    ACCESS = "access"
+    REFRESH = "refresh"
+    CONFIRM = "confirm"
+
+
+class EventType(enum.Enum):
+    MESSAGE_NEW = "message.new"
+    MESSAGE_EDITED = "message.edited"
+    MESSAGE_DELETED = "message.deleted"
+    CHAT_READ = "chat.read"
+    CHAT_DELETED = "chat.deleted"
+    FRIEND_REQUEST = "friend.request"
+    FRIEND_ACCEPTED = "friend.accepted"
+    FRIEND_DENIED = "friend.denied"
+    FRIEND_CANCELLED = "friend.cancelled"
+    FRIEND_REMOVED = "friend.removed"
+    USER_UPDATED = "user.updated"
+
+
+# --- entities -------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class User:
+    id: int
+    alternative_id: str
+    email: str
+    password_hash: str
+    first_name: str
+    second_name: str
+    phone_number: str | None = None
+    age: int | None = None
+    city: str | None = None
+    additional_inf: str | None = None
+    avatar: str | None = None  # blob key of the 256 px image, None for the default
+    created_date: datetime
+    is_confirmed: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class NewUser:
+    """A user before the repository has given it an ``id``."""
+
+    alternative_id: str
+    email: str
+    password_hash: str
+    first_name: str
+    second_name: str
+    created_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Friendship:
+    """A friend request (pending) or a friendship (accepted); one row per pair."""
+
+    requester_id: int
+    addressee_id: int
+    status: FriendshipStatus
+    created_date: datetime
+
+    def involves(self, user_id: int) -> bool:
+        return user_id in (self.requester_id, self.addressee_id)
+
+    def other(self, user_id: int) -> int:
+        return self.addressee_id if user_id == self.requester_id else self.requester_id
+
+
+@attrs.frozen(kw_only=True)
+class Chat:
+    id: int
+    created_date: datetime
+    last_activity: datetime
+    last_message_id: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ChatMember:
+    chat_id: int
+    user_id: int
+    last_read_message_id: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class Message:
+    id: int
+    chat_id: int
+    sender_id: int
+    text: str | None
+    sticker_id: int | None
+    sending_date: datetime
+    edited_date: datetime | None = None
+    is_deleted: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class NewMessage:
+    chat_id: int
+    sender_id: int
+    text: str | None
+    sticker_id: int | None
+    sending_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Attachment:
+    id: int
+    uploader_id: int
+    kind: AttachmentKind
+    name: str
+    size: int
+    mime: str
+    storage_key: str
+    created_date: datetime
+    message_id: int | None = None
+    position: int = 0  # order within its message
+    width: int | None = None
+    height: int | None = None
+    thumbnail_key: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class NewAttachment:
+    uploader_id: int
+    kind: AttachmentKind
+    name: str
+    size: int
+    mime: str
+    storage_key: str
+    created_date: datetime
+    width: int | None = None
+    height: int | None = None
+    thumbnail_key: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Sticker:
+    id: int
+    pack_id: int
+    position: int
+    image_key: str  # blob key of the image
+    mime: str = "image/png"
+
+
+@attrs.frozen(kw_only=True)
+class StickerPack:
+    id: int
+    title: str
+    stickers: tuple[Sticker, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    id: int  # the cursor: strictly increasing across the whole stream
+    user_id: int
+    type: EventType
+    data: dict[str, Any]
+    created_date: datetime
+
+
+# --- values -----------------------------------------------------------------------
+
+
+@attrs.frozen
+class Actor:
+    """The authenticated user a use case acts for."""
+
+    id: int
+    alternative_id: str
+
+
+@attrs.frozen(kw_only=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+
+
+@attrs.frozen(kw_only=True)
+class ProfileChanges:
+    """Fields a user may change; ``attrs.NOTHING``-like ``None`` means "leave as is".
+
+    ``clear`` names optional profile fields to empty (phone_number, age, city,
+    additional_inf), since None already means "unchanged".
+    """
+
+    first_name: str | None = None
+    second_name: str | None = None
+    phone_number: str | None = None
+    age: int | None = None
+    city: str | None = None
+    additional_inf: str | None = None
+    email: str | None = None
+    password: str | None = None
+    old_password: str | None = None
+    clear: frozenset[str] = frozenset()
+
+
+# --- read models ------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class UserView:
+    id: int
+    user_id: str  # the public alternative_id
+    first_name: str
+    second_name: str
+    avatar: str | None
+    email: str
+    phone_number: str | None
+    age: int | None
+    city: str | None
+    additional_inf: str | None
+    created_date: datetime
+    is_confirmed: bool
+
+
+@attrs.frozen(kw_only=True)
+class FriendView:
+    user: UserView
+    is_accepted: bool
+    since: datetime
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentView:
+    id: int
+    kind: AttachmentKind
+    name: str
+    size: int
+    mime: str
+    width: int | None = None
+    height: int | None = None
+    has_thumbnail: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class StickerView:
+    id: int
+    pack_id: int
+    mime: str
+
+
+@attrs.frozen(kw_only=True)
+class MessageView:
+    id: int
+    chat_id: int
+    sender_id: str  # alternative_id of the sender
+    text: str | None
+    sticker: StickerView | None
+    attachments: tuple[AttachmentView, ...]
+    sending_date: datetime
+    edited_date: datetime | None
+    is_deleted: bool
+    is_read: bool  # read by every other participant
+
+
+@attrs.frozen(kw_only=True)
+class ChatView:
+    id: int
+    title: str
+    members: tuple[UserView, ...]
+    last_message: MessageView | None
+    unread_count: int
+    last_read_message_id: int
+    last_activity: datetime
+
+    def peer(self, me: str) -> UserView | None:
+        """The other member of a 1:1 chat."""
+        return next((m for m in self.members if m.user_id != me), None)
+
+
+@attrs.frozen(kw_only=True)
+class StickerPackView:
+    id: int
+    title: str
+    stickers: tuple[StickerView, ...]
+
+
+@attrs.frozen(kw_only=True)
+class EventBatch:
+    events: tuple[Event, ...]
+    cursor: int
+
+
+@attrs.frozen(kw_only=True)
+class BlobInfo:
+    key: str
+    size: int
+
+
+@attrs.frozen(kw_only=True)
+class ImageInfo:
+    """What an image processor learned about, or made of, an image."""
+
+    width: int
+    height: int
+    mime: str

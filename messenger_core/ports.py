@@ -1,0 +1,301 @@
+"""Ports: what the core needs from the outside world, specified as typing.Protocols.
+
+Every adapter of a port must pass the same contract suite (tests/contract).
+Times are timezone-aware UTC datetimes. "Missing" is ``None``, never an exception,
+unless a method says otherwise. Repositories never commit: the unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, BinaryIO, Protocol, Self
+
+from .model import (
+    Attachment,
+    Chat,
+    ChatMember,
+    Event,
+    EventType,
+    Friendship,
+    ImageInfo,
+    Message,
+    NewAttachment,
+    NewMessage,
+    NewUser,
+    Sticker,
+    StickerPack,
+    User,
+    BlobInfo,
+)
+
+
+class UserRepository(Protocol):
+    def add(self, new: NewUser) -> User:
+        """Store a new user and return it with its permanent ``id`` (ids grow)."""
+
+    def get(self, user_id: int) -> User | None:
+        """The user with this permanent id."""
+
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        """The users with these ids that exist, keyed by id."""
+
+    def get_by_alternative_id(self, alternative_id: str) -> User | None:
+        """The user whose public id this is (exact match)."""
+
+    def get_by_email(self, email: str) -> User | None:
+        """The user with this email, compared case-insensitively (``normalize.email_key``)."""
+
+    def update(self, user: User) -> None:
+        """Replace the stored user that has ``user.id`` (search keys follow the names)."""
+
+    def search(
+        self,
+        *,
+        text: str | None,
+        first_name: str | None,
+        second_name: str | None,
+        start: int,
+        limit: int,
+    ) -> list[User]:
+        """Users matching every given criterion, ordered by id, ``limit`` from ``start``.
+
+        ``text`` matches a case-folded substring of first name, second name or
+        alternative_id; ``first_name``/``second_name`` a case-folded substring of that
+        name. Criteria are already folded with ``normalize.search_key``; None is "any".
+        """
+
+    def count(self) -> int:
+        """How many users there are."""
+
+
+class FriendshipRepository(Protocol):
+    def get(self, a: int, b: int) -> Friendship | None:
+        """The row between two users, whichever of them asked."""
+
+    def add(self, friendship: Friendship) -> None:
+        """Store a new row; the pair must have none yet."""
+
+    def update(self, friendship: Friendship) -> None:
+        """Replace the row of that pair."""
+
+    def remove(self, a: int, b: int) -> bool:
+        """Remove the row of the pair; False when there was none."""
+
+    def list_for(self, user_id: int) -> list[Friendship]:
+        """Every row involving the user, oldest first."""
+
+
+class ChatRepository(Protocol):
+    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
+        """Create a chat with these members (read marks at 0); ids grow."""
+
+    def get(self, chat_id: int) -> Chat | None:
+        """The chat with this id."""
+
+    def find_direct(self, a: int, b: int) -> Chat | None:
+        """The 1:1 chat whose members are exactly ``a`` and ``b``."""
+
+    def members(self, chat_id: int) -> list[ChatMember]:
+        """Members of the chat ordered by user id; empty for a missing chat."""
+
+    def list_for_user(self, user_id: int) -> list[Chat]:
+        """Chats the user is a member of, latest activity first (ties: higher id first)."""
+
+    def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
+        """Set the member's read mark (callers never move it backwards)."""
+
+    def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
+        """Record the latest message and activity time of the chat."""
+
+    def remove(self, chat_id: int) -> None:
+        """Remove the chat, its members, its messages and their attachment rows."""
+
+
+class MessageRepository(Protocol):
+    def add(self, new: NewMessage) -> Message:
+        """Store a message and return it with its id; ids grow across all chats."""
+
+    def get(self, message_id: int) -> Message | None:
+        """The message with this id (tombstones included)."""
+
+    def update(self, message: Message) -> None:
+        """Replace the stored message that has ``message.id``."""
+
+    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+        """Up to ``limit`` messages of the chat with id < before_id (or the newest),
+        newest first. Tombstones are included."""
+
+    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+        """Up to ``limit`` messages of the chat with id > after_id, oldest first."""
+
+    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
+        """Up to ``limit`` messages sent strictly after ``since``, oldest first."""
+
+    def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
+        """Live messages of the chat with id > after_id not sent by ``user_id``."""
+
+
+class AttachmentRepository(Protocol):
+    def add(self, new: NewAttachment) -> Attachment:
+        """Store metadata of an uploaded file, not yet attached; ids grow."""
+
+    def get(self, attachment_id: int) -> Attachment | None:
+        """The attachment with this id."""
+
+    def attach(self, attachment_ids: Sequence[int], message_id: int) -> None:
+        """Bind the attachments to the message, keeping the given order as position."""
+
+    def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+        """Attachments of each message that has any, by position."""
+
+    def for_chat(self, chat_id: int) -> list[Attachment]:
+        """Every attachment bound to a message of the chat."""
+
+    def detach_all(self, message_id: int) -> list[Attachment]:
+        """Remove the rows bound to the message and return what they were."""
+
+    def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
+        """Attachments never bound to a message and created before ``before``."""
+
+    def remove(self, attachment_id: int) -> None:
+        """Remove the row (missing is fine)."""
+
+
+class StickerRepository(Protocol):
+    def add_pack(self, title: str, images: Sequence[tuple[str, str]]) -> StickerPack:
+        """Create a pack from (image_key, mime) pairs in order; ids grow."""
+
+    def list_packs(self) -> list[StickerPack]:
+        """Every pack with its stickers, packs and stickers in id/position order."""
+
+    def get_sticker(self, sticker_id: int) -> Sticker | None:
+        """The sticker with this id."""
+
+
+class EventRepository(Protocol):
+    def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        """Add an event to the user's stream; its id is greater than every earlier one."""
+
+    def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
+        """The user's events with id > cursor, oldest first."""
+
+    def latest_id(self) -> int:
+        """The greatest event id ever given (0 when none); survives pruning."""
+
+    def oldest_retained_id(self) -> int:
+        """The smallest id still stored minus one, or ``latest_id()`` when none is stored:
+        a cursor below it may have missed pruned events."""
+
+    def prune_before(self, before: datetime) -> int:
+        """Delete events created before ``before``; return how many."""
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Leaving the block without ``commit()`` rolls everything back."""
+
+    users: UserRepository
+    friendships: FriendshipRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    stickers: StickerRepository
+    events: EventRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None:
+        """Make every change of this unit durable."""
+
+    def rollback(self) -> None:
+        """Discard every change since the unit began or last committed."""
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork:
+        """A fresh unit of work; writes take the database's write lock on enter."""
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware UTC."""
+
+
+class RandomSource(Protocol):
+    def choice_string(self, alphabet: str, length: int) -> str:
+        """``length`` characters drawn uniformly from ``alphabet``, unpredictable."""
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str:
+        """A self-describing hash of the password."""
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches; False, never an exception, on mismatch."""
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """Whether the hash was made with other parameters than the current ones."""
+
+
+class TokenCodec(Protocol):
+    def encode(self, claims: dict[str, Any]) -> str:
+        """Sign the claims."""
+
+    def decode(self, token: str) -> dict[str, Any]:
+        """Verify signature and algorithm and return the claims, expiry unchecked
+        (the core judges times). Raises ``Unauthorized("token_invalid")``."""
+
+
+class BlobStore(Protocol):
+    def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
+        """Store the bytes under a fresh random key. Past ``max_size`` bytes raise
+        ``TooLarge`` and leave nothing behind; a reader never sees a partial blob."""
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary file object of the blob; ``NotFound`` when missing."""
+
+    def path(self, key: str) -> str | None:
+        """A filesystem path of the blob when the store has one (for image tools)."""
+
+    def size(self, key: str) -> int | None:
+        """The blob's size, None when missing."""
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; missing is fine."""
+
+
+class ImageProcessor(Protocol):
+    def inspect(self, source: BinaryIO) -> ImageInfo | None:
+        """Size and type of an image, None when it is not one the processor reads."""
+
+    def thumbnail(self, source: BinaryIO, max_side: int) -> Iterator[bytes]:
+        """A JPEG/PNG thumbnail no larger than ``max_side``, as chunks."""
+
+    def avatar(self, source: BinaryIO, side: int) -> Iterator[bytes]:
+        """A square PNG of ``side`` px, centre-cropped, metadata stripped.
+        Raises ``Invalid({"file": …})`` when the source is not an image."""
+
+
+class EventNotifier(Protocol):
+    def version(self, user_id: int) -> int:
+        """A number that changes whenever ``notify`` names the user."""
+
+    def notify(self, user_ids: Iterable[int]) -> None:
+        """Wake everyone waiting on these users."""
+
+    def wait(self, user_id: int, seen_version: int, timeout: float) -> bool:
+        """Block until the user's version differs from ``seen_version`` (True) or the
+        timeout passes (False). Returns at once if it already differs."""
+
+
+class Mailer(Protocol):
+    def send_confirmation(self, email: str, token: str) -> None:
+        """Deliver an email-confirmation token to the address."""

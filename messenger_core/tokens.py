@@ -1,0 +1,84 @@
+"""TokenPolicy: what a token says and when the core believes it.
+
+Signing is the codec's job (a port); lifetimes, types and identity rotation are judged
+here against the Clock, so expiry is testable with a manual clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .errors import Invalid, Unauthorized
+from .model import TokenType
+from .ports import Clock, TokenCodec
+
+
+@attrs.frozen(kw_only=True)
+class TokenClaims:
+    subject: str  # the user's alternative_id at the time of issue
+    type: TokenType
+    issued_at: int
+    expires_at: int | None
+
+
+@attrs.frozen(kw_only=True)
+class TokenPolicy:
+    codec: TokenCodec
+    clock: Clock
+    access_lifetime: int = 3600  # seconds
+    access_max_lifetime: int = 30 * 24 * 3600
+    confirm_lifetime: int = 24 * 3600
+
+    def issue(self, subject: str, type: TokenType, *, expires_in: int | None = None) -> str:
+        """Sign a token of the type for the subject. Refresh tokens never expire;
+        an access token lives ``expires_in`` seconds (bounded) or the default."""
+        now = _unix(self.clock.now())
+        claims: dict[str, Any] = {"sub": subject, "type": type.value, "iat": now}
+        lifetime = self.lifetime(type, expires_in)
+        if lifetime is not None:
+            claims["exp"] = now + lifetime
+        return self.codec.encode(claims)
+
+    def lifetime(self, type: TokenType, expires_in: int | None) -> int | None:
+        if type is TokenType.REFRESH:
+            return None
+        if type is TokenType.CONFIRM:
+            return self.confirm_lifetime
+        if expires_in is None:
+            return self.access_lifetime
+        if isinstance(expires_in, bool) or not 1 <= expires_in <= self.access_max_lifetime:
+            raise Invalid(
+                {"expires_in": f"Must be a whole number of seconds from 1 to {self.access_max_lifetime}"}
+            )
+        return expires_in
+
+    def read(self, token: str | None, expected: TokenType) -> TokenClaims:
+        """The claims of a well-signed, unexpired token of the expected type.
+
+        Raises Unauthorized with reason token_missing, token_invalid or token_expired.
+        Whether the subject still exists (token_revoked) is the caller's question.
+        """
+        if not token:
+            raise Unauthorized("token_missing", "No token was sent")
+        claims = self.codec.decode(token)
+        try:
+            type = TokenType(claims["type"])
+            subject = claims["sub"]
+            issued_at = int(claims["iat"])
+            expires_at = int(claims["exp"]) if "exp" in claims else None
+        except (KeyError, TypeError, ValueError):
+            raise Unauthorized("token_invalid", "The token is malformed") from None
+        if type is not expected or not isinstance(subject, str):
+            raise Unauthorized("token_invalid", f"Expected a {expected.value} token")
+        if expected is not TokenType.REFRESH and expires_at is None:
+            raise Unauthorized("token_invalid", "The token has no expiry")
+        if expires_at is not None and _unix(self.clock.now()) >= expires_at:
+            raise Unauthorized("token_expired", "The token has expired")
+        return TokenClaims(subject=subject, type=type, issued_at=issued_at, expires_at=expires_at)
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())

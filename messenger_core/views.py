@@ -1,0 +1,53 @@
+"""Plain (JSON-ready) forms of read models, shared by event payloads and the web edge.
+
+Blob keys stay keys here; the web edge turns them into URLs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .model import AttachmentView, MessageView, UserView
+
+
+def unix(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def user_data(user: UserView) -> dict[str, Any]:
+    """The short public form of a user."""
+    return {
+        "user_id": user.user_id,
+        "first_name": user.first_name,
+        "second_name": user.second_name,
+        "avatar": user.avatar,
+    }
+
+
+def attachment_data(attachment: AttachmentView) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "kind": attachment.kind.value,
+        "name": attachment.name,
+        "size": attachment.size,
+        "mime": attachment.mime,
+        "width": attachment.width,
+        "height": attachment.height,
+        "has_thumbnail": attachment.has_thumbnail,
+    }
+
+
+def message_data(message: MessageView) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "text": message.text,
+        "sticker": None if message.sticker is None else {"id": message.sticker.id},
+        "attachments": [attachment_data(a) for a in message.attachments],
+        "sending_date": unix(message.sending_date),
+        "edited_date": unix(message.edited_date),
+        "is_deleted": message.is_deleted,
+        "is_read": message.is_read,
+    }
