@@ -41,7 +41,6 @@ from messenger_core.model import (
 )
 from messenger_core.normalize import email_key, search_key
 
-
 _MISSING: Any = object()
 
 
@@ -204,7 +203,9 @@ class MemoryChats:
 
     def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
         member = self._s.members[(chat_id, user_id)]
-        self._s.put(self._s.members, (chat_id, user_id), attrs.evolve(member, last_read_message_id=message_id))
+        self._s.put(
+            self._s.members, (chat_id, user_id), attrs.evolve(member, last_read_message_id=message_id)
+        )
 
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         chat = attrs.evolve(self._s.chats[chat_id], last_message_id=last_message_id, last_activity=at)
@@ -287,10 +288,14 @@ class MemoryAttachments:
 
     def for_chat(self, chat_id: int) -> list[Attachment]:
         in_chat = set(self._s.chat_messages.get(chat_id, ()))
-        return sorted((a for a in self._s.attachments.values() if a.message_id in in_chat), key=lambda a: a.id)
+        return sorted(
+            (a for a in self._s.attachments.values() if a.message_id in in_chat), key=lambda a: a.id
+        )
 
     def detach_all(self, message_id: int) -> list[Attachment]:
-        gone = sorted((a for a in self._s.attachments.values() if a.message_id == message_id), key=lambda a: a.position)
+        gone = sorted(
+            (a for a in self._s.attachments.values() if a.message_id == message_id), key=lambda a: a.position
+        )
         for a in gone:
             self._s.pop(self._s.attachments, a.id)
         return gone

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO, Protocol, Self
 
 from .model import (
     Attachment,
+    BlobInfo,
     Chat,
     ChatMember,
     Event,
@@ -27,7 +28,6 @@ from .model import (
     Sticker,
     StickerPack,
     User,
-    BlobInfo,
 )
 
 

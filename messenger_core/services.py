@@ -132,7 +132,9 @@ class Messenger:
         password_hash = self._hasher.hash(password)
         with self._uow() as uow:
             if uow.users.get_by_email(email) is not None:
-                raise Conflict("This email is already registered", code="email_taken", fields={"email": "Taken"})
+                raise Conflict(
+                    "This email is already registered", code="email_taken", fields={"email": "Taken"}
+                )
             user = uow.users.add(
                 NewUser(
                     alternative_id=self._fresh_alternative_id(uow),
@@ -225,11 +227,15 @@ class Messenger:
         if changes.city is not None:
             updates["city"] = policies.check_length(errors, "city", changes.city, policies.CITY_MAX) or None
         if changes.additional_inf is not None:
-            about = policies.check_length(errors, "additional_inf", changes.additional_inf, policies.ABOUT_MAX)
+            about = policies.check_length(
+                errors, "additional_inf", changes.additional_inf, policies.ABOUT_MAX
+            )
             updates["additional_inf"] = about or None
         for name in changes.clear & {"phone_number", "age", "city", "additional_inf"}:
             updates[name] = None
-        new_email = policies.check_email(errors, "email", changes.email) if changes.email is not None else None
+        new_email = (
+            policies.check_email(errors, "email", changes.email) if changes.email is not None else None
+        )
         if changes.password is not None:
             policies.check_password(errors, "password", changes.password)
         if (new_email is not None or changes.password is not None) and not changes.old_password:
@@ -350,7 +356,9 @@ class Messenger:
             self._append(uow, [other.id], event, {"user": user_data(_user_view(me))})
             uow.commit()
         self._notifier.notify([other.id])
-        return FriendView(user=_user_view(other), is_accepted=row.status is FriendshipStatus.ACCEPTED, since=now)
+        return FriendView(
+            user=_user_view(other), is_accepted=row.status is FriendshipStatus.ACCEPTED, since=now
+        )
 
     def accept_friend_request(self, actor: Actor, user_id: str) -> FriendView:
         """Accept a pending request the user sent you."""
@@ -495,11 +503,19 @@ class Messenger:
                 raise Invalid({"sticker_id": "There is no such sticker"})
             for attachment_id in attachment_ids:
                 attachment = uow.attachments.get(attachment_id)
-                if attachment is None or attachment.uploader_id != actor.id or attachment.message_id is not None:
-                    raise Invalid({"attachment_ids": f"Attachment {attachment_id} is not an unsent upload of yours"})
+                if (
+                    attachment is None
+                    or attachment.uploader_id != actor.id
+                    or attachment.message_id is not None
+                ):
+                    raise Invalid(
+                        {"attachment_ids": f"Attachment {attachment_id} is not an unsent upload of yours"}
+                    )
             now = self._clock.now()
             message = uow.messages.add(
-                NewMessage(chat_id=chat.id, sender_id=actor.id, text=text, sticker_id=sticker_id, sending_date=now)
+                NewMessage(
+                    chat_id=chat.id, sender_id=actor.id, text=text, sticker_id=sticker_id, sending_date=now
+                )
             )
             uow.attachments.attach(attachment_ids, message.id)
             uow.chats.touch(chat.id, last_message_id=message.id, at=now)
@@ -634,7 +650,9 @@ class Messenger:
             for key, _ in stored:
                 self._blobs.delete(key)
             raise
-        return StickerPackView(id=pack.id, title=pack.title, stickers=tuple(_sticker_view(s) for s in pack.stickers))
+        return StickerPackView(
+            id=pack.id, title=pack.title, stickers=tuple(_sticker_view(s) for s in pack.stickers)
+        )
 
     def open_sticker(self, sticker_id: int) -> tuple[StickerView, BinaryIO]:
         """A sticker and a stream of its image."""
@@ -661,7 +679,9 @@ class Messenger:
                         width, height = info.width, info.height
                         source.seek(0)
                         thumbnail = self._images.thumbnail(source, self.settings.thumbnail_side)
-                        thumbnail_key = self._blobs.write(thumbnail, max_size=self.settings.max_upload_size).key
+                        thumbnail_key = self._blobs.write(
+                            thumbnail, max_size=self.settings.max_upload_size
+                        ).key
             with self._uow() as uow:
                 attachment = uow.attachments.add(
                     NewAttachment(
@@ -715,7 +735,9 @@ class Messenger:
 
     # --- events ----------------------------------------------------------------------
 
-    def events(self, actor: Actor, *, since: int | None = None, timeout: float = 0.0, limit: int = 100) -> EventBatch:
+    def events(
+        self, actor: Actor, *, since: int | None = None, timeout: float = 0.0, limit: int = 100
+    ) -> EventBatch:
         """Your events after the cursor ``since``, waiting up to ``timeout`` seconds for
         the first. Without ``since``: no events and the current cursor. Gone when the
         cursor is unknown or older than what is retained."""
@@ -858,7 +880,9 @@ class Messenger:
         self._append(uow, member_ids, type, {"message": message_data(view)})
         return member_ids
 
-    def _append(self, uow: UnitOfWork, user_ids: Iterable[int], type: EventType, data: dict[str, Any]) -> None:
+    def _append(
+        self, uow: UnitOfWork, user_ids: Iterable[int], type: EventType, data: dict[str, Any]
+    ) -> None:
         now = self._clock.now()
         for user_id in user_ids:
             uow.events.append(user_id, type, data, now)
@@ -924,4 +948,3 @@ def _attachment_view(attachment: Attachment) -> AttachmentView:
         height=attachment.height,
         has_thumbnail=attachment.thumbnail_key is not None,
     )
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,7 +15,7 @@ from adapters.testing import ManualClock, SeededRandom
 from messenger_core import Messenger, MessengerSettings
 from messenger_core.ports import UnitOfWorkFactory
 
-START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 FAST_HASHER = Argon2PasswordHasher.fast_for_tests()
 
 

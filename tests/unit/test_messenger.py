@@ -17,7 +17,9 @@ PASSWORD = "correct horse"
 
 
 def register(m: Messenger, first: str, second: str = "Tester", email: str | None = None) -> Actor:
-    view = m.register(first_name=first, second_name=second, email=email or f"{first.lower()}@example.com", password=PASSWORD)
+    view = m.register(
+        first_name=first, second_name=second, email=email or f"{first.lower()}@example.com", password=PASSWORD
+    )
     return Actor(view.id, view.user_id)
 
 
@@ -70,8 +72,15 @@ def test_register_gives_public_id_of_the_allowed_alphabet(messenger: Messenger) 
         ({"password": "short"}, "password"),
     ],
 )
-def test_register_rejects_each_bad_field_by_name(messenger: Messenger, fields: dict[str, str], bad: str) -> None:
-    data = {"first_name": "Ann", "second_name": "Lee", "email": "ann@example.com", "password": PASSWORD} | fields
+def test_register_rejects_each_bad_field_by_name(
+    messenger: Messenger, fields: dict[str, str], bad: str
+) -> None:
+    data = {
+        "first_name": "Ann",
+        "second_name": "Lee",
+        "email": "ann@example.com",
+        "password": PASSWORD,
+    } | fields
     with pytest.raises(Invalid) as raised:
         messenger.register(**data)
     assert set(raised.value.fields) == {bad}
@@ -110,7 +119,12 @@ def test_profile_edit_keeps_identity(messenger: Messenger, alice: Actor) -> None
         alice, ProfileChanges(phone_number="+7 916 123-45-67", age=30, city="Москва", additional_inf="hi")
     )
     assert tokens is None
-    assert (user.phone_number, user.age, user.city, user.user_id) == ("+79161234567", 30, "Москва", alice.alternative_id)
+    assert (user.phone_number, user.age, user.city, user.user_id) == (
+        "+79161234567",
+        30,
+        "Москва",
+        alice.alternative_id,
+    )
     user, _ = messenger.update_profile(alice, ProfileChanges(clear=frozenset({"age", "city"})))
     assert user.age is None and user.city is None and user.phone_number == "+79161234567"
 
@@ -209,7 +223,9 @@ def test_search_folds_cyrillic_and_latin(messenger: Messenger, alice: Actor) -> 
     assert [u.first_name for u in messenger.search_users(alice, text="алёна")] == ["Алёна"]
     assert [u.first_name for u in messenger.search_users(alice, text="ALENA")] == ["Alena"]
     assert [u.second_name for u in messenger.search_users(alice, second_name="ПЕТР")] == ["Петрова"]
-    assert [u.user_id for u in messenger.search_users(alice, text=alena.alternative_id[2:9])] == [alena.alternative_id]
+    assert [u.user_id for u in messenger.search_users(alice, text=alena.alternative_id[2:9])] == [
+        alena.alternative_id
+    ]
 
 
 def test_search_pages(messenger: Messenger, alice: Actor) -> None:
@@ -228,8 +244,12 @@ def test_search_pages(messenger: Messenger, alice: Actor) -> None:
 
 def test_friend_request_lifecycle(messenger: Messenger, alice: Actor, bob: Actor) -> None:
     messenger.send_friend_request(alice, bob.alternative_id)
-    assert [f.user.user_id for f in messenger.list_friends(bob, FriendListKind.INCOMING)] == [alice.alternative_id]
-    assert [f.user.user_id for f in messenger.list_friends(alice, FriendListKind.OUTGOING)] == [bob.alternative_id]
+    assert [f.user.user_id for f in messenger.list_friends(bob, FriendListKind.INCOMING)] == [
+        alice.alternative_id
+    ]
+    assert [f.user.user_id for f in messenger.list_friends(alice, FriendListKind.OUTGOING)] == [
+        bob.alternative_id
+    ]
     with pytest.raises(Conflict):
         messenger.send_friend_request(alice, bob.alternative_id)
     messenger.deny_friend_request(bob, alice.alternative_id)
@@ -316,7 +336,9 @@ def test_strangers_see_nothing(messenger: Messenger, friends: tuple[Actor, Actor
             call()
 
 
-def test_only_the_author_edits_and_deletes(messenger: Messenger, clock: ManualClock, friends: tuple[Actor, Actor]) -> None:
+def test_only_the_author_edits_and_deletes(
+    messenger: Messenger, clock: ManualClock, friends: tuple[Actor, Actor]
+) -> None:
     alice, bob = friends
     message = messenger.send_message(alice, receiver_id=bob.alternative_id, text="draft")
     with pytest.raises(Forbidden):
@@ -382,18 +404,27 @@ def test_delete_chat_removes_it_for_both(messenger: Messenger, friends: tuple[Ac
 # --- attachments and stickers ----------------------------------------------------------------
 
 
-def test_attachments_kind_from_content_and_visibility(messenger: Messenger, friends: tuple[Actor, Actor]) -> None:
+def test_attachments_kind_from_content_and_visibility(
+    messenger: Messenger, friends: tuple[Actor, Actor]
+) -> None:
     alice, bob = friends
     eve = register(messenger, "Eve")
     photo = messenger.upload_attachment(alice, Upload(name="cat.txt", chunks=[png_bytes()]))
     html = messenger.upload_attachment(alice, Upload(name="../../cat.jpg", chunks=[b"<html><script>"]))
-    assert (photo.kind, photo.mime, photo.width, photo.has_thumbnail) == (AttachmentKind.PHOTO, "image/png", 40, True)
+    assert (photo.kind, photo.mime, photo.width, photo.has_thumbnail) == (
+        AttachmentKind.PHOTO,
+        "image/png",
+        40,
+        True,
+    )
     assert (html.kind, html.name) == (AttachmentKind.FILE, "cat.jpg")
     with pytest.raises(NotFound):
         messenger.open_attachment(bob, photo.id)  # not sent yet: only the uploader
     with pytest.raises(Invalid):
         messenger.send_message(bob, receiver_id=alice.alternative_id, attachment_ids=[photo.id])
-    message = messenger.send_message(alice, receiver_id=bob.alternative_id, attachment_ids=[html.id, photo.id])
+    message = messenger.send_message(
+        alice, receiver_id=bob.alternative_id, attachment_ids=[html.id, photo.id]
+    )
     assert [a.id for a in message.attachments] == [html.id, photo.id]
     _, stream = messenger.open_attachment(bob, photo.id)
     assert stream.read() == png_bytes()

@@ -1,0 +1,39 @@
+"""Mailer for development and tests: writes the confirmation to the log, sends nothing.
+
+The log line holds a live confirmation token, so keep this mailer away from servers
+whose logs other people read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from urllib.parse import quote
+
+logger = logging.getLogger("messenger.mail")
+
+
+class LoggingMailer:
+    """Logs each confirmation at INFO and remembers the latest token per address in
+    ``sent`` (the ``keep`` most recent addresses) so tests can read it."""
+
+    def __init__(self, link_template: str | None = None, *, keep: int = 100) -> None:
+        # link_template, e.g. "http://localhost:8080/confirm?token={token}", comes from
+        # the composition root, which knows the routes; without it only the token is logged.
+        self._link_template = link_template
+        self._keep = keep
+        self._lock = threading.Lock()
+        self.sent: dict[str, str] = {}
+
+    def send_confirmation(self, email: str, token: str) -> None:
+        if self._link_template is None:
+            logger.info("Confirmation token for %s: %s", email, token)
+        else:
+            logger.info(
+                "Confirmation link for %s: %s", email, self._link_template.format(token=quote(token, safe=""))
+            )
+        with self._lock:
+            self.sent.pop(email, None)  # re-inserted as the newest
+            self.sent[email] = token
+            while len(self.sent) > self._keep:
+                del self.sent[next(iter(self.sent))]

@@ -1,0 +1,179 @@
+"""The database schema, built only by these append-only migration steps.
+
+Each step runs in one transaction together with ``PRAGMA user_version = N``, so a
+crash leaves the database at a whole version. Never edit a step that has shipped:
+append a new one. Times are stored as fixed-width ISO-8601 UTC text (see rows.py),
+so comparing them as text compares them as times.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+# One entry per version: STEPS[0] takes a blank database to version 1, and so on.
+STEPS: Sequence[Sequence[str]] = (
+    # 1: the initial schema.
+    (
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            alternative_id TEXT NOT NULL UNIQUE,
+            alternative_id_key TEXT NOT NULL,
+            email TEXT NOT NULL,
+            email_key TEXT NOT NULL UNIQUE,
+            password_hash TEXT NOT NULL,
+            first_name TEXT NOT NULL,
+            second_name TEXT NOT NULL,
+            first_name_key TEXT NOT NULL,
+            second_name_key TEXT NOT NULL,
+            phone_number TEXT,
+            age INTEGER,
+            city TEXT,
+            additional_inf TEXT,
+            avatar TEXT,
+            created_date TEXT NOT NULL,
+            is_confirmed INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        # The pair columns are generated so they can never disagree with the row;
+        # the unique index on them keeps one row per unordered pair.
+        """
+        CREATE TABLE friendships (
+            requester_id INTEGER NOT NULL REFERENCES users (id),
+            addressee_id INTEGER NOT NULL REFERENCES users (id),
+            status TEXT NOT NULL,
+            created_date TEXT NOT NULL,
+            user_low INTEGER NOT NULL
+                GENERATED ALWAYS AS (min(requester_id, addressee_id)) VIRTUAL,
+            user_high INTEGER NOT NULL
+                GENERATED ALWAYS AS (max(requester_id, addressee_id)) VIRTUAL,
+            CHECK (requester_id <> addressee_id)
+        )
+        """,
+        "CREATE UNIQUE INDEX friendships_pair ON friendships (user_low, user_high)",
+        "CREATE INDEX friendships_user_high ON friendships (user_high)",
+        """
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_date TEXT NOT NULL,
+            last_activity TEXT NOT NULL,
+            last_message_id INTEGER
+        )
+        """,
+        "CREATE INDEX chats_last_activity ON chats (last_activity)",
+        """
+        CREATE TABLE chat_members (
+            chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            last_read_message_id INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (chat_id, user_id)
+        )
+        """,
+        "CREATE INDEX chat_members_user ON chat_members (user_id)",
+        """
+        CREATE TABLE sticker_packs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            title TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE stickers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            pack_id INTEGER NOT NULL REFERENCES sticker_packs (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            image_key TEXT NOT NULL,
+            mime TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX stickers_pack ON stickers (pack_id, position)",
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+            sender_id INTEGER NOT NULL REFERENCES users (id),
+            text TEXT,
+            sticker_id INTEGER REFERENCES stickers (id),
+            sending_date TEXT NOT NULL,
+            edited_date TEXT,
+            is_deleted INTEGER NOT NULL DEFAULT 0
+        )
+        """,
+        "CREATE INDEX messages_chat ON messages (chat_id, id)",
+        # Deleting a message (only ever through its chat) takes its attachment rows.
+        """
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            uploader_id INTEGER NOT NULL REFERENCES users (id),
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mime TEXT NOT NULL,
+            storage_key TEXT NOT NULL,
+            created_date TEXT NOT NULL,
+            message_id INTEGER REFERENCES messages (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            width INTEGER,
+            height INTEGER,
+            thumbnail_key TEXT
+        )
+        """,
+        "CREATE INDEX attachments_message ON attachments (message_id, position)",
+        """
+        CREATE INDEX attachments_orphans ON attachments (created_date)
+            WHERE message_id IS NULL
+        """,
+        # AUTOINCREMENT keeps the greatest id in sqlite_sequence, which pruning
+        # does not lower: that is EventRepository.latest_id().
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            type TEXT NOT NULL,
+            data TEXT NOT NULL CHECK (json_valid(data)),
+            created_date TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX events_user ON events (user_id, id)",
+        "CREATE INDEX events_created ON events (created_date)",
+    ),
+)
+
+LATEST_VERSION = len(STEPS)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version recorded in the database header (0 for a blank database)."""
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every pending step and return the resulting version.
+
+    The connection must be in autocommit mode (``isolation_level=None``): each step
+    opens its own ``BEGIN IMMEDIATE`` and rereads the version inside it, so two
+    processes migrating at once apply each step exactly once. Re-applying is a no-op.
+    """
+    if conn.in_transaction:
+        raise RuntimeError("migrate() needs a connection outside any transaction")
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > LATEST_VERSION:
+                raise RuntimeError(
+                    f"database schema version {version} is newer than this code ({LATEST_VERSION})"
+                )
+            if version == LATEST_VERSION:
+                conn.execute("COMMIT")
+                return version
+            # Statements one by one: executescript() would commit our transaction.
+            for statement in STEPS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,430 @@
+"""SQLite implementations of the repository ports.
+
+Each repository wraps the unit of work's connection and never commits. Every listing
+is a keyset query on an index created in migrations.py. Lists of ids travel as one
+JSON parameter (``json_each``), so no query depends on SQLite's variable limit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from messenger_core.errors import Conflict
+from messenger_core.model import (
+    Attachment,
+    Chat,
+    ChatMember,
+    Event,
+    EventType,
+    Friendship,
+    Message,
+    NewAttachment,
+    NewMessage,
+    NewUser,
+    Sticker,
+    StickerPack,
+    User,
+)
+from messenger_core.normalize import email_key, search_key
+
+from . import rows
+
+
+def _id_list(ids: Iterable[int]) -> str:
+    return json.dumps([int(i) for i in ids])
+
+
+def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> int:
+    """Insert a row and return its rowid. Table and column names come from our code."""
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    cursor = conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", values)
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _update(conn: sqlite3.Connection, table: str, values: dict[str, Any], key: str) -> None:
+    assignments = ", ".join(f"{name} = :{name}" for name in values if name != key)
+    conn.execute(f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", values)
+
+
+class SqliteUserRepository:
+    """Users with their case-folded search keys kept beside the names."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    @staticmethod
+    def _keys(values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **values,
+            "email_key": email_key(values["email"]),
+            "alternative_id_key": search_key(values["alternative_id"]),
+            "first_name_key": search_key(values["first_name"]),
+            "second_name_key": search_key(values["second_name"]),
+        }
+
+    def add(self, new: NewUser) -> User:
+        values = self._keys(rows.to_row(new))
+        try:
+            user_id = _insert(self._conn, "users", values)
+        except sqlite3.IntegrityError as error:
+            raise Conflict("email or alternative_id already taken") from error
+        user = self.get(user_id)
+        assert user is not None
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        row = self._conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        return rows.user(row) if row else None
+
+    def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        found = self._conn.execute(
+            "SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))",
+            (_id_list(user_ids),),
+        )
+        return {row["id"]: rows.user(row) for row in found}
+
+    def get_by_alternative_id(self, alternative_id: str) -> User | None:
+        row = self._conn.execute("SELECT * FROM users WHERE alternative_id = ?", (alternative_id,)).fetchone()
+        return rows.user(row) if row else None
+
+    def get_by_email(self, email: str) -> User | None:
+        row = self._conn.execute("SELECT * FROM users WHERE email_key = ?", (email_key(email),)).fetchone()
+        return rows.user(row) if row else None
+
+    def update(self, user: User) -> None:
+        try:
+            _update(self._conn, "users", self._keys(rows.to_row(user)), "id")
+        except sqlite3.IntegrityError as error:
+            raise Conflict("email or alternative_id already taken") from error
+
+    def search(
+        self,
+        *,
+        text: str | None,
+        first_name: str | None,
+        second_name: str | None,
+        start: int,
+        limit: int,
+    ) -> list[User]:
+        # instr() matches the folded criteria literally: no LIKE wildcards to escape.
+        conditions = ["1"]
+        params: list[Any] = []
+        if text is not None:
+            conditions.append(
+                "(instr(first_name_key, ?) OR instr(second_name_key, ?) OR instr(alternative_id_key, ?))"
+            )
+            params += [text, text, text]
+        if first_name is not None:
+            conditions.append("instr(first_name_key, ?)")
+            params.append(first_name)
+        if second_name is not None:
+            conditions.append("instr(second_name_key, ?)")
+            params.append(second_name)
+        found = self._conn.execute(
+            f"SELECT * FROM users WHERE {' AND '.join(conditions)} ORDER BY id LIMIT ? OFFSET ?",
+            (*params, limit, start),
+        )
+        return [rows.user(row) for row in found]
+
+    def count(self) -> int:
+        total: int = self._conn.execute("SELECT count(*) FROM users").fetchone()[0]
+        return total
+
+
+class SqliteFriendshipRepository:
+    """One row per unordered pair, found through the generated (low, high) columns."""
+
+    _COLUMNS = "requester_id, addressee_id, status, created_date"
+    _PAIR = "user_low = min(:a, :b) AND user_high = max(:a, :b)"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, a: int, b: int) -> Friendship | None:
+        row = self._conn.execute(
+            f"SELECT {self._COLUMNS} FROM friendships WHERE {self._PAIR}", {"a": a, "b": b}
+        ).fetchone()
+        return rows.friendship(row) if row else None
+
+    def add(self, friendship: Friendship) -> None:
+        try:
+            _insert(self._conn, "friendships", rows.to_row(friendship))
+        except sqlite3.IntegrityError as error:
+            raise Conflict("these users already have a friendship row") from error
+
+    def update(self, friendship: Friendship) -> None:
+        values = rows.to_row(friendship)
+        self._conn.execute(
+            "UPDATE friendships SET requester_id = :requester_id,"
+            " addressee_id = :addressee_id, status = :status, created_date = :created_date"
+            f" WHERE {self._PAIR}",
+            {**values, "a": friendship.requester_id, "b": friendship.addressee_id},
+        )
+
+    def remove(self, a: int, b: int) -> bool:
+        cursor = self._conn.execute(f"DELETE FROM friendships WHERE {self._PAIR}", {"a": a, "b": b})
+        return cursor.rowcount > 0
+
+    def list_for(self, user_id: int) -> list[Friendship]:
+        found = self._conn.execute(
+            f"SELECT {self._COLUMNS} FROM friendships"
+            " WHERE user_low = :u OR user_high = :u ORDER BY created_date, rowid",
+            {"u": user_id},
+        )
+        return [rows.friendship(row) for row in found]
+
+
+class SqliteChatRepository:
+    """Chats, with membership in its own table so group chats fit later."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
+        created = rows.dump_time(at)
+        chat_id = _insert(self._conn, "chats", {"created_date": created, "last_activity": created})
+        self._conn.executemany(
+            "INSERT INTO chat_members (chat_id, user_id) VALUES (?, ?)",
+            [(chat_id, user_id) for user_id in dict.fromkeys(member_ids)],
+        )
+        chat = self.get(chat_id)
+        assert chat is not None
+        return chat
+
+    def get(self, chat_id: int) -> Chat | None:
+        row = self._conn.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
+        return rows.chat(row) if row else None
+
+    def find_direct(self, a: int, b: int) -> Chat | None:
+        row = self._conn.execute(
+            "SELECT chats.* FROM chat_members AS mine"
+            " JOIN chat_members AS theirs ON theirs.chat_id = mine.chat_id"
+            " JOIN chats ON chats.id = mine.chat_id"
+            " WHERE mine.user_id = :a AND theirs.user_id = :b"
+            " AND (SELECT count(*) FROM chat_members AS m WHERE m.chat_id = chats.id)"
+            "     = CASE WHEN :a = :b THEN 1 ELSE 2 END"
+            " ORDER BY chats.id LIMIT 1",
+            {"a": a, "b": b},
+        ).fetchone()
+        return rows.chat(row) if row else None
+
+    def members(self, chat_id: int) -> list[ChatMember]:
+        found = self._conn.execute(
+            "SELECT * FROM chat_members WHERE chat_id = ? ORDER BY user_id", (chat_id,)
+        )
+        return [rows.chat_member(row) for row in found]
+
+    def list_for_user(self, user_id: int) -> list[Chat]:
+        found = self._conn.execute(
+            "SELECT chats.* FROM chat_members JOIN chats ON chats.id = chat_members.chat_id"
+            " WHERE chat_members.user_id = ? ORDER BY chats.last_activity DESC, chats.id DESC",
+            (user_id,),
+        )
+        return [rows.chat(row) for row in found]
+
+    def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET last_read_message_id = ? WHERE chat_id = ? AND user_id = ?",
+            (message_id, chat_id, user_id),
+        )
+
+    def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
+        self._conn.execute(
+            "UPDATE chats SET last_message_id = ?, last_activity = ? WHERE id = ?",
+            (last_message_id, rows.dump_time(at), chat_id),
+        )
+
+    def remove(self, chat_id: int) -> None:
+        # Members, messages and their attachment rows go by ON DELETE CASCADE.
+        self._conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
+
+
+class SqliteMessageRepository:
+    """Messages, paged by id on the (chat_id, id) index."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, new: NewMessage) -> Message:
+        message_id = _insert(self._conn, "messages", rows.to_row(new))
+        message = self.get(message_id)
+        assert message is not None
+        return message
+
+    def get(self, message_id: int) -> Message | None:
+        row = self._conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+        return rows.message(row) if row else None
+
+    def update(self, message: Message) -> None:
+        _update(self._conn, "messages", rows.to_row(message), "id")
+
+    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE chat_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+            (chat_id, before_id, before_id, limit),
+        )
+        return [rows.message(row) for row in found]
+
+    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (chat_id, after_id, limit),
+        )
+        return [rows.message(row) for row in found]
+
+    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE chat_id = ? AND sending_date > ? ORDER BY id LIMIT ?",
+            (chat_id, rows.dump_time(since), limit),
+        )
+        return [rows.message(row) for row in found]
+
+    def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
+        unread: int = self._conn.execute(
+            "SELECT count(*) FROM messages WHERE chat_id = ? AND id > ?"
+            " AND sender_id <> ? AND NOT is_deleted",
+            (chat_id, after_id, user_id),
+        ).fetchone()[0]
+        return unread
+
+
+class SqliteAttachmentRepository:
+    """Uploaded files' metadata; unbound rows are orphans until a message takes them."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, new: NewAttachment) -> Attachment:
+        attachment_id = _insert(self._conn, "attachments", rows.to_row(new))
+        attachment = self.get(attachment_id)
+        assert attachment is not None
+        return attachment
+
+    def get(self, attachment_id: int) -> Attachment | None:
+        row = self._conn.execute("SELECT * FROM attachments WHERE id = ?", (attachment_id,)).fetchone()
+        return rows.attachment(row) if row else None
+
+    def attach(self, attachment_ids: Sequence[int], message_id: int) -> None:
+        self._conn.executemany(
+            "UPDATE attachments SET message_id = ?, position = ? WHERE id = ?",
+            [(message_id, position, i) for position, i in enumerate(attachment_ids)],
+        )
+
+    def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+        found = self._conn.execute(
+            "SELECT * FROM attachments"
+            " WHERE message_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY message_id, position, id",
+            (_id_list(message_ids),),
+        )
+        by_message: dict[int, list[Attachment]] = {}
+        for row in found:
+            by_message.setdefault(row["message_id"], []).append(rows.attachment(row))
+        return by_message
+
+    def for_chat(self, chat_id: int) -> list[Attachment]:
+        found = self._conn.execute(
+            "SELECT attachments.* FROM messages"
+            " JOIN attachments ON attachments.message_id = messages.id"
+            " WHERE messages.chat_id = ? ORDER BY attachments.id",
+            (chat_id,),
+        )
+        return [rows.attachment(row) for row in found]
+
+    def detach_all(self, message_id: int) -> list[Attachment]:
+        found = self._conn.execute(
+            "DELETE FROM attachments WHERE message_id = ? RETURNING *", (message_id,)
+        ).fetchall()
+        return sorted((rows.attachment(row) for row in found), key=lambda a: (a.position, a.id))
+
+    def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
+        found = self._conn.execute(
+            "SELECT * FROM attachments WHERE message_id IS NULL AND created_date < ? ORDER BY id LIMIT ?",
+            (rows.dump_time(before), limit),
+        )
+        return [rows.attachment(row) for row in found]
+
+    def remove(self, attachment_id: int) -> None:
+        self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+
+
+class SqliteStickerRepository:
+    """Sticker packs, each sticker keeping its position in the pack."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add_pack(self, title: str, images: Sequence[tuple[str, str]]) -> StickerPack:
+        pack_id = _insert(self._conn, "sticker_packs", {"title": title})
+        stickers = tuple(
+            Sticker(
+                id=_insert(
+                    self._conn,
+                    "stickers",
+                    {"pack_id": pack_id, "position": position, "image_key": key, "mime": mime},
+                ),
+                pack_id=pack_id,
+                position=position,
+                image_key=key,
+                mime=mime,
+            )
+            for position, (key, mime) in enumerate(images)
+        )
+        return StickerPack(id=pack_id, title=title, stickers=stickers)
+
+    def list_packs(self) -> list[StickerPack]:
+        by_pack: dict[int, list[Sticker]] = {}
+        for row in self._conn.execute("SELECT * FROM stickers ORDER BY pack_id, position, id"):
+            by_pack.setdefault(row["pack_id"], []).append(rows.sticker(row))
+        return [
+            StickerPack(id=row["id"], title=row["title"], stickers=tuple(by_pack.get(row["id"], ())))
+            for row in self._conn.execute("SELECT id, title FROM sticker_packs ORDER BY id")
+        ]
+
+    def get_sticker(self, sticker_id: int) -> Sticker | None:
+        row = self._conn.execute("SELECT * FROM stickers WHERE id = ?", (sticker_id,)).fetchone()
+        return rows.sticker(row) if row else None
+
+
+class SqliteEventRepository:
+    """Per-user event streams sharing one id sequence, the clients' cursor."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        values = {
+            "user_id": user_id,
+            "type": type.value,
+            "data": rows.dump_json(data),
+            "created_date": rows.dump_time(at),
+        }
+        event_id = _insert(self._conn, "events", values)
+        row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
+        return rows.event(row)
+
+    def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
+        found = self._conn.execute(
+            "SELECT * FROM events WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (user_id, cursor, limit),
+        )
+        return [rows.event(row) for row in found]
+
+    def latest_id(self) -> int:
+        # sqlite_sequence keeps the greatest id AUTOINCREMENT gave, pruned or not.
+        row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
+        return int(row[0]) if row else 0
+
+    def oldest_retained_id(self) -> int:
+        oldest = self._conn.execute("SELECT min(id) FROM events").fetchone()[0]
+        return self.latest_id() if oldest is None else int(oldest) - 1
+
+    def prune_before(self, before: datetime) -> int:
+        cursor = self._conn.execute("DELETE FROM events WHERE created_date < ?", (rows.dump_time(before),))
+        return cursor.rowcount

@@ -1,0 +1,98 @@
+"""Rows ↔ model records, through this module's private cattrs converter.
+
+The model classes carry no serialization config; every storage detail lives here:
+times are fixed-width ISO-8601 UTC text with microseconds (so text order is time
+order and they round-trip exactly), enums are their values, bools are 0/1 and event
+data is JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import cattrs
+
+from messenger_core.model import (
+    Attachment,
+    Chat,
+    ChatMember,
+    Event,
+    Friendship,
+    Message,
+    Sticker,
+    User,
+)
+
+T = TypeVar("T")
+
+_converter = cattrs.Converter()
+
+
+def dump_time(value: datetime) -> str:
+    """The stored form of an aware time, e.g. ``2024-05-01T12:00:00.000000+00:00``."""
+    if value.utcoffset() is None:
+        # Guessing the zone of a naive time would silently shift it.
+        raise ValueError(f"naive datetime {value!r}: times must be timezone-aware")
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def load_time(text: str) -> datetime:
+    """The aware UTC time a ``dump_time`` text stands for."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def dump_json(data: dict[str, Any]) -> str:
+    """Event data as compact JSON; anything JSON cannot hold fails here, not on read."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+_converter.register_unstructure_hook(datetime, dump_time)
+_converter.register_structure_hook(datetime, lambda value, _: load_time(value))
+_converter.register_unstructure_hook(bool, int)
+_converter.register_structure_hook(bool, lambda value, _: bool(value))
+
+
+def to_row(record: Any) -> dict[str, Any]:
+    """Column values of a record (datetimes as text, enums as values, bools as 0/1)."""
+    row: dict[str, Any] = _converter.unstructure(record)
+    return row
+
+
+def from_row(row: sqlite3.Row, cls: type[T]) -> T:
+    """The record of class ``cls`` a row holds; extra columns (search keys) are ignored."""
+    return _converter.structure(dict(row), cls)
+
+
+def user(row: sqlite3.Row) -> User:
+    return from_row(row, User)
+
+
+def friendship(row: sqlite3.Row) -> Friendship:
+    return from_row(row, Friendship)
+
+
+def chat(row: sqlite3.Row) -> Chat:
+    return from_row(row, Chat)
+
+
+def chat_member(row: sqlite3.Row) -> ChatMember:
+    return from_row(row, ChatMember)
+
+
+def message(row: sqlite3.Row) -> Message:
+    return from_row(row, Message)
+
+
+def attachment(row: sqlite3.Row) -> Attachment:
+    return from_row(row, Attachment)
+
+
+def sticker(row: sqlite3.Row) -> Sticker:
+    return from_row(row, Sticker)
+
+
+def event(row: sqlite3.Row) -> Event:
+    return _converter.structure({**dict(row), "data": json.loads(row["data"])}, Event)

@@ -1,0 +1,141 @@
+"""The SQLite unit of work and its factory: one connection per thread, one
+transaction per unit, taken with ``BEGIN IMMEDIATE`` so a writer never has to
+upgrade a read lock halfway (which SQLite may refuse with SQLITE_BUSY)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from messenger_core.ports import (
+    AttachmentRepository,
+    ChatRepository,
+    EventRepository,
+    FriendshipRepository,
+    MessageRepository,
+    StickerRepository,
+    UserRepository,
+)
+
+from .migrations import migrate
+from .repositories import (
+    SqliteAttachmentRepository,
+    SqliteChatRepository,
+    SqliteEventRepository,
+    SqliteFriendshipRepository,
+    SqliteMessageRepository,
+    SqliteStickerRepository,
+    SqliteUserRepository,
+)
+
+SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+
+class SqliteUnitOfWork:
+    """One transaction on a connection; leaving without ``commit()`` rolls back."""
+
+    # Annotated with the ports: UnitOfWork's attributes are invariant.
+    users: UserRepository
+    friendships: FriendshipRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    stickers: StickerRepository
+    events: EventRepository
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.users = SqliteUserRepository(conn)
+        self.friendships = SqliteFriendshipRepository(conn)
+        self.chats = SqliteChatRepository(conn)
+        self.messages = SqliteMessageRepository(conn)
+        self.attachments = SqliteAttachmentRepository(conn)
+        self.stickers = SqliteStickerRepository(conn)
+        self.events = SqliteEventRepository(conn)
+
+    def __enter__(self) -> Self:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # A failed statement may already have ended the transaction.
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+
+    def commit(self) -> None:
+        self._conn.execute("COMMIT")
+        self._restart()
+
+    def rollback(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._restart()
+
+    def _restart(self) -> None:
+        # Work done after commit()/rollback() still belongs to this unit, so it needs a
+        # transaction too. A deferred BEGIN takes no lock, so it cannot fail as busy
+        # right after a successful commit; a write would take the lock when it comes.
+        self._conn.execute("BEGIN")
+
+
+class SqliteUnitOfWorkFactory:
+    """Makes units of work on the database at ``path``, migrated when the factory is made.
+
+    Each thread gets its own connection (waitress serves requests on threads). The
+    connections allow use from other threads only so that ``close()`` can close them
+    all; each one is still only used by the thread that opened it.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], synchronous: str = "FULL") -> None:
+        if synchronous not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+        if os.fspath(path) == ":memory:":
+            # Every connection to ":memory:" would be a different, empty database.
+            raise ValueError("SqliteUnitOfWorkFactory needs a database file path")
+        self.path = Path(path)
+        self.synchronous = synchronous
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        migrate(self.connection())
+
+    def __call__(self) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self.connection())
+
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened with its pragmas on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        # isolation_level=None: the unit of work issues BEGIN/COMMIT itself.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        with self._lock:
+            self._opened.append(conn)
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this factory opened; later units open new ones."""
+        with self._lock:
+            opened, self._opened = self._opened, []
+            self._local = threading.local()
+        for conn in opened:
+            conn.close()

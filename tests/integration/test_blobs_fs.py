@@ -1,0 +1,144 @@
+"""FilesystemBlobStore: atomic writes under random sharded keys that stay in the root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.blobs_fs import FilesystemBlobStore
+from messenger_core.errors import NotFound, TooLarge
+from messenger_core.ports import BlobStore
+
+MISSING_KEY = "0" * 32
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "blobs"
+
+
+@pytest.fixture
+def store(root: Path) -> FilesystemBlobStore:
+    return FilesystemBlobStore(root)
+
+
+def _files_under(root: Path) -> list[Path]:
+    return [Path(folder, name) for folder, _, names in os.walk(root) for name in names]
+
+
+def test_round_trip(store: FilesystemBlobStore) -> None:
+    port: BlobStore = store  # checked by mypy
+    info = port.write([b"hello ", b"", b"world"], max_size=100)
+    assert info.size == 11
+    with port.open(info.key) as file:
+        assert file.read() == b"hello world"
+    assert port.size(info.key) == 11
+
+
+@settings(max_examples=30)
+@given(chunks=st.lists(st.binary(max_size=200), max_size=10))
+def test_round_trip_of_any_chunks(tmp_path_factory: pytest.TempPathFactory, chunks: list[bytes]) -> None:
+    store = FilesystemBlobStore(tmp_path_factory.mktemp("blobs"))
+    data = b"".join(chunks)
+    info = store.write(iter(chunks), max_size=len(data))  # exactly max_size is allowed
+    assert info.size == len(data)
+    with store.open(info.key) as file:
+        assert file.read() == data
+
+
+def test_keys_are_random_hex_and_paths_sharded_under_root(store: FilesystemBlobStore, root: Path) -> None:
+    keys = {store.write([b"x"], max_size=1).key for _ in range(20)}
+    assert len(keys) == 20
+    for key in keys:
+        assert len(key) == 32 and set(key) <= set("0123456789abcdef")
+        path = store.path(key)
+        assert path is not None
+        assert Path(path) == root / key[:2] / key[2:4] / key
+        assert Path(path).resolve().is_relative_to(root.resolve())
+    assert not _files_under(root / "tmp")
+
+
+def test_too_large_leaves_nothing_behind(store: FilesystemBlobStore, root: Path) -> None:
+    consumed: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(100):
+            consumed.append(i)
+            yield b"x" * 10
+
+    with pytest.raises(TooLarge):
+        store.write(chunks(), max_size=25)
+    assert _files_under(root) == []
+    assert len(consumed) == 3  # stopped reading at the first chunk past the limit
+
+
+def test_failing_source_leaves_nothing_behind(store: FilesystemBlobStore, root: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"partial"
+        raise ConnectionResetError("client went away")
+
+    with pytest.raises(ConnectionResetError):
+        store.write(chunks(), max_size=100)
+    assert _files_under(root) == []
+
+
+def test_missing_blob(store: FilesystemBlobStore) -> None:
+    with pytest.raises(NotFound):
+        store.open(MISSING_KEY)
+    assert store.path(MISSING_KEY) is None
+    assert store.size(MISSING_KEY) is None
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "../x",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "",
+        "tmp",
+        "ab/cd/" + "a" * 32,
+        "A" * 32,
+        "a" * 31,
+        "a" * 33,
+        "a" * 32 + "\n",
+        "..",
+        "ab\x00" + "a" * 29,
+    ],
+)
+def test_malformed_keys_name_no_blob(store: FilesystemBlobStore, tmp_path: Path, bad_key: str) -> None:
+    outside = tmp_path / "x"
+    outside.write_bytes(b"secret")
+    with pytest.raises(NotFound):
+        store.open(bad_key)
+    assert store.path(bad_key) is None
+    assert store.size(bad_key) is None
+    store.delete(bad_key)
+    assert outside.read_bytes() == b"secret"
+
+
+def test_temporary_uploads_are_not_blobs(store: FilesystemBlobStore, root: Path) -> None:
+    store.write([b"x"], max_size=1)
+    (root / "tmp" / ("a" * 32)).write_bytes(b"half")
+    with pytest.raises(NotFound):
+        store.open("a" * 32)
+
+
+def test_delete_is_idempotent(store: FilesystemBlobStore) -> None:
+    info = store.write([b"bye"], max_size=10)
+    store.delete(info.key)
+    store.delete(info.key)
+    store.delete(MISSING_KEY)
+    assert store.size(info.key) is None
+    with pytest.raises(NotFound):
+        store.open(info.key)
+
+
+def test_constructing_touches_nothing(root: Path) -> None:
+    FilesystemBlobStore(root)
+    assert not root.exists()

@@ -1,0 +1,195 @@
+"""PillowImageProcessor: images are made in memory with Pillow itself."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from adapters.images_pillow import PillowImageProcessor
+from messenger_core.errors import Invalid
+from messenger_core.model import ImageInfo
+from messenger_core.ports import ImageProcessor
+
+ORIENTATION = 0x0112
+MAKE = 0x010F
+
+
+@pytest.fixture
+def images() -> PillowImageProcessor:
+    return PillowImageProcessor()
+
+
+def _encode(image: Image.Image, format: str, **options: object) -> io.BytesIO:
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    buffer.seek(0)
+    return buffer
+
+
+def _decode(chunks: Iterator[bytes]) -> Image.Image:
+    data = b"".join(chunks)
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _photo_with_exif(width: int, height: int, orientation: int = 1) -> io.BytesIO:
+    """A JPEG whose left half is red and right half blue, with camera EXIF."""
+    image = Image.new("RGB", (width, height), "blue")
+    image.paste("red", (0, 0, width // 2, height))
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[MAKE] = "SpyCam"
+    return _encode(image, "JPEG", exif=exif.tobytes(), quality=95)
+
+
+@pytest.mark.parametrize(
+    ("format", "mime", "mode"),
+    [
+        ("PNG", "image/png", "RGBA"),
+        ("JPEG", "image/jpeg", "RGB"),
+        ("WEBP", "image/webp", "RGB"),
+        ("GIF", "image/gif", "P"),
+    ],
+)
+def test_inspect_reads_size_and_type(images: PillowImageProcessor, format: str, mime: str, mode: str) -> None:
+    port: ImageProcessor = images  # checked by mypy
+    source = _encode(Image.new(mode, (321, 123)), format)
+    assert port.inspect(source) == ImageInfo(width=321, height=123, mime=mime)
+    assert not source.closed
+    assert port.inspect(source) == ImageInfo(width=321, height=123, mime=mime)  # reusable
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"hello, this is a text file\n",
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 20,
+        _encode(Image.new("RGB", (4, 4)), "BMP").getvalue(),
+        _encode(Image.new("RGB", (4, 4)), "TIFF").getvalue(),
+    ],
+    ids=["empty", "text", "broken-png", "bmp", "tiff"],
+)
+def test_inspect_is_none_for_what_it_does_not_read(images: PillowImageProcessor, data: bytes) -> None:
+    assert images.inspect(io.BytesIO(data)) is None
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=300))
+def test_inspect_never_raises(data: bytes) -> None:
+    result = PillowImageProcessor().inspect(io.BytesIO(data))
+    assert result is None or isinstance(result, ImageInfo)
+
+
+def test_inspect_refuses_images_over_the_pixel_limit() -> None:
+    source = _encode(Image.new("RGB", (20, 20)), "PNG")
+    assert PillowImageProcessor(max_pixels=399).inspect(source) is None
+    assert not source.closed  # the caller's stream is the caller's to close
+    assert PillowImageProcessor(max_pixels=400).inspect(source) is not None
+
+
+def test_pillow_decompression_bomb_error_is_none_and_invalid(
+    images: PillowImageProcessor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # bombs start at twice this
+    bomb = _encode(Image.new("RGB", (20, 20)), "PNG").getvalue()
+    assert images.inspect(io.BytesIO(bomb)) is None
+    with pytest.raises(Invalid):
+        images.avatar(io.BytesIO(bomb), 256)
+
+
+@pytest.mark.parametrize(("width", "height"), [(1000, 500), (300, 900), (50, 40)])
+def test_thumbnail_of_a_photo_is_a_bounded_jpeg(
+    images: PillowImageProcessor, width: int, height: int
+) -> None:
+    thumb = _decode(images.thumbnail(_photo_with_exif(width, height), 200))
+    assert thumb.format == "JPEG"
+    assert max(thumb.size) == min(200, max(width, height))  # shrunk, never enlarged
+    assert abs(thumb.width / thumb.height - width / height) < 0.02
+    assert not thumb.getexif()
+
+
+def test_thumbnail_with_transparency_is_png(images: PillowImageProcessor) -> None:
+    source = _encode(Image.new("RGBA", (400, 400), (255, 0, 0, 0)), "PNG")
+    thumb = _decode(images.thumbnail(source, 100))
+    assert thumb.format == "PNG"
+    assert thumb.size == (100, 100)
+    assert thumb.getpixel((50, 50))[3] == 0  # type: ignore[index]
+
+
+def test_thumbnail_of_first_gif_frame(images: PillowImageProcessor) -> None:
+    frames = [Image.new("P", (300, 150), i) for i in range(3)]
+    source = io.BytesIO()
+    frames[0].save(source, "GIF", save_all=True, append_images=frames[1:])
+    source.seek(0)
+    assert _decode(images.thumbnail(source, 100)).size == (100, 50)
+
+
+def test_thumbnail_applies_exif_orientation(images: PillowImageProcessor) -> None:
+    # Orientation 6: the camera was turned, the viewer rotates 90° clockwise.
+    thumb = _decode(images.thumbnail(_photo_with_exif(400, 200, orientation=6), 100))
+    assert thumb.size == (50, 100)
+    r, _, b = thumb.convert("RGB").getpixel((25, 10))  # type: ignore[misc]
+    assert r > 200 and b < 60  # the red half is now on top
+
+
+def test_thumbnail_of_a_non_image_is_invalid(images: PillowImageProcessor) -> None:
+    with pytest.raises(Invalid) as caught:
+        images.thumbnail(io.BytesIO(b"plain text"), 100)
+    assert "file" in caught.value.fields
+
+
+def test_thumbnail_of_a_truncated_image_is_invalid(images: PillowImageProcessor) -> None:
+    data = _photo_with_exif(400, 400).getvalue()
+    with pytest.raises(Invalid):
+        images.thumbnail(io.BytesIO(data[: len(data) // 2]), 100)
+
+
+@pytest.mark.parametrize(("width", "height"), [(600, 300), (300, 600), (100, 100), (40, 90)])
+def test_avatar_is_a_256_square_png(images: PillowImageProcessor, width: int, height: int) -> None:
+    avatar = _decode(images.avatar(_photo_with_exif(width, height), 256))
+    assert avatar.format == "PNG"
+    assert avatar.size == (256, 256)
+
+
+def test_avatar_is_centre_cropped(images: PillowImageProcessor) -> None:
+    # 900×300: red | white | blue thirds; the centre crop is the white square.
+    image = Image.new("RGB", (900, 300), "white")
+    image.paste("red", (0, 0, 300, 300))
+    image.paste("blue", (600, 0, 900, 300))
+    avatar = _decode(images.avatar(_encode(image, "PNG"), 64)).convert("RGB")
+    for corner in [(1, 1), (62, 1), (1, 62), (62, 62), (32, 32)]:
+        assert avatar.getpixel(corner) == (255, 255, 255)
+
+
+def test_avatar_strips_exif_and_other_metadata(images: PillowImageProcessor) -> None:
+    source = _photo_with_exif(800, 600, orientation=6)
+    assert Image.open(source).getexif()[MAKE] == "SpyCam"  # the upload has it
+    source.seek(0)
+    data = b"".join(images.avatar(source, 256))
+    avatar = Image.open(io.BytesIO(data))
+    avatar.load()
+    assert not avatar.getexif()
+    assert b"SpyCam" not in data and b"Exif" not in data and b"eXIf" not in data
+    assert not set(avatar.info) & {"exif", "icc_profile", "dpi", "Software"}
+
+
+def test_avatar_of_a_non_image_is_invalid(images: PillowImageProcessor) -> None:
+    with pytest.raises(Invalid) as caught:
+        images.avatar(io.BytesIO(b"%PDF-1.7 not an image"), 256)
+    assert caught.value.fields["file"].startswith("Not an image")
+
+
+def test_outputs_come_as_bounded_chunks() -> None:
+    from adapters.images_pillow import CHUNK_SIZE
+
+    noisy = Image.frombytes("RGB", (512, 512), random.Random(0).randbytes(512 * 512 * 3))
+    chunks = list(PillowImageProcessor().avatar(_encode(noisy, "PNG"), 512))
+    assert len(chunks) > 1 and all(0 < len(c) <= CHUNK_SIZE for c in chunks)

@@ -1,0 +1,337 @@
+"""The SQLite schema comes only from migrations, and connections are set up alike."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from adapters.sqlite import SqliteUnitOfWorkFactory, migrations
+from messenger_core.errors import Conflict
+from messenger_core.model import NewUser
+
+# The whole schema of a migrated blank database: table → columns in order.
+EXPECTED_TABLES = {
+    "users": [
+        "id", "alternative_id", "alternative_id_key", "email", "email_key", "password_hash",
+        "first_name", "second_name", "first_name_key", "second_name_key", "phone_number",
+        "age", "city", "additional_inf", "avatar", "created_date", "is_confirmed",
+    ],
+    "friendships": [
+        "requester_id", "addressee_id", "status", "created_date", "user_low", "user_high",
+    ],
+    "chats": ["id", "created_date", "last_activity", "last_message_id"],
+    "chat_members": ["chat_id", "user_id", "last_read_message_id"],
+    "sticker_packs": ["id", "title"],
+    "stickers": ["id", "pack_id", "position", "image_key", "mime"],
+    "messages": [
+        "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
+        "is_deleted",
+    ],
+    "attachments": [
+        "id", "uploader_id", "kind", "name", "size", "mime", "storage_key", "created_date",
+        "message_id", "position", "width", "height", "thumbnail_key",
+    ],
+    "events": ["id", "user_id", "type", "data", "created_date"],
+    "sqlite_sequence": ["name", "seq"],
+}  # fmt: skip
+
+# index → (table, columns, unique, partial)
+EXPECTED_INDEXES = {
+    "sqlite_autoindex_users_1": ("users", ("alternative_id",), True, False),
+    "sqlite_autoindex_users_2": ("users", ("email_key",), True, False),
+    "friendships_pair": ("friendships", ("user_low", "user_high"), True, False),
+    "friendships_user_high": ("friendships", ("user_high",), False, False),
+    "chats_last_activity": ("chats", ("last_activity",), False, False),
+    "sqlite_autoindex_chat_members_1": ("chat_members", ("chat_id", "user_id"), True, False),
+    "chat_members_user": ("chat_members", ("user_id",), False, False),
+    "stickers_pack": ("stickers", ("pack_id", "position"), False, False),
+    "messages_chat": ("messages", ("chat_id", "id"), False, False),
+    "attachments_message": ("attachments", ("message_id", "position"), False, False),
+    "attachments_orphans": ("attachments", ("created_date",), False, True),
+    "events_user": ("events", ("user_id", "id"), False, False),
+    "events_created": ("events", ("created_date",), False, False),
+}
+
+# table → {(column, referenced table, referenced column, on delete)}
+EXPECTED_FOREIGN_KEYS = {
+    "users": set(),
+    "friendships": {
+        ("requester_id", "users", "id", "NO ACTION"),
+        ("addressee_id", "users", "id", "NO ACTION"),
+    },
+    "chats": set(),
+    "chat_members": {
+        ("chat_id", "chats", "id", "CASCADE"),
+        ("user_id", "users", "id", "NO ACTION"),
+    },
+    "sticker_packs": set(),
+    "stickers": {("pack_id", "sticker_packs", "id", "CASCADE")},
+    "messages": {
+        ("chat_id", "chats", "id", "CASCADE"),
+        ("sender_id", "users", "id", "NO ACTION"),
+        ("sticker_id", "stickers", "id", "NO ACTION"),
+    },
+    "attachments": {
+        ("uploader_id", "users", "id", "NO ACTION"),
+        ("message_id", "messages", "id", "CASCADE"),
+    },
+    "events": {("user_id", "users", "id", "NO ACTION")},
+    "sqlite_sequence": set(),
+}
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
+    """A blank database on a bare autocommit connection, as migrate() expects."""
+    connection = sqlite3.connect(tmp_path / "blank.sqlite3", isolation_level=None)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def factory(tmp_path: Path) -> Iterator[SqliteUnitOfWorkFactory]:
+    made = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+    yield made
+    made.close()
+
+
+def schema(conn: sqlite3.Connection) -> dict[str, Any]:
+    tables = [
+        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    ]
+    indexes: dict[str, tuple[str, tuple[str, ...], bool, bool]] = {}
+    for table in tables:
+        for _, name, unique, _origin, partial in conn.execute(f"PRAGMA index_list({table})"):
+            columns = tuple(row[2] for row in conn.execute(f"PRAGMA index_info({name})"))
+            indexes[name] = (table, columns, bool(unique), bool(partial))
+    return {
+        "tables": {
+            table: [row[1] for row in conn.execute(f"PRAGMA table_xinfo({table})")] for table in tables
+        },
+        "indexes": indexes,
+        "foreign_keys": {
+            table: {
+                (row[3], row[2], row[4], row[6]) for row in conn.execute(f"PRAGMA foreign_key_list({table})")
+            }
+            for table in tables
+        },
+        "views_and_triggers": conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('view', 'trigger')"
+        ).fetchall(),
+    }
+
+
+def test_a_migrated_blank_database_has_exactly_the_expected_schema(conn: sqlite3.Connection) -> None:
+    assert migrations.schema_version(conn) == 0
+
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION == 1
+
+    assert migrations.schema_version(conn) == 1
+    assert schema(conn) == {
+        "tables": EXPECTED_TABLES,
+        "indexes": EXPECTED_INDEXES,
+        "foreign_keys": EXPECTED_FOREIGN_KEYS,
+        "views_and_triggers": [],
+    }
+
+
+def test_reapplying_migrations_changes_nothing(conn: sqlite3.Connection) -> None:
+    migrations.migrate(conn)
+    conn.execute("INSERT INTO sticker_packs (title) VALUES ('Cats')")  # data must survive too
+    before = (list(conn.iterdump()), conn.total_changes)
+
+    assert migrations.migrate(conn) == 1
+    assert migrations.migrate(conn) == 1
+
+    assert (list(conn.iterdump()), conn.total_changes) == before
+    assert migrations.schema_version(conn) == 1
+
+
+def test_a_step_applies_with_its_version_or_not_at_all(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    migrations.migrate(conn)
+    broken = (*migrations.STEPS, ("CREATE TABLE half_done (x INTEGER)", "THIS IS NOT SQL"))
+    monkeypatch.setattr(migrations, "STEPS", broken)
+    monkeypatch.setattr(migrations, "LATEST_VERSION", len(broken))
+
+    with pytest.raises(sqlite3.OperationalError):
+        migrations.migrate(conn)
+
+    assert migrations.schema_version(conn) == 1
+    assert "half_done" not in schema(conn)["tables"]
+    assert not conn.in_transaction
+
+    fixed = (*migrations.STEPS[:-1], ("CREATE TABLE added_later (x INTEGER)",))
+    monkeypatch.setattr(migrations, "STEPS", fixed)
+    assert migrations.migrate(conn) == 2
+    assert migrations.migrate(conn) == 2
+    assert "added_later" in schema(conn)["tables"]
+
+
+def test_a_database_newer_than_the_code_is_refused(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA user_version = {migrations.LATEST_VERSION + 1}")
+
+    with pytest.raises(RuntimeError, match="newer"):
+        migrations.migrate(conn)
+    assert not conn.in_transaction
+
+
+def test_the_factory_creates_the_directory_and_migrates(tmp_path: Path) -> None:
+    path = tmp_path / "user_data" / "nested" / "messenger.sqlite3"
+    factory = SqliteUnitOfWorkFactory(path)
+    try:
+        assert path.exists()
+        assert migrations.schema_version(factory.connection()) == migrations.LATEST_VERSION
+    finally:
+        factory.close()
+    # A second factory on the same file finds nothing to do.
+    again = SqliteUnitOfWorkFactory(path)
+    try:
+        assert migrations.schema_version(again.connection()) == migrations.LATEST_VERSION
+    finally:
+        again.close()
+
+
+@pytest.mark.parametrize(("synchronous", "level"), [("FULL", 2), ("NORMAL", 1)])
+def test_connections_set_their_pragmas(tmp_path: Path, synchronous: str, level: int) -> None:
+    factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3", synchronous=synchronous)
+    try:
+        conn = factory.connection()
+        pragmas = {
+            name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+        assert pragmas == {
+            "journal_mode": "wal",
+            "synchronous": level,
+            "foreign_keys": 1,
+            "busy_timeout": 5000,
+        }
+        assert conn.isolation_level is None
+    finally:
+        factory.close()
+
+
+def test_unknown_synchronous_modes_and_memory_databases_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        SqliteUnitOfWorkFactory(tmp_path / "x.sqlite3", synchronous="OFF; DROP TABLE users")
+    with pytest.raises(ValueError):
+        SqliteUnitOfWorkFactory(":memory:")
+
+
+def test_each_thread_gets_its_own_connection(factory: SqliteUnitOfWorkFactory) -> None:
+    mine = factory.connection()
+    theirs: list[sqlite3.Connection] = []
+
+    def work() -> None:
+        theirs.append(factory.connection())
+        theirs.append(factory.connection())
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+    assert factory.connection() is mine
+    assert theirs[0] is theirs[1]
+    assert theirs[0] is not mine
+
+
+def test_close_closes_every_connection_and_later_units_reopen(factory: SqliteUnitOfWorkFactory) -> None:
+    mine = factory.connection()
+    theirs: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: theirs.append(factory.connection()))
+    thread.start()
+    thread.join()
+
+    factory.close()
+
+    for closed in (mine, theirs[0]):
+        with pytest.raises(sqlite3.ProgrammingError):
+            closed.execute("SELECT 1")
+    with factory() as uow:
+        assert uow.users.count() == 0
+    assert factory.connection() is not mine
+
+
+def _new_user(email: str, alternative_id: str) -> NewUser:
+    return NewUser(
+        alternative_id=alternative_id,
+        email=email,
+        password_hash="h",
+        first_name="Alena",
+        second_name="Smith",
+        created_date=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_a_commit_is_visible_from_another_thread(factory: SqliteUnitOfWorkFactory) -> None:
+    with factory() as uow:
+        user = uow.users.add(_new_user("a@example.org", "a1"))
+        uow.commit()
+    seen: list[object] = []
+
+    def read() -> None:
+        with factory() as uow:
+            seen.append(uow.users.get(user.id))
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+
+    assert seen == [user]
+
+
+def test_a_unit_holds_the_write_lock_from_enter(tmp_path: Path) -> None:
+    factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+    other = sqlite3.connect(tmp_path / "messenger.sqlite3", isolation_level=None, timeout=0)
+    try:
+        with factory(), pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        factory.close()
+
+
+def test_times_are_stored_as_utc_text_and_read_back_aware(factory: SqliteUnitOfWorkFactory) -> None:
+    moscow = timezone(timedelta(hours=3))
+    with factory() as uow:
+        user = uow.users.add(_new_user("a@example.org", "a1"))
+        chat = uow.chats.add([user.id], datetime(2024, 3, 1, 15, 0, 0, 7, tzinfo=moscow))
+        stored = (
+            factory.connection()
+            .execute("SELECT created_date FROM chats WHERE id = ?", (chat.id,))
+            .fetchone()[0]
+        )
+
+        assert stored == "2024-03-01T12:00:00.000007+00:00"
+        assert chat.created_date.tzinfo is UTC
+        assert chat.created_date == datetime(2024, 3, 1, 12, 0, 0, 7, tzinfo=UTC)
+        with pytest.raises(ValueError, match="naive"):
+            uow.chats.add([user.id], datetime(2024, 3, 1))
+
+
+def test_taken_emails_and_alternative_ids_conflict(factory: SqliteUnitOfWorkFactory) -> None:
+    with factory() as uow:
+        first = uow.users.add(_new_user("Alena@example.org", "a1"))
+        second = uow.users.add(_new_user("boris@example.org", "b2"))
+        with pytest.raises(Conflict):
+            uow.users.add(_new_user("alena@EXAMPLE.org", "c3"))
+        with pytest.raises(Conflict):
+            uow.users.add(_new_user("clara@example.org", "a1"))
+        with pytest.raises(Conflict):
+            uow.users.update(attrs.evolve(second, email=first.email.upper()))
+
+
+def test_foreign_keys_are_enforced(factory: SqliteUnitOfWorkFactory) -> None:
+    with factory() as uow, pytest.raises(sqlite3.IntegrityError):
+        uow.chats.add([12345], datetime(2024, 1, 1, tzinfo=UTC))
