@@ -1,0 +1,1 @@
+"""Delivery: the Falcon web app served by waitress, the CLI and configuration."""

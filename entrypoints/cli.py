@@ -1,0 +1,137 @@
+"""The ``messenger`` command: serve the app, make demo data, clean up, add sticker packs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("messenger")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="messenger", description="A small self-hosted messenger")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="run the web server (HOST, PORT and APP_CONFIG from the environment)")
+    demo = commands.add_parser("demo-data", help="create the configured database filled with demo data")
+    demo.add_argument("--force", action="store_true", help="replace an existing database")
+    commands.add_parser("init-db", help="create or migrate the configured database")
+    commands.add_parser("cleanup", help="remove uploads never sent and events past retention")
+    pack = commands.add_parser("add-sticker-pack", help="add a sticker pack from a folder of images")
+    pack.add_argument("title")
+    pack.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"messenger: configuration error: {error}", file=sys.stderr)
+        return 2
+    command = args.command or "serve"
+    if command == "serve":
+        return serve(settings)
+    if command == "demo-data":
+        return make_demo_data(settings, force=args.force)
+    if command == "init-db":
+        from .bootstrap import prepare_database
+
+        prepare_database(settings)
+        print(f"database ready: {settings.DATABASE_PATH}")
+        return 0
+    if command == "cleanup":
+        from .bootstrap import build_messenger
+
+        messenger = build_messenger(settings)
+        print(f"removed {messenger.remove_orphan_uploads()} unsent uploads, {messenger.prune_events()} old events")
+        return 0
+    return add_sticker_pack(settings, args.title, args.folder)
+
+
+def serve(settings: Settings) -> int:
+    import waitress
+
+    from .bootstrap import build_messenger, prepare_database
+    from .web.app import create_app
+
+    prepare_database(settings)
+    messenger = build_messenger(settings)
+    app = create_app(messenger, settings)
+    server = waitress.create_server(
+        app,
+        host=settings.HOST,
+        port=settings.PORT,
+        threads=settings.THREADS,
+        # waitress would accept 1 GiB bodies; allow the largest upload plus multipart framing
+        max_request_body_size=settings.MAX_CONTENT_LENGTH + 1024 * 1024,
+        ident="messenger",
+        clear_untrusted_proxy_headers=True,
+    )
+    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
+    print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
+    _start_maintenance(messenger, settings.MAINTENANCE_INTERVAL)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _start_maintenance(messenger: object, interval: float) -> None:
+    """Prune old events and unsent uploads now and then, off the request threads."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                messenger.remove_orphan_uploads()  # type: ignore[attr-defined]
+                messenger.prune_events()  # type: ignore[attr-defined]
+            except Exception:
+                log.exception("maintenance failed")
+
+    threading.Thread(target=loop, name="maintenance", daemon=True).start()
+
+
+def make_demo_data(settings: Settings, *, force: bool) -> int:
+    from .bootstrap import fill_demo_data
+
+    path = Path(settings.DATABASE_PATH)
+    if path.exists():
+        if not force:
+            print(f"{path} exists; use --force to replace it", file=sys.stderr)
+            return 1
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    fill_demo_data(settings)
+    print(f"demo data written to {path}")
+    return 0
+
+
+def add_sticker_pack(settings: Settings, title: str, folder: Path) -> int:
+    from messenger_core import MessengerError
+    from messenger_core.services import Upload
+
+    from .bootstrap import build_messenger, prepare_database
+
+    images = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    if not images:
+        print(f"{folder} holds no files", file=sys.stderr)
+        return 1
+    prepare_database(settings)
+    messenger = build_messenger(settings)
+    uploads = [Upload(name=p.name, chunks=[p.read_bytes()]) for p in images]
+    try:
+        pack = messenger.add_sticker_pack(title, uploads)
+    except MessengerError as error:
+        print(f"refused: {error.message} {getattr(error, 'fields', '')}", file=sys.stderr)
+        return 1
+    print(f"added pack {pack.id} '{pack.title}' with {len(pack.stickers)} stickers")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,216 @@
+"""Configuration, chosen by ``APP_CONFIG`` as the specification describes.
+
+``APP_CONFIG`` is either a path to a config file (``.py`` as Flask's ``from_pyfile``,
+``.toml`` or ``.json``; upper-case names are settings) or the dotted name of a config
+class; the default is ``entrypoints.config.DevelopmentConfig``. ``EnvConfig`` takes
+each name listed in ``APP_ENV_VARS`` from the environment, parsing the value as a
+Python literal with ``ast.literal_eval`` (never ``eval``) and checking its type.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import os
+import runpy
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, get_type_hints
+
+import attrs
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says why."""
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Every setting of the app, with its type; config classes fill these in."""
+
+    SECRET_KEY: str | None = None
+    DEBUG: bool = False
+    DATABASE_PATH: str = "user_data/db/messenger.sqlite3"
+    UPLOAD_FOLDER: str = "user_data/upload"
+    MAX_CONTENT_LENGTH: int = 16 * 1024 * 1024
+    MAX_JSON_BODY: int = 64 * 1024
+    JWT_ACCESS_TOKEN_EXPIRES: int = 3600
+    JWT_ACCESS_TOKEN_MAX_EXPIRES: int = 30 * 24 * 3600
+    JWT_COOKIE_SECURE: bool = False
+    DEMO_DATA: bool = False
+    HOST: str = "127.0.0.1"
+    PORT: int = 5000
+    THREADS: int = 32
+    RESERVED_THREADS: int = 8  # never taken by long-polls, so ordinary requests always get one
+    LONG_POLL_MAX_TIMEOUT: float = 30.0
+    SQLITE_SYNCHRONOUS: str = "FULL"
+    EVENT_RETENTION_DAYS: int = 7
+    ORPHAN_UPLOAD_HOURS: int = 24
+    MAINTENANCE_INTERVAL: float = 600.0
+    RATE_LIMITS_ENABLED: bool = True
+    LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes
+    LOGIN_FAILURES_PER_ADDRESS: int = 50
+    REGISTRATIONS_PER_ADDRESS: int = 20  # per hour
+    SEARCHES_PER_MINUTE: int = 120
+    NOTIFIER: str = "threading"  # or "polling" when several processes share the database
+    MULTIPROCESS_POLL_INTERVAL: float = 0.05
+
+
+class Config:
+    """Base config class: class attributes named like Settings fields override them."""
+
+    def settings(self) -> Settings:
+        return _settings_from(_upper_attributes(type(self)))
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+    DEMO_DATA = True
+
+    def settings(self) -> Settings:
+        values = _upper_attributes(type(self))
+        if not values.get("SECRET_KEY"):
+            values["SECRET_KEY"] = development_secret(Path(str(values.get("DATABASE_PATH") or "user_data/db/x")))
+        return _settings_from(values)
+
+
+class ProductionConfig(Config):
+    DEBUG = False
+    DEMO_DATA = False
+    JWT_COOKIE_SECURE = True
+    SQLITE_SYNCHRONOUS = "FULL"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("SECRET_KEY",)
+
+    def settings(self) -> Settings:
+        values = _upper_attributes(type(self))
+        values.update(_from_environment(os.environ))
+        if not values.get("SECRET_KEY"):
+            raise ConfigError("ProductionConfig refuses to start without SECRET_KEY")
+        return _settings_from(values)
+
+
+class EnvConfig(DevelopmentConfig):
+    """Development defaults, with every name in APP_ENV_VARS taken from the environment."""
+
+    def settings(self) -> Settings:
+        values = _upper_attributes(type(self))
+        values.update(_from_environment(os.environ))
+        if not values.get("SECRET_KEY"):
+            values["SECRET_KEY"] = development_secret(Path(str(values["DATABASE_PATH"])))
+        return _settings_from(values)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings APP_CONFIG names, with PORT from the environment."""
+    environ = os.environ if environ is None else environ
+    choice = environ.get("APP_CONFIG", "").strip() or "entrypoints.config.DevelopmentConfig"
+    if Path(choice).is_file() or choice.endswith((".py", ".toml", ".json")):
+        values = _from_file(Path(choice))
+        if not values.get("SECRET_KEY"):
+            values["SECRET_KEY"] = development_secret(Path(str(values.get("DATABASE_PATH") or Settings.DATABASE_PATH)))
+        settings = _settings_from(values)
+    else:
+        settings = _config_class(choice)().settings()
+    if "PORT" in environ and "PORT" not in _env_var_names(environ):
+        try:
+            settings = attrs.evolve(settings, PORT=int(environ["PORT"]))
+        except ValueError:
+            raise ConfigError(f"PORT must be a number, not {environ['PORT']!r}") from None
+    return settings
+
+
+def development_secret(database_path: Path) -> str:
+    """A secret generated once and kept beside the data (``user_data/secret_key``)."""
+    folder = database_path.parent.parent if database_path.parent.name == "db" else database_path.parent
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secret)
+    return secret
+
+
+def _config_class(dotted: str) -> type[Config]:
+    module_name, _, class_name = dotted.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(f"APP_CONFIG names no config class: {dotted!r}") from None
+    if not (isinstance(found, type) and issubclass(found, Config)):
+        raise ConfigError(f"{dotted!r} is not a config class")
+    return found
+
+
+def _upper_attributes(cls: type) -> dict[str, Any]:
+    names = {f.name for f in attrs.fields(Settings)}
+    return {name: getattr(cls, name) for name in dir(cls) if name in names}
+
+
+def _env_var_names(environ: Mapping[str, str]) -> list[str]:
+    return [n.strip() for n in environ.get("APP_ENV_VARS", "").split(",") if n.strip()]
+
+
+def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in _env_var_names(environ):
+        if name not in environ:
+            raise ConfigError(f"APP_ENV_VARS lists {name}, but it is not set")
+        try:
+            values[name] = ast.literal_eval(environ[name])
+        except (ValueError, SyntaxError):
+            raise ConfigError(f"{name} must be a Python literal such as 'text', True or 3600") from None
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"APP_CONFIG names no file: {path}")
+    if path.suffix == ".toml":
+        raw = tomllib.loads(path.read_text())
+    elif path.suffix == ".json":
+        raw = json.loads(path.read_text())
+    else:  # a Python file, as Flask's from_pyfile: the operator's own code
+        raw = runpy.run_path(str(path))
+    return {k: v for k, v in raw.items() if k.isupper()}
+
+
+def _settings_from(values: dict[str, Any]) -> Settings:
+    hints = get_type_hints(Settings)
+    known = {f.name for f in attrs.fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"Unknown settings: {', '.join(unknown)}")
+    for name, value in values.items():
+        if not _fits(value, hints[name]):
+            raise ConfigError(f"{name} must be of type {hints[name]}, not {value!r}")
+    checked = {k: float(v) if hints[k] is float else v for k, v in values.items()}
+    settings = Settings(**checked)
+    if settings.SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL"):
+        raise ConfigError("SQLITE_SYNCHRONOUS must be 'FULL' or 'NORMAL'")
+    if settings.NOTIFIER not in ("threading", "polling"):
+        raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
+    if settings.RESERVED_THREADS >= settings.THREADS:
+        raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
+    return settings
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    options = getattr(hint, "__args__", (hint,))
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if option is bool and isinstance(value, bool):
+            return True
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if option is str and isinstance(value, str):
+            return True
+    return False

@@ -1,0 +1,422 @@
+"""The JSON API's resources. Each responder parses, calls one use case and renders."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any, BinaryIO
+
+import falcon
+
+from messenger_core import Invalid, Messenger, NotFound, TooLarge
+from messenger_core.model import Actor, FriendListKind, ProfileChanges, TokenType
+from messenger_core.services import Upload
+
+from ..config import Settings
+from . import render, schema
+from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
+from .media import send_file
+
+CHUNK = 64 * 1024
+
+
+def params(req: falcon.Request) -> dict[str, Any]:
+    """Parameters of a request: the query string, overlaid by a JSON body if any."""
+    return {**req.params, **json_body(req)}
+
+
+class Resource:
+    """Shared wiring of the API's resources."""
+
+    def __init__(self, messenger: Messenger, settings: Settings) -> None:
+        self.messenger = messenger
+        self.settings = settings
+
+    def actor(self, req: falcon.Request) -> Actor:
+        if not hasattr(req.context, "actor"):
+            req.context.actor = authenticate(self.messenger, req)
+        actor: Actor = req.context.actor
+        return actor
+
+
+# --- authentication -------------------------------------------------------------------
+
+
+class LoginResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.Login, json_body(req))
+        tokens = self.messenger.login(email=body.email, password=body.password, expires_in=body.expires_in)
+        set_token_cookies(resp, self.settings, tokens)
+        resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+
+
+class RefreshResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token, _ = token_from(req, TokenType.REFRESH)
+        body = schema.parse(schema.Refresh, {k: v for k, v in params(req).items() if k == "expires_in"})
+        access = self.messenger.refresh(token, expires_in=body.expires_in)
+        set_token_cookies(resp, self.settings, access=access)
+        resp.media = {"access_token": access}
+
+
+class LogoutResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        clear_token_cookies(resp, self.settings)
+        resp.media = {"success": "OK"}
+
+
+class TokensResource(Resource):
+    """Email confirmation: get a confirmation token (also mailed), then confirm with it."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.Credentials, params(req))
+        token = self.messenger.request_confirmation(email=body.email, password=body.password)
+        resp.media = {"token": token}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.Confirmation, json_body(req))
+        resp.media = {"user": render.full_user(self.messenger.confirm_email(body.token))}
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+class UsersResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.Register, json_body(req))
+        user = self.messenger.register(
+            first_name=body.first_name, second_name=body.second_name, email=body.email, password=body.password
+        )
+        resp.status = falcon.HTTP_201
+        resp.media = {"user": render.full_user(user)}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
+        query = params(req)
+        if not {"search_request", "first_name", "second_name"} & query.keys():
+            resp.media = {"user": render.full_user(self.messenger.get_user(actor))}
+            return
+        search = schema.parse(schema.Search, query)
+        found = self.messenger.search_users(
+            actor,
+            text=search.search_request,
+            first_name=search.first_name,
+            second_name=search.second_name,
+            start=search.start,
+            limit=search.limit,
+        )
+        resp.media = {"users": [render.short_user(u) for u in found]}
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        actor = self.actor(req)
+        if user_id in ("me", actor.alternative_id):
+            resp.media = {"user": render.full_user(self.messenger.get_user(actor))}
+        else:
+            resp.media = {"user": render.short_user(self.messenger.get_user(actor, user_id))}
+
+    def on_put_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        actor = self.actor(req)
+        if user_id not in ("me", actor.alternative_id):
+            raise falcon.HTTPForbidden(title="forbidden", description="You can only edit your own profile")
+        data = json_body(req)
+        body = schema.parse(schema.ProfileEdit, {k: v for k, v in data.items() if v not in (None, "")})
+        cleared = frozenset(k for k in schema.CLEARABLE if k in data and data[k] in (None, ""))
+        changes = ProfileChanges(
+            first_name=body.first_name,
+            second_name=body.second_name,
+            phone_number=body.phone_number,
+            age=body.age,
+            city=body.city,
+            additional_inf=body.additional_inf,
+            email=body.email,
+            password=body.password,
+            old_password=body.old_password,
+            clear=cleared,
+        )
+        user, tokens = self.messenger.update_profile(actor, changes)
+        resp.media = {"user_id": user.user_id, "user": render.full_user(user)}
+        if tokens is not None:
+            set_token_cookies(resp, self.settings, tokens)
+            resp.media |= {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
+
+    on_patch_item = on_put_item
+
+
+class AvatarResource(Resource):
+    def on_put(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        actor = self.actor(req)
+        if user_id not in ("me", actor.alternative_id):
+            raise falcon.HTTPForbidden(title="forbidden", description="You can only change your own avatar")
+        user = self.messenger.set_avatar(actor, upload_from(req, self.settings))
+        resp.media = {"user": render.full_user(user)}
+
+    on_post = on_put
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        actor = self.actor(req)
+        if user_id == "me":
+            user_id = actor.alternative_id
+        user, stream = self.messenger.open_avatar(actor, user_id)
+        resp.cache_control = ["private", "max-age=86400"]
+        if stream is None:
+            resp.content_type = "image/svg+xml"
+            resp.text = default_avatar(user.first_name, user.second_name, user.id)
+            return
+        send_file(req, resp, stream, mime="image/png", name="avatar.png", inline=True)
+
+
+def default_avatar(first_name: str, second_name: str, seed: int) -> str:
+    """Initials on a colour picked by the user's permanent id (escaped: names are user text)."""
+    from xml.sax.saxutils import escape
+
+    colours = ("#5b8def", "#e8715d", "#4bb38a", "#b06ad9", "#e0a23c", "#3aa6b9", "#d9577f", "#7c8796")
+    initials = escape((first_name[:1] + second_name[:1]).upper())
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
+        f'<rect width="256" height="256" fill="{colours[seed % len(colours)]}"/>'
+        '<text x="50%" y="50%" dy=".35em" text-anchor="middle" font-family="sans-serif" '
+        f'font-size="104" fill="#fff">{initials}</text></svg>'
+    )
+
+
+# --- friends --------------------------------------------------------------------------
+
+
+class FriendsResource(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        query = schema.parse(schema.FriendList, params(req))
+        kinds = {None: FriendListKind.FRIENDS, "friends": FriendListKind.FRIENDS,
+                 "incoming": FriendListKind.INCOMING, "outgoing": FriendListKind.OUTGOING}
+        if query.type not in kinds:
+            raise Invalid({"type": "Must be incoming, outgoing or empty"})
+        found = self.messenger.list_friends(self.actor(req), kinds[query.type])
+        resp.media = {
+            "friends": [render.short_user(f.user) | {"is_accepted": f.is_accepted} for f in found]
+        }
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
+        body = schema.parse(schema.FriendAction, json_body(req))
+        other = body.friend_id or body.user_id
+        if not other:
+            raise Invalid({"friend_id": "Required"})
+        actions = {
+            "add": self.messenger.send_friend_request,
+            "accept": self.messenger.accept_friend_request,
+            "deny": self.messenger.deny_friend_request,
+        }
+        if body.action not in actions:
+            raise Invalid({"action": "Must be add, accept or deny"})
+        actions[body.action](actor, other)
+        resp.media = {"success": "OK"}
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.FriendRemoval, params(req))
+        other = body.friend_id or body.user_id
+        if not other:
+            raise Invalid({"friend_id": "Required"})
+        self.messenger.remove_friend(self.actor(req), other)
+        resp.media = {"success": "OK"}
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        self.messenger.remove_friend(self.actor(req), user_id)
+        resp.media = {"success": "OK"}
+
+
+# --- chats and messages ---------------------------------------------------------------
+
+
+class ChatsResource(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
+        select = schema.parse(schema.ChatSelect, params(req))
+        if select.chat_id is not None:
+            resp.media = {"chat": render.chat(self.messenger.get_chat(actor, select.chat_id))}
+        elif select.chat_with is not None:
+            resp.media = {"chat": render.chat(self.messenger.find_chat_with(actor, select.chat_with))}
+        else:
+            resp.media = {"chats": [render.chat(c) for c in self.messenger.list_chats(actor)]}
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        body = schema.parse(schema.ChatOpen, json_body(req))
+        chat, created = self.messenger.open_chat(self.actor(req), body.user_id)
+        resp.status = falcon.HTTP_201 if created else falcon.HTTP_200
+        resp.media = {"chat": render.chat(chat)}
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
+        select = schema.parse(schema.ChatSelect, params(req))
+        if select.chat_id is not None:
+            chat_id = select.chat_id
+        elif select.chat_with is not None:
+            chat_id = self.messenger.find_chat_with(actor, select.chat_with).id
+        else:
+            raise Invalid({"chat_id": "Name the chat (chat_id or chat_with)"})
+        self.messenger.delete_chat(actor, chat_id)
+        resp.media = {"success": "OK"}
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, chat_id: int) -> None:
+        resp.media = {"chat": render.chat(self.messenger.get_chat(self.actor(req), chat_id))}
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, chat_id: int) -> None:
+        self.messenger.delete_chat(self.actor(req), chat_id)
+        resp.media = {"success": "OK"}
+
+
+class ChatReadResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, chat_id: int) -> None:
+        body = schema.parse(schema.ReadMark, json_body(req))
+        chat = self.messenger.mark_read(self.actor(req), chat_id, body.message_id)
+        resp.media = {"chat": render.chat(chat)}
+
+
+class MessagesResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response, chat_id: int | None = None) -> None:
+        data = json_body(req)
+        if chat_id is not None:
+            data = data | {"chat_id": chat_id}
+        body = schema.parse(schema.MessageSend, data)
+        message = self.messenger.send_message(
+            self.actor(req),
+            chat_id=body.chat_id,
+            receiver_id=body.receiver_id if body.chat_id is None else None,
+            text=body.text,
+            sticker_id=body.sticker_id,
+            attachment_ids=body.attachment_ids,
+        )
+        resp.status = falcon.HTTP_201
+        resp.media = {"message": render.message(message)}
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, chat_id: int | None = None) -> None:
+        actor = self.actor(req)
+        data = params(req)
+        if chat_id is not None:
+            data = data | {"chat_id": chat_id}
+        query = schema.parse(schema.MessageQuery, data)
+        if query.chat_id is None and query.receiver_id is None:
+            latest = []
+            for chat in self.messenger.list_chats(actor):
+                if chat.last_message is not None:
+                    peer = chat.peer(actor.alternative_id)
+                    latest.append(render.message(chat.last_message) | {"chat_with": peer.user_id if peer else None})
+            resp.media = {"messages": latest}
+            return
+        since = None
+        if query.date is not None:
+            try:
+                since = datetime.fromtimestamp(query.date, timezone.utc)
+            except (OverflowError, OSError, ValueError):
+                raise Invalid({"date": "Not a valid unix time"}) from None
+        paging: dict[str, Any] = {"before": query.before, "after": query.after, "since": since, "limit": query.limit}
+        if query.chat_id is not None:
+            page = self.messenger.history(actor, query.chat_id, **paging)
+        else:
+            page = self.messenger.history_with(actor, query.receiver_id or "", **paging)
+        resp.media = {"messages": [render.message(m) for m in page]}
+
+    def on_put_item(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
+        body = schema.parse(schema.MessageEdit, json_body(req))
+        message = self.messenger.edit_message(self.actor(req), message_id, text=body.text)
+        resp.media = {"message": render.message(message)}
+
+    on_patch_item = on_put_item
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
+        message = self.messenger.delete_message(self.actor(req), message_id)
+        resp.media = {"success": "OK", "message": render.message(message)}
+
+
+# --- stickers and attachments ---------------------------------------------------------
+
+
+class StickersResource(Resource):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.actor(req)
+        resp.media = {
+            "packs": [
+                {
+                    "id": pack.id,
+                    "title": pack.title,
+                    "stickers": [{"id": s.id, "url": render.sticker_url(s.id)} for s in pack.stickers],
+                }
+                for pack in self.messenger.list_sticker_packs()
+            ]
+        }
+
+    def on_get_image(self, req: falcon.Request, resp: falcon.Response, sticker_id: int) -> None:
+        self.actor(req)
+        sticker, stream = self.messenger.open_sticker(sticker_id)
+        resp.cache_control = ["private", "max-age=31536000", "immutable"]
+        send_file(req, resp, stream, mime=sticker.mime, name=f"sticker-{sticker.id}", inline=True)
+
+
+class AttachmentsResource(Resource):
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        attachment = self.messenger.upload_attachment(self.actor(req), upload_from(req, self.settings))
+        resp.status = falcon.HTTP_201
+        resp.media = {"attachment": render.attachment(attachment)}
+
+    def on_get_item(self, req: falcon.Request, resp: falcon.Response, attachment_id: int) -> None:
+        view, stream = self.messenger.open_attachment(self.actor(req), attachment_id)
+        send_file(req, resp, stream, mime=view.mime, name=view.name, inline=view.kind.value != "file")
+
+    def on_get_thumbnail(self, req: falcon.Request, resp: falcon.Response, attachment_id: int) -> None:
+        view, stream = self.messenger.open_attachment(self.actor(req), attachment_id, thumbnail=True)
+        send_file(req, resp, stream, mime="image/jpeg", name=f"thumb-{view.name}", inline=True, sniff=True)
+
+
+def upload_from(req: falcon.Request, settings: Settings) -> Upload:
+    """The multipart part named ``file``, streamed: never more than a chunk in memory."""
+    if not (req.content_type or "").startswith("multipart/form-data"):
+        raise falcon.HTTPUnsupportedMediaType(
+            title="unsupported_media_type", description="Send the file as multipart/form-data, field 'file'"
+        )
+    if req.content_length is not None and req.content_length > settings.MAX_CONTENT_LENGTH + CHUNK:
+        raise TooLarge(f"The file is larger than {settings.MAX_CONTENT_LENGTH} bytes")
+    for part in req.get_media():
+        if part.name == "file":
+            return Upload(name=part.filename, chunks=_chunks(part.stream))
+    raise Invalid({"file": "Required: a multipart part named 'file'"})
+
+
+def _chunks(stream: BinaryIO) -> Iterator[bytes]:
+    while chunk := stream.read(CHUNK):
+        yield chunk
+
+
+# --- events ---------------------------------------------------------------------------
+
+
+class EventsResource(Resource):
+    """Long-poll: waits up to ``timeout`` for the user's next events.
+
+    A waiting request holds a waitress thread, so waiters are capped below the thread
+    count: the rest of the threads stay free for ordinary requests. Past the cap the
+    answer comes at once and the client simply polls again with its cursor.
+    """
+
+    def __init__(self, messenger: Messenger, settings: Settings) -> None:
+        super().__init__(messenger, settings)
+        self.waiters = threading.BoundedSemaphore(max(1, settings.THREADS - settings.RESERVED_THREADS))
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
+        query = schema.parse(schema.EventsQuery, params(req))
+        if not 0 <= query.timeout <= self.settings.LONG_POLL_MAX_TIMEOUT:
+            raise Invalid({"timeout": f"Must be from 0 to {self.settings.LONG_POLL_MAX_TIMEOUT:g} seconds"})
+        timeout = query.timeout
+        waiting = timeout > 0 and query.since is not None and self.waiters.acquire(blocking=False)
+        if timeout > 0 and not waiting:
+            timeout = 0  # the waiter cap is reached: answer now, the client polls again
+            resp.set_header("X-Long-Poll", "busy")
+        try:
+            batch = self.messenger.events(actor, since=query.since, timeout=timeout)
+        finally:
+            if waiting:
+                self.waiters.release()
+        resp.media = {"events": [render.event(e) for e in batch.events], "cursor": batch.cursor}
+
+
+def not_found(_: Any) -> None:
+    raise NotFound("Not found")

@@ -1,0 +1,181 @@
+"""The Falcon WSGI app: ``create_app`` only wires; ``get_app`` reads config and bootstraps."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import falcon
+
+from messenger_core import (
+    Conflict,
+    Forbidden,
+    Gone,
+    Invalid,
+    Messenger,
+    MessengerError,
+    NotFound,
+    Throttled,
+    TooLarge,
+    Unauthorized,
+)
+
+from ..config import Settings
+from . import api
+from .schema import BadRequest
+
+log = logging.getLogger("messenger.web")
+
+STATIC = Path(__file__).parent / "static"
+
+# The one table of status codes: each domain error category maps to one status.
+STATUS_BY_ERROR: tuple[tuple[type[MessengerError], int], ...] = (
+    (Invalid, 422),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Gone, 410),
+    (TooLarge, 413),
+    (Throttled, 429),
+)
+
+API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
+    ("/api/v1/login", api.LoginResource, None),
+    ("/api/v1/refresh", api.RefreshResource, None),
+    ("/api/v1/logout", api.LogoutResource, None),
+    ("/api/v1/tokens", api.TokensResource, None),
+    ("/api/v1/users", api.UsersResource, None),
+    ("/api/v1/users/{user_id}", api.UsersResource, "item"),
+    ("/api/v1/users/{user_id}/avatar", api.AvatarResource, None),
+    ("/api/v1/users_friends", api.FriendsResource, None),
+    ("/api/v1/users_friends/{user_id}", api.FriendsResource, "item"),
+    ("/api/v1/chats", api.ChatsResource, None),
+    ("/api/v1/chats/{chat_id:int}", api.ChatsResource, "item"),
+    ("/api/v1/chats/{chat_id:int}/messages", api.MessagesResource, None),
+    ("/api/v1/chats/{chat_id:int}/read", api.ChatReadResource, None),
+    ("/api/v1/messages", api.MessagesResource, None),
+    ("/api/v1/messages/{message_id:int}", api.MessagesResource, "item"),
+    ("/api/v1/stickers", api.StickersResource, None),
+    ("/api/v1/stickers/{sticker_id:int}/image", api.StickersResource, "image"),
+    ("/api/v1/attachments", api.AttachmentsResource, None),
+    ("/api/v1/attachments/{attachment_id:int}", api.AttachmentsResource, "item"),
+    ("/api/v1/attachments/{attachment_id:int}/thumbnail", api.AttachmentsResource, "thumbnail"),
+    ("/api/v1/events", api.EventsResource, None),
+)
+
+
+def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
+    """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
+    app = falcon.App(middleware=[SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)])
+    app.req_options.strip_url_path_trailing_slash = True
+    app.req_options.auto_parse_qs_csv = False
+    app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
+
+    resources: dict[type[api.Resource], api.Resource] = {}
+    for path, cls, suffix in API_ROUTES:
+        resource = resources.setdefault(cls, cls(messenger, settings))
+        if suffix:
+            app.add_route(path, resource, suffix=suffix)
+        else:
+            app.add_route(path, resource)
+
+    from .docs import add_doc_routes
+    from .pages import add_page_routes
+
+    add_doc_routes(app, settings)
+    add_page_routes(app, messenger, settings)
+    app.add_static_route("/static", str(STATIC))
+
+    app.set_error_serializer(_serialize_http_error)
+    app.add_error_handler(Exception, _unexpected)
+    app.add_error_handler(falcon.HTTPError, _http_error)
+    app.add_error_handler(MessengerError, _domain_error)
+    app.add_error_handler(BadRequest, _bad_request)
+    return app
+
+
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
+
+
+def _domain_error(req: falcon.Request, resp: falcon.Response, ex: MessengerError, params: Any) -> None:
+    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(ex, cls)), 400)
+    resp.status = status
+    resp.media = error_body(ex.code, ex.message, ex.fields)
+    if isinstance(ex, Throttled):
+        resp.set_header("Retry-After", str(ex.retry_after))
+
+
+def _bad_request(req: falcon.Request, resp: falcon.Response, ex: BadRequest, params: Any) -> None:
+    resp.status = ex.status
+    resp.media = error_body("bad_request" if ex.status == 400 else "invalid", ex.message, ex.fields)
+
+
+def _http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:
+    resp.status = ex.status
+    if ex.headers:
+        resp.set_headers(ex.headers)
+    code = ex.title if ex.title and " " not in ex.title else _code_for(ex.status_code)
+    message = ex.description or ex.title or "Error"
+    resp.media = error_body(code.lower(), message)
+
+
+def _code_for(status: int) -> str:
+    return {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+            415: "unsupported_media_type"}.get(status, f"http_{status}")
+
+
+def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
+    log.exception("unexpected error on %s %s", req.method, req.path)
+    resp.status = falcon.HTTP_500
+    resp.media = error_body("internal_error", "Something went wrong on our side")
+
+
+def _serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
+    resp.content_type = falcon.MEDIA_JSON
+    resp.media = error_body(_code_for(ex.status_code), ex.description or ex.title or "Error")
+
+
+class SecurityHeaders:
+    """Hardened defaults on every answer; pages and files may tighten the CSP."""
+
+    CSP = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any, ok: bool) -> None:
+        resp.set_header("X-Content-Type-Options", "nosniff")
+        resp.set_header("Referrer-Policy", "no-referrer")
+        resp.set_header("X-Frame-Options", "DENY")
+        if resp.get_header("Content-Security-Policy") is None:
+            resp.set_header("Content-Security-Policy", self.CSP)
+        if req.path.startswith("/api/") and resp.get_header("Cache-Control") is None:
+            resp.set_header("Cache-Control", "no-store")
+
+
+class JsonBodyLimit:
+    """JSON bodies are small; uploads go through multipart with their own limit."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if (req.content_type or "").startswith("application/json") and (req.content_length or 0) > self.limit:
+            raise TooLarge(f"A JSON body may be at most {self.limit} bytes")
+
+
+def get_app() -> falcon.App:
+    """The app as configured by APP_CONFIG (for WSGI servers: ``entrypoints.web.app:get_app()``)."""
+    from ..bootstrap import build_messenger, prepare_database
+    from ..config import load_settings
+
+    settings = load_settings()
+    prepare_database(settings)
+    return create_app(build_messenger(settings), settings)
