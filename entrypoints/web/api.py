@@ -15,6 +15,7 @@ from messenger_core.services import Upload
 
 from ..config import Settings
 from . import render, schema
+from .limits import RateLimits
 from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
 from .media import send_file
 
@@ -29,9 +30,10 @@ def params(req: falcon.Request) -> dict[str, Any]:
 class Resource:
     """Shared wiring of the API's resources."""
 
-    def __init__(self, messenger: Messenger, settings: Settings) -> None:
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
         self.messenger = messenger
         self.settings = settings
+        self.limits = limits or RateLimits.from_settings(settings)
 
     def actor(self, req: falcon.Request) -> Actor:
         if not hasattr(req.context, "actor"):
@@ -46,7 +48,11 @@ class Resource:
 class LoginResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Login, json_body(req))
-        tokens = self.messenger.login(email=body.email, password=body.password, expires_in=body.expires_in)
+        tokens = self.limits.guard_password_check(
+            body.email,
+            req.remote_addr,
+            lambda: self.messenger.login(email=body.email, password=body.password, expires_in=body.expires_in),
+        )
         set_token_cookies(resp, self.settings, tokens)
         resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
 
@@ -71,7 +77,11 @@ class TokensResource(Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Credentials, params(req))
-        token = self.messenger.request_confirmation(email=body.email, password=body.password)
+        token = self.limits.guard_password_check(
+            body.email,
+            req.remote_addr,
+            lambda: self.messenger.request_confirmation(email=body.email, password=body.password),
+        )
         resp.media = {"token": token}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
@@ -85,6 +95,7 @@ class TokensResource(Resource):
 class UsersResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Register, json_body(req))
+        self.limits.registration_attempt(req.remote_addr or "unknown")
         user = self.messenger.register(
             first_name=body.first_name, second_name=body.second_name, email=body.email, password=body.password
         )
@@ -98,6 +109,7 @@ class UsersResource(Resource):
             resp.media = {"user": render.full_user(self.messenger.get_user(actor))}
             return
         search = schema.parse(schema.Search, query)
+        self.limits.search_attempt(actor.id)
         found = self.messenger.search_users(
             actor,
             text=search.search_request,
@@ -396,8 +408,8 @@ class EventsResource(Resource):
     answer comes at once and the client simply polls again with its cursor.
     """
 
-    def __init__(self, messenger: Messenger, settings: Settings) -> None:
-        super().__init__(messenger, settings)
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
+        super().__init__(messenger, settings, limits)
         self.waiters = threading.BoundedSemaphore(max(1, settings.THREADS - settings.RESERVED_THREADS))
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:

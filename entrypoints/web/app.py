@@ -23,6 +23,7 @@ from messenger_core import (
 
 from ..config import Settings
 from . import api
+from .limits import RateLimits
 from .schema import BadRequest
 
 log = logging.getLogger("messenger.web")
@@ -73,9 +74,10 @@ def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
     app.req_options.auto_parse_qs_csv = False
     app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
 
+    limits = RateLimits.from_settings(settings)
     resources: dict[type[api.Resource], api.Resource] = {}
     for path, cls, suffix in API_ROUTES:
-        resource = resources.setdefault(cls, cls(messenger, settings))
+        resource = resources.setdefault(cls, cls(messenger, settings, limits))
         if suffix:
             app.add_route(path, resource, suffix=suffix)
         else:
