@@ -40,6 +40,16 @@ from messenger_core.model import (
     User,
 )
 from messenger_core.normalize import email_key, search_key
+from messenger_core.ports import (
+    AttachmentRepository,
+    ChatRepository,
+    EventRepository,
+    FriendshipRepository,
+    MessageRepository,
+    StickerRepository,
+    UnitOfWork,
+    UserRepository,
+)
 
 _MISSING: Any = object()
 
@@ -65,6 +75,7 @@ class _Store:
     events: dict[int, Event] = attrs.Factory(dict)
     next_ids: dict[str, int] = attrs.Factory(dict)
     undo: list[Callable[[], None]] | None = None
+    owner: int | None = None  # the thread holding the open unit of work
 
     def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         old = table.get(key, _MISSING)
@@ -358,7 +369,15 @@ class MemoryEvents:
 
 
 class MemoryUnitOfWork:
-    def __init__(self, store: _Store, lock: threading.RLock) -> None:
+    users: UserRepository
+    friendships: FriendshipRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    stickers: StickerRepository
+    events: EventRepository
+
+    def __init__(self, store: _Store, lock: threading.Lock) -> None:
         self._store = store
         self._lock = lock
         self.users = MemoryUsers(store)
@@ -370,7 +389,10 @@ class MemoryUnitOfWork:
         self.events = MemoryEvents(store)
 
     def __enter__(self) -> Self:
+        if self._store.owner == threading.get_ident():
+            raise RuntimeError("a unit of work is already open on this thread")
         self._lock.acquire()
+        self._store.owner = threading.get_ident()
         self._store.undo = []
         return self
 
@@ -384,6 +406,7 @@ class MemoryUnitOfWork:
             self.rollback()
         finally:
             self._store.undo = None
+            self._store.owner = None
             self._lock.release()
 
     def commit(self) -> None:
@@ -401,9 +424,10 @@ class MemoryUnitOfWorkFactory:
 
     def __init__(self) -> None:
         self._store = _Store()
-        self._lock = threading.RLock()
+        # Not re-entrant: a nested unit would share the undo log; __enter__ refuses it.
+        self._lock = threading.Lock()
 
-    def __call__(self) -> MemoryUnitOfWork:
+    def __call__(self) -> UnitOfWork:
         return MemoryUnitOfWork(self._store, self._lock)
 
 

@@ -100,7 +100,8 @@ def set_token_cookies(resp: falcon.Response, settings: Settings, tokens: TokenPa
 
 def clear_token_cookies(resp: falcon.Response, settings: Settings) -> None:
     for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
-        resp.unset_cookie(name, path="/", same_site="Lax", secure=settings.JWT_COOKIE_SECURE)
+        # secure_cookies_by_default (set from JWT_COOKIE_SECURE) also marks the unset cookie
+        resp.unset_cookie(name, path="/", same_site="Lax")
 
 
 def _cookie_options(settings: Settings, max_age: int) -> dict[str, Any]:
