@@ -427,7 +427,7 @@ class MemoryUnitOfWorkFactory:
         # Not re-entrant: a nested unit would share the undo log; __enter__ refuses it.
         self._lock = threading.Lock()
 
-    def __call__(self) -> UnitOfWork:
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         return MemoryUnitOfWork(self._store, self._lock)
 
 

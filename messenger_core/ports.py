@@ -220,8 +220,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork:
-        """A fresh unit of work; writes take the database's write lock on enter."""
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork:
+        """A fresh unit of work. A writing unit takes the database's write lock on enter;
+        a ``read_only`` one sees a consistent snapshot and must not write."""
 
 
 class Clock(Protocol):
@@ -277,7 +278,8 @@ class ImageProcessor(Protocol):
         """Size and type of an image, None when it is not one the processor reads."""
 
     def thumbnail(self, source: BinaryIO, max_side: int) -> Iterator[bytes]:
-        """A JPEG/PNG thumbnail no larger than ``max_side``, as chunks."""
+        """A JPEG/PNG thumbnail no larger than ``max_side``, as chunks. Raises
+        ``Invalid({"file": …})`` when the pixels cannot be decoded (a cut-off file)."""
 
     def avatar(self, source: BinaryIO, side: int) -> Iterator[bytes]:
         """A square PNG of ``side`` px, centre-cropped, metadata stripped.

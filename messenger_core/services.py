@@ -151,7 +151,7 @@ class Messenger:
     def login(self, *, email: str, password: str, expires_in: int | None = None) -> TokenPair:
         """Tokens for a correct email and password; one message for either being wrong."""
         self.tokens.lifetime(TokenType.ACCESS, expires_in)  # bad expires_in fails first
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get_by_email(email)
         if not self._hasher.verify(user.password_hash if user else self._dummy_hash, password) or not user:
             raise Unauthorized("bad_credentials", "Wrong email or password")
@@ -166,7 +166,7 @@ class Messenger:
     def authenticate(self, token: str | None, *, type: TokenType = TokenType.ACCESS) -> Actor:
         """The user a token speaks for, or Unauthorized with the reason it is refused."""
         claims = self.tokens.read(token, type)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get_by_alternative_id(claims.subject)
         if user is None:
             raise Unauthorized("token_revoked", "The token was revoked: sign in again")
@@ -179,7 +179,7 @@ class Messenger:
 
     def request_confirmation(self, *, email: str, password: str) -> str:
         """Mail (and return) a token that confirms the account's email address."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get_by_email(email)
         if not self._hasher.verify(user.password_hash if user else self._dummy_hash, password) or not user:
             raise Unauthorized("bad_credentials", "Wrong email or password")
@@ -202,7 +202,7 @@ class Messenger:
 
     def get_user(self, actor: Actor, user_id: str | None = None) -> UserView:
         """A user by public id (yourself when None); NotFound for unknown ids."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if user_id is None:
                 return _user_view(self._user(uow, actor.id))
             user = uow.users.get_by_alternative_id(user_id)
@@ -317,7 +317,7 @@ class Messenger:
             folded = search_key(value.strip()) if value else ""
             return folded or None
 
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.users.search(
                 text=key(text),
                 first_name=key(first_name),
@@ -409,7 +409,7 @@ class Messenger:
 
     def list_friends(self, actor: Actor, kind: FriendListKind = FriendListKind.FRIENDS) -> list[FriendView]:
         """Friends, requests to you (incoming) or from you (outgoing), oldest first."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             rows = [r for r in uow.friendships.list_for(actor.id) if _in_list(r, actor.id, kind)]
             users = uow.users.get_many(r.other(actor.id) for r in rows)
         return [
@@ -436,12 +436,12 @@ class Messenger:
 
     def get_chat(self, actor: Actor, chat_id: int) -> ChatView:
         """A chat you are a member of; NotFound otherwise."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return self._chat_view(uow, actor, self._member_chat(uow, actor, chat_id))
 
     def find_chat_with(self, actor: Actor, user_id: str) -> ChatView:
         """Your existing 1:1 chat with the user; NotFound if there is none."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             other = self._other_user(uow, actor, user_id)
             chat = uow.chats.find_direct(actor.id, other.id)
             if chat is None:
@@ -450,7 +450,7 @@ class Messenger:
 
     def list_chats(self, actor: Actor) -> list[ChatView]:
         """Your chats, latest activity first, each with its last message and unread count."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return [self._chat_view(uow, actor, c) for c in uow.chats.list_for_user(actor.id)]
 
     def delete_chat(self, actor: Actor, chat_id: int) -> None:
@@ -542,7 +542,7 @@ class Messenger:
             raise Invalid({"limit": f"Must be from 1 to {policies.HISTORY_LIMIT_MAX}"})
         if before is not None and after is not None:
             raise Invalid({"before": "Use before or after, not both"})
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             chat = self._member_chat(uow, actor, chat_id)
             if after is not None:
                 page = uow.messages.page_after(chat.id, after, limit)
@@ -556,7 +556,7 @@ class Messenger:
 
     def history_with(self, actor: Actor, user_id: str, **paging: Any) -> list[MessageView]:
         """``history`` of your 1:1 chat with the user (empty when there is none yet)."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             other = self._other_user(uow, actor, user_id)
             chat = uow.chats.find_direct(actor.id, other.id)
         return [] if chat is None else self.history(actor, chat.id, **paging)
@@ -619,7 +619,7 @@ class Messenger:
 
     def list_sticker_packs(self) -> list[StickerPackView]:
         """Every sticker pack with its stickers, in order."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             packs = uow.stickers.list_packs()
         return [
             StickerPackView(id=p.id, title=p.title, stickers=tuple(_sticker_view(s) for s in p.stickers))
@@ -656,7 +656,7 @@ class Messenger:
 
     def open_sticker(self, sticker_id: int) -> tuple[StickerView, BinaryIO]:
         """A sticker and a stream of its image."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             sticker = uow.stickers.get_sticker(sticker_id)
         if sticker is None:
             raise NotFound("No such sticker")
@@ -673,12 +673,17 @@ class Messenger:
                 if kind is AttachmentKind.PHOTO:
                     source.seek(0)
                     info = self._images.inspect(source)
-                    if info is None:  # a broken image is still a file the user may send
+                    thumbnail = None
+                    if info is not None:
+                        source.seek(0)
+                        try:
+                            thumbnail = self._images.thumbnail(source, self.settings.thumbnail_side)
+                        except Invalid:  # a sound header over broken pixels (a cut-off upload)
+                            info = None
+                    if info is None or thumbnail is None:  # a broken image is still a file the user may send
                         kind, mime = AttachmentKind.FILE, "application/octet-stream"
                     else:
                         width, height = info.width, info.height
-                        source.seek(0)
-                        thumbnail = self._images.thumbnail(source, self.settings.thumbnail_side)
                         thumbnail_key = self._blobs.write(
                             thumbnail, max_size=self.settings.max_upload_size
                         ).key
@@ -710,7 +715,7 @@ class Messenger:
     ) -> tuple[AttachmentView, BinaryIO]:
         """An attachment's bytes, for its uploader and the members of its chat only:
         everyone else gets NotFound, so ids reveal nothing."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             attachment = uow.attachments.get(attachment_id)
             visible = attachment is not None and (
                 attachment.uploader_id == actor.id or self._can_see_message(uow, actor, attachment.message_id)
@@ -742,14 +747,14 @@ class Messenger:
         the first. Without ``since``: no events and the current cursor. Gone when the
         cursor is unknown or older than what is retained."""
         if since is None:
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 return EventBatch(events=(), cursor=uow.events.latest_id())
         if since < 0:
             raise Invalid({"since": "Must not be negative"})
         deadline = self._clock.now() + timedelta(seconds=max(0.0, timeout))
         while True:
             version = self._notifier.version(actor.id)
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 if since > uow.events.latest_id() or since < uow.events.oldest_retained_id():
                     raise Gone("The cursor is unknown or too old: reload and start again")
                 found = uow.events.after(actor.id, since, limit)
@@ -892,7 +897,7 @@ class Messenger:
         self._append(uow, itertools.chain([user.id], friends), type, {"user": user_data(_user_view(user))})
 
     def _wake_friends_of(self, user_id: int) -> None:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             friends = [r.other(user_id) for r in uow.friendships.list_for(user_id)]
         self._notifier.notify([user_id, *friends])
 

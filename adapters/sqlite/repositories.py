@@ -34,6 +34,9 @@ from messenger_core.normalize import email_key, search_key
 from . import rows
 
 
+_NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
+
+
 def _id_list(ids: Iterable[int]) -> str:
     return json.dumps([int(i) for i in ids])
 
@@ -265,9 +268,11 @@ class SqliteMessageRepository:
         _update(self._conn, "messages", rows.to_row(message), "id")
 
     def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+        # An explicit upper bound (not "? IS NULL OR id < ?") lets the planner seek the
+        # (chat_id, id) index straight to the page instead of scanning down to it.
         found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
-            (chat_id, before_id, before_id, limit),
+            "SELECT * FROM messages WHERE chat_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (chat_id, _NO_ID_ABOVE if before_id is None else before_id, limit),
         )
         return [rows.message(row) for row in found]
 

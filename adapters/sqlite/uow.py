@@ -47,8 +47,9 @@ class SqliteUnitOfWork:
     stickers: StickerRepository
     events: EventRepository
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self._conn = conn
+        self._read_only = read_only
         self.users = SqliteUserRepository(conn)
         self.friendships = SqliteFriendshipRepository(conn)
         self.chats = SqliteChatRepository(conn)
@@ -58,7 +59,9 @@ class SqliteUnitOfWork:
         self.events = SqliteEventRepository(conn)
 
     def __enter__(self) -> Self:
-        self._conn.execute("BEGIN IMMEDIATE")
+        # A reader takes a WAL snapshot and no lock, so reads never queue behind writers;
+        # a writer takes the write lock up front.
+        self._conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
         return self
 
     def __exit__(
@@ -109,8 +112,8 @@ class SqliteUnitOfWorkFactory:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         migrate(self.connection())
 
-    def __call__(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self.connection())
+    def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self.connection(), read_only=read_only)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened with its pragmas on first use."""
@@ -131,6 +134,13 @@ class SqliteUnitOfWorkFactory:
         with self._lock:
             self._opened.append(conn)
         return conn
+
+    def latest_event_id(self) -> int:
+        """The greatest event id ever given (0 when none), read on this thread's connection
+        without a unit of work: no ``BEGIN IMMEDIATE``, so it never waits for writers, and
+        under WAL each call sees the latest commit. For notifiers that poll for events
+        written by other processes; call it outside any unit of work on this thread."""
+        return SqliteEventRepository(self.connection()).latest_id()
 
     def close(self) -> None:
         """Close every connection this factory opened; later units open new ones."""
