@@ -124,6 +124,18 @@ _SIGNATURES: tuple[tuple[int, bytes, AttachmentKind, str], ...] = (
     (0, b"%PDF-", AttachmentKind.FILE, "application/pdf"),
 )
 
+# Major brands of the ISO base media format (the "ftyp" box) that are not video.
+_AUDIO_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
+_STILL_IMAGE_BRANDS = {
+    b"heic": "image/heic",
+    b"heix": "image/heic",
+    b"heim": "image/heic",
+    b"heis": "image/heic",
+    b"mif1": "image/heif",
+    b"avif": "image/avif",
+    b"avis": "image/avif",
+}
+
 
 def sniff_media(head: bytes) -> tuple[AttachmentKind, str]:
     """The kind and MIME type of a file from its first bytes (at least 16 of them)."""
@@ -136,8 +148,10 @@ def sniff_media(head: bytes) -> tuple[AttachmentKind, str]:
         return AttachmentKind.AUDIO, "audio/wav"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in (b"M4A ", b"M4B "):
+        if brand in _AUDIO_BRANDS:
             return AttachmentKind.AUDIO, "audio/mp4"
+        if brand in _STILL_IMAGE_BRANDS:  # HEIC/AVIF share the MP4 box format: not a video
+            return AttachmentKind.FILE, _STILL_IMAGE_BRANDS[brand]
         return AttachmentKind.VIDEO, "video/mp4"
     if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
         return AttachmentKind.AUDIO, "audio/mpeg"  # an MPEG audio frame without ID3

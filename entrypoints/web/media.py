@@ -9,8 +9,16 @@ from urllib.parse import quote
 import falcon
 
 # Types a browser would run or render as a document: always downloaded, never inline.
-ACTIVE_TYPES = ("text/html", "image/svg+xml", "application/xml", "text/xml", "application/javascript",
-                "text/javascript", "application/pdf", "application/xhtml+xml")
+ACTIVE_TYPES = (
+    "text/html",
+    "image/svg+xml",
+    "application/xml",
+    "text/xml",
+    "application/javascript",
+    "text/javascript",
+    "application/pdf",
+    "application/xhtml+xml",
+)
 INLINE_PREFIXES = ("image/", "video/", "audio/")
 
 
@@ -24,21 +32,24 @@ def send_file(
     inline: bool,
     sniff: bool = False,
 ) -> None:
-    """Stream a stored file, honouring a single byte Range."""
+    """Stream a stored file, honouring a single byte Range. ``sniff`` corrects an
+    ``image/jpeg`` guess to PNG from the first bytes (thumbnails are either)."""
     size = _size(stream)
+    if sniff:
+        head = stream.read(8)
+        stream.seek(0)
+        if head.startswith(b"\x89PNG"):
+            mime = "image/png"
+    byte_range = _byte_range(req)
     is_safe_media = mime.startswith(INLINE_PREFIXES) and not mime.startswith(ACTIVE_TYPES)
     show_inline = inline and is_safe_media
     resp.content_type = mime if show_inline else "application/octet-stream"
-    resp.set_header("Content-Disposition", content_disposition("inline" if show_inline else "attachment", name))
+    resp.set_header(
+        "Content-Disposition", content_disposition("inline" if show_inline else "attachment", name)
+    )
     resp.set_header("X-Content-Type-Options", "nosniff")
     resp.set_header("Content-Security-Policy", "default-src 'none'; sandbox")
     resp.set_header("Accept-Ranges", "bytes")
-    if sniff:
-        head = stream.read(4)
-        stream.seek(0)
-        if head.startswith(b"\x89PNG"):
-            resp.content_type = "image/png"
-    byte_range = req.range if req.range_unit == "bytes" else None
     if byte_range is not None and size > 0:
         start, end = byte_range
         if start < 0:  # a suffix range: the last -start bytes
@@ -55,6 +66,16 @@ def send_file(
         resp.set_stream(_Limited(stream, end - start + 1), end - start + 1)
         return
     resp.set_stream(stream, size)
+
+
+def _byte_range(req: falcon.Request) -> tuple[int, int] | None:
+    """The single byte range asked for, or None. A Range header that is malformed,
+    lists several ranges or uses another unit is ignored (RFC 9110, 14.2): the
+    whole file is sent, as it would be to a client that never asked for a part."""
+    try:
+        return req.range if req.range_unit == "bytes" else None
+    except falcon.HTTPInvalidHeader:
+        return None
 
 
 def content_disposition(kind: str, name: str) -> str:

@@ -1,0 +1,1 @@
+"""Runnable checks of the whole server (``python -m scripts.crash_test``, ``scripts/fuzz.py``)."""

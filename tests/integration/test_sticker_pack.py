@@ -1,0 +1,100 @@
+"""The shipped sticker pack and the ``messenger add-sticker-pack`` command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = ROOT / "entrypoints" / "stickers" / "default"
+
+
+def shipped_stickers() -> list[Path]:
+    return sorted(PACK.glob("*.png"))
+
+
+def test_the_default_pack_has_at_least_24_valid_pngs() -> None:
+    stickers = shipped_stickers()
+    assert len(stickers) >= 24
+    for path in stickers:
+        assert path.name[:2].isdigit() and path.name[2] == "_", path.name
+        assert path.stat().st_size <= 512 * 1024  # the server's sticker limit
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            assert (image.format, image.size, image.mode) == ("PNG", (160, 160), "RGBA")
+
+
+def test_the_licence_and_attribution_are_kept_beside_the_pack() -> None:
+    licence = (PACK / "LICENSE.txt").read_text()
+    assert "MIT License" in licence and "Copyright (c) Microsoft Corporation" in licence
+    attribution = (PACK / "ATTRIBUTION.md").read_text()
+    assert "Fluent Emoji" in attribution
+    for path in shipped_stickers():
+        assert path.name in attribution
+    assert "build:stickers" in (ROOT / "package.json").read_text()
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "APP_CONFIG": "entrypoints.config.EnvConfig",
+        "APP_ENV_VARS": "DATABASE_PATH,UPLOAD_FOLDER,DEMO_DATA",
+        "DATABASE_PATH": repr(str(tmp_path / "db" / "db.sqlite3")),
+        "UPLOAD_FOLDER": repr(str(tmp_path / "upload")),
+        "DEMO_DATA": "False",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def stored(tmp_path: Path) -> list[Path]:
+    upload = tmp_path / "upload"
+    return [Path(d, n) for d, _, names in os.walk(upload) for n in names]
+
+
+def test_the_shipped_folder_is_added_as_it_is(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, "add-sticker-pack", "Эмоции", str(PACK))
+    assert done.returncode == 0, done.stderr
+    assert f"with {len(shipped_stickers())} stickers" in done.stdout
+    assert len(stored(tmp_path)) == len(shipped_stickers())  # LICENSE.txt, ATTRIBUTION.md skipped
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("notes.txt", b"not an image"),
+        ("fake.png", b"<html><script>alert(1)</script></html>"),
+        ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    ],
+)
+def test_a_folder_with_a_non_image_is_refused(tmp_path: Path, name: str, data: bytes) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    for path in shipped_stickers()[:3]:
+        shutil.copy(path, folder / path.name)
+    (folder / name).write_bytes(data)
+    done = run_cli(tmp_path, "add-sticker-pack", "Broken", str(folder))
+    assert done.returncode == 1
+    assert "refused" in done.stderr and name in done.stderr
+    assert stored(tmp_path) == []  # the images before it were removed again
+
+
+def test_an_oversized_sticker_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "pack"
+    folder.mkdir()
+    (folder / "huge.png").write_bytes(shipped_stickers()[0].read_bytes() + bytes(600 * 1024))
+    done = run_cli(tmp_path, "add-sticker-pack", "Huge", str(folder))
+    assert done.returncode == 1
+    assert stored(tmp_path) == []
