@@ -105,7 +105,9 @@ class UsersResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         query = params(req)
-        if not {"search_request", "first_name", "second_name"} & query.keys():
+        # Falcon drops empty query values, so "?search_request=&start=0&limit=20" (list
+        # everyone) arrives as paging alone: paging asks for a search too.
+        if not {"search_request", "first_name", "second_name", "start", "limit"} & query.keys():
             resp.media = {"user": render.full_user(self.messenger.get_user(actor))}
             return
         search = schema.parse(schema.Search, query)
@@ -197,12 +199,13 @@ def default_avatar(first_name: str, second_name: str, seed: int) -> str:
 
 class FriendsResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
         query = schema.parse(schema.FriendList, params(req))
         kinds = {None: FriendListKind.FRIENDS, "friends": FriendListKind.FRIENDS,
                  "incoming": FriendListKind.INCOMING, "outgoing": FriendListKind.OUTGOING}
         if query.type not in kinds:
             raise Invalid({"type": "Must be incoming, outgoing or empty"})
-        found = self.messenger.list_friends(self.actor(req), kinds[query.type])
+        found = self.messenger.list_friends(actor, kinds[query.type])
         resp.media = {
             "friends": [render.short_user(f.user) | {"is_accepted": f.is_accepted} for f in found]
         }
@@ -224,11 +227,12 @@ class FriendsResource(Resource):
         resp.media = {"success": "OK"}
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
         body = schema.parse(schema.FriendRemoval, params(req))
         other = body.friend_id or body.user_id
         if not other:
             raise Invalid({"friend_id": "Required"})
-        self.messenger.remove_friend(self.actor(req), other)
+        self.messenger.remove_friend(actor, other)
         resp.media = {"success": "OK"}
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
@@ -251,8 +255,9 @@ class ChatsResource(Resource):
             resp.media = {"chats": [render.chat(c) for c in self.messenger.list_chats(actor)]}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        actor = self.actor(req)
         body = schema.parse(schema.ChatOpen, json_body(req))
-        chat, created = self.messenger.open_chat(self.actor(req), body.user_id)
+        chat, created = self.messenger.open_chat(actor, body.user_id)
         resp.status = falcon.HTTP_201 if created else falcon.HTTP_200
         resp.media = {"chat": render.chat(chat)}
 
@@ -278,19 +283,21 @@ class ChatsResource(Resource):
 
 class ChatReadResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, chat_id: int) -> None:
+        actor = self.actor(req)
         body = schema.parse(schema.ReadMark, json_body(req))
-        chat = self.messenger.mark_read(self.actor(req), chat_id, body.message_id)
+        chat = self.messenger.mark_read(actor, chat_id, body.message_id)
         resp.media = {"chat": render.chat(chat)}
 
 
 class MessagesResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response, chat_id: int | None = None) -> None:
+        actor = self.actor(req)
         data = json_body(req)
         if chat_id is not None:
             data = data | {"chat_id": chat_id}
         body = schema.parse(schema.MessageSend, data)
         message = self.messenger.send_message(
-            self.actor(req),
+            actor,
             chat_id=body.chat_id,
             receiver_id=body.receiver_id if body.chat_id is None else None,
             text=body.text,
@@ -328,8 +335,9 @@ class MessagesResource(Resource):
         resp.media = {"messages": [render.message(m) for m in page]}
 
     def on_put_item(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
+        actor = self.actor(req)
         body = schema.parse(schema.MessageEdit, json_body(req))
-        message = self.messenger.edit_message(self.actor(req), message_id, text=body.text)
+        message = self.messenger.edit_message(actor, message_id, text=body.text)
         resp.media = {"message": render.message(message)}
 
     on_patch_item = on_put_item
@@ -386,9 +394,17 @@ def upload_from(req: falcon.Request, settings: Settings) -> Upload:
         )
     if req.content_length is not None and req.content_length > settings.MAX_CONTENT_LENGTH + CHUNK:
         raise TooLarge(f"The file is larger than {settings.MAX_CONTENT_LENGTH} bytes")
-    for part in req.get_media():
-        if part.name == "file":
-            return Upload(name=part.filename, chunks=_chunks(part.stream))
+    # Falcon streams each part (no MultipartParseOptions buffer applies to part.stream)
+    # and decodes its headers as UTF-8, which is what browsers send, Cyrillic included;
+    # part.filename keeps that name (part.secure_filename would reduce it to ASCII).
+    try:
+        for part in req.get_media():
+            if part.name == "file":
+                return Upload(name=part.filename, chunks=_chunks(part.stream))
+    except UnicodeDecodeError:
+        raise falcon.HTTPBadRequest(
+            title="bad_request", description="Multipart headers must be UTF-8 (RFC 7578)"
+        ) from None
     raise Invalid({"file": "Required: a multipart part named 'file'"})
 
 
@@ -417,8 +433,8 @@ class EventsResource(Resource):
         query = schema.parse(schema.EventsQuery, params(req))
         if not 0 <= query.timeout <= self.settings.LONG_POLL_MAX_TIMEOUT:
             raise Invalid({"timeout": f"Must be from 0 to {self.settings.LONG_POLL_MAX_TIMEOUT:g} seconds"})
-        timeout = query.timeout
-        waiting = timeout > 0 and query.since is not None and self.waiters.acquire(blocking=False)
+        timeout = query.timeout if query.since is not None else 0  # no cursor: answer at once
+        waiting = timeout > 0 and self.waiters.acquire(blocking=False)
         if timeout > 0 and not waiting:
             timeout = 0  # the waiter cap is reached: answer now, the client polls again
             resp.set_header("X-Long-Poll", "busy")

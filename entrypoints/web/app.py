@@ -23,8 +23,9 @@ from messenger_core import (
 
 from ..config import Settings
 from . import api
+from .access_log import AccessLog
 from .limits import RateLimits
-from .schema import BadRequest
+from .schema import BadRequest, loads_json
 
 log = logging.getLogger("messenger.web")
 
@@ -69,9 +70,11 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 
 def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
     """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
-    app = falcon.App(middleware=[SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)])
+    app = falcon.App(middleware=[AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)])
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_qs_csv = False
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(loads=loads_json)
+    app.router_options.converters["int"] = Id
     app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
 
     limits = RateLimits.from_settings(settings)
@@ -105,26 +108,34 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
     return {"error": error}
 
 
+def _json_error(resp: falcon.Response, status: int | str, body: dict[str, Any]) -> None:
+    # A responder may have begun a file answer (type, disposition, stream): replace it.
+    resp.status = status
+    resp.content_type = falcon.MEDIA_JSON
+    resp.stream = None
+    resp.delete_header("Content-Disposition")
+    resp.delete_header("Content-Range")
+    resp.media = body
+
+
 def _domain_error(req: falcon.Request, resp: falcon.Response, ex: MessengerError, params: Any) -> None:
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(ex, cls)), 400)
-    resp.status = status
-    resp.media = error_body(ex.code, ex.message, ex.fields)
+    _json_error(resp, status, error_body(ex.code, ex.message, ex.fields))
     if isinstance(ex, Throttled):
         resp.set_header("Retry-After", str(ex.retry_after))
 
 
 def _bad_request(req: falcon.Request, resp: falcon.Response, ex: BadRequest, params: Any) -> None:
-    resp.status = ex.status
-    resp.media = error_body("bad_request" if ex.status == 400 else "invalid", ex.message, ex.fields)
+    code = "bad_request" if ex.status == 400 else "invalid"
+    _json_error(resp, ex.status, error_body(code, ex.message, ex.fields))
 
 
 def _http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:
-    resp.status = ex.status
-    if ex.headers:
-        resp.set_headers(ex.headers)
     code = ex.title if ex.title and " " not in ex.title else _code_for(ex.status_code)
     message = ex.description or ex.title or "Error"
-    resp.media = error_body(code.lower(), message)
+    _json_error(resp, ex.status, error_body(code.lower(), message))
+    if ex.headers:
+        resp.set_headers(ex.headers)
 
 
 def _code_for(status: int) -> str:
@@ -134,8 +145,7 @@ def _code_for(status: int) -> str:
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
     log.exception("unexpected error on %s %s", req.method, req.path)
-    resp.status = falcon.HTTP_500
-    resp.media = error_body("internal_error", "Something went wrong on our side")
+    _json_error(resp, falcon.HTTP_500, error_body("internal_error", "Something went wrong on our side"))
 
 
 def _serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
@@ -169,8 +179,18 @@ class JsonBodyLimit:
         self.limit = limit
 
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
-        if (req.content_type or "").startswith("application/json") and (req.content_length or 0) > self.limit:
+        # A body without a type is read as JSON (see auth.json_body), so it is bounded too.
+        is_json = (req.content_type or "application/json").startswith("application/json")
+        if is_json and (req.content_length or 0) > self.limit:
             raise TooLarge(f"A JSON body may be at most {self.limit} bytes")
+
+
+class Id(falcon.routing.IntConverter):
+    """``{name:int}`` in routes: ids are SQLite INTEGERs, so a number past 64 bits names
+    nothing (404) rather than overflowing the driver."""
+
+    def __init__(self, num_digits: int | None = None, min: int = -(2**63), max: int = 2**63 - 1) -> None:
+        super().__init__(num_digits, min, max)
 
 
 def get_app() -> falcon.App:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,11 +30,23 @@ REFRESH_COOKIE_AGE = 10 * 365 * 24 * 3600  # refresh tokens never expire; the co
 
 
 def json_body(req: falcon.Request) -> dict[str, Any]:
-    """The JSON object in the body, or {} when there is none (GET requests may carry one)."""
+    """The JSON object in the body, or {} when there is none (GET requests may carry one).
+
+    A body without a Content-Type is read as JSON, as clients that forget it mean.
+    Uploads (multipart) are read by their resources; any other type of body is refused
+    with 415 where it would carry the request's data, and ignored on reads.
+    """
     if not req.content_length and req.get_header("Transfer-Encoding") is None:
         return {}
-    if req.content_type is None or not req.content_type.startswith("application/json"):
+    content_type = req.content_type or "application/json"
+    if content_type.startswith("multipart/form-data"):
         return {}
+    if not content_type.startswith("application/json"):
+        if req.method in SAFE_METHODS:
+            return {}
+        raise falcon.HTTPUnsupportedMediaType(
+            title="unsupported_media_type", description="Send the body as application/json"
+        )
     media = req.get_media(default_when_empty=None)
     if media is None:
         return {}
@@ -99,9 +112,14 @@ def set_token_cookies(resp: falcon.Response, settings: Settings, tokens: TokenPa
 
 
 def clear_token_cookies(resp: falcon.Response, settings: Settings) -> None:
+    # Expired copies with the attributes they were set with (Secure too: falcon's
+    # unset_cookie would drop it, whatever secure_cookies_by_default says).
     for name in (ACCESS_COOKIE, REFRESH_COOKIE, CSRF_COOKIE):
-        # secure_cookies_by_default (set from JWT_COOKIE_SECURE) also marks the unset cookie
-        resp.unset_cookie(name, path="/", same_site="Lax")
+        options = _cookie_options(settings, 0) | {"max_age": None, "http_only": name != CSRF_COOKIE}
+        resp.set_cookie(name, "", expires=_LONG_AGO, **options)
+
+
+_LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _cookie_options(settings: Settings, max_age: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ Wrong types are a 400, missing or unknown fields a 422; both name the fields.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, TypeVar
 
@@ -31,6 +32,8 @@ class BadRequest(Exception):
 
 _INT = re.compile(r"^-?\d{1,18}$")
 _FLOAT = re.compile(r"^-?\d{1,18}(\.\d+)?$")
+# Ids and counts are SQLite INTEGERs: a JSON number past 64 bits would overflow the driver.
+_INT_RANGE = (-(2**63), 2**63 - 1)
 
 
 class _WrongType(TypeError):
@@ -41,6 +44,8 @@ class _WrongType(TypeError):
 
 def _structure_int(value: Any, _: type) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
+        if not _INT_RANGE[0] <= value <= _INT_RANGE[1]:
+            raise _WrongType("Must be a whole number that fits in 64 bits")
         return value
     if isinstance(value, str) and _INT.match(value.strip()):
         return int(value)
@@ -75,6 +80,32 @@ def _structure_int_list(value: Any, _: type) -> list[int]:
     if not isinstance(value, list):
         raise _WrongType("Must be a list of whole numbers")
     return [_structure_int(v, int) for v in value]
+
+
+def loads_json(text: str) -> Any:
+    """Parse a JSON body strictly (RFC 8259), raising ValueError (a 400) for what the
+    standard library would let through to crash later: NaN and Infinity, strings with
+    lone surrogates (no UTF-8 form, so SQLite and the hasher refuse them) and nesting
+    too deep for the parser (a RecursionError)."""
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("The JSON is nested too deeply") from None
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError is a ValueError
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 converter = cattrs.Converter(forbid_extra_keys=True)
