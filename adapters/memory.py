@@ -12,8 +12,8 @@ import bisect
 import hashlib
 import hmac
 import io
-import itertools
 import json
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
@@ -137,9 +137,11 @@ class MemoryUsers:
         start: int,
         limit: int,
     ) -> list[User]:
+        terms = (text or "").split()
+
         def matches(keys: tuple[str, str, str]) -> bool:
             first, second, alternative = keys
-            if text is not None and text not in first and text not in second and text not in alternative:
+            if not all(term in first or term in second or term in alternative for term in terms):
                 return False
             if first_name is not None and first_name not in first:
                 return False
@@ -462,7 +464,6 @@ class MemoryBlobStore:
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}
-        self._counter = itertools.count(1)
 
     def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
         data = bytearray()
@@ -470,7 +471,7 @@ class MemoryBlobStore:
             data += chunk
             if len(data) > max_size:
                 raise TooLarge(f"The file is larger than {max_size} bytes")
-        key = f"{next(self._counter):032x}"
+        key = secrets.token_hex(16)
         self.blobs[key] = bytes(data)
         return BlobInfo(key=key, size=len(data))
 

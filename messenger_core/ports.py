@@ -61,8 +61,8 @@ class UserRepository(Protocol):
     ) -> list[User]:
         """Users matching every given criterion, ordered by id, ``limit`` from ``start``.
 
-        ``text`` matches a case-folded substring of first name, second name or
-        alternative_id; ``first_name``/``second_name`` a case-folded substring of that
+        ``text`` holds whitespace-separated terms; each must be a case-folded substring of
+        the first name, second name or alternative_id ("иван петров" finds Иван Петров); ``first_name``/``second_name`` a case-folded substring of that
         name. Criteria are already folded with ``normalize.search_key``; None is "any".
         """
 

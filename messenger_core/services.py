@@ -752,17 +752,20 @@ class Messenger:
         if since < 0:
             raise Invalid({"since": "Must not be negative"})
         deadline = self._clock.now() + timedelta(seconds=max(0.0, timeout))
+        timed_out = timeout <= 0
         while True:
             version = self._notifier.version(actor.id)
             with self._uow(read_only=True) as uow:
                 if since > uow.events.latest_id() or since < uow.events.oldest_retained_id():
                     raise Gone("The cursor is unknown or too old: reload and start again")
                 found = uow.events.after(actor.id, since, limit)
-            remaining = (deadline - self._clock.now()).total_seconds()
-            if found or remaining <= 0:
+            # The notifier's own timeout ends the wait, so a clock that stands still (or
+            # steps back) can never make a long-poll wait for longer than asked.
+            remaining = min(timeout, (deadline - self._clock.now()).total_seconds())
+            if found or timed_out or remaining <= 0:
                 cursor = found[-1].id if found else since
                 return EventBatch(events=tuple(found), cursor=cursor)
-            self._notifier.wait(actor.id, version, remaining)
+            timed_out = not self._notifier.wait(actor.id, version, remaining)
 
     def prune_events(self) -> int:
         """Delete events older than the retention period."""

@@ -118,11 +118,11 @@ class SqliteUserRepository:
         # instr() matches the folded criteria literally: no LIKE wildcards to escape.
         conditions = ["1"]
         params: list[Any] = []
-        if text is not None:
+        for term in (text or "").split():
             conditions.append(
                 "(instr(first_name_key, ?) OR instr(second_name_key, ?) OR instr(alternative_id_key, ?))"
             )
-            params += [text, text, text]
+            params += [term, term, term]
         if first_name is not None:
             conditions.append("instr(first_name_key, ?)")
             params.append(first_name)

@@ -813,3 +813,27 @@ def test_times_in_other_zones_come_back_as_the_same_instant(uow_factory: UnitOfW
         stored = uow.chats.get(chat.id)
         assert stored is not None
         assert stored.created_date == local == datetime(2024, 3, 1, 12, 0, 0, 1, tzinfo=UTC)
+
+
+def test_search_terms_each_match_some_field(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from messenger_core.model import NewUser
+    from messenger_core.normalize import search_key
+
+    with uow_factory() as uow:
+        for i, (first, second) in enumerate([("Иван", "Петров"), ("Иван", "Сидоров"), ("Пётр", "Иванов")]):
+            uow.users.add(
+                NewUser(
+                    alternative_id=f"terms_user_{i}",
+                    email=f"t{i}@example.com",
+                    password_hash="x",
+                    first_name=first,
+                    second_name=second,
+                    created_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                )
+            )
+        found = uow.users.search(text=search_key("иван петров"), first_name=None, second_name=None, start=0, limit=20)
+        assert [(u.first_name, u.second_name) for u in found] == [("Иван", "Петров")]
+        both = uow.users.search(text=search_key("ИВАН"), first_name=None, second_name=None, start=0, limit=20)
+        assert len(both) == 3

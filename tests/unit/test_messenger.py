@@ -518,3 +518,21 @@ def test_failed_use_case_leaves_nothing(messenger: Messenger, friends: tuple[Act
     with pytest.raises(Invalid):
         messenger.send_message(alice, receiver_id=bob.alternative_id, text="hi", sticker_id=42)
     assert messenger.list_chats(alice) == before  # the chat created on the way was rolled back
+
+
+def test_long_poll_ends_even_when_the_clock_stands_still(messenger: Messenger, alice: Actor) -> None:
+    cursor = messenger.events(alice).cursor
+    batch = messenger.events(alice, since=cursor, timeout=0.2)  # the manual clock never moves
+    assert batch.events == () and batch.cursor == cursor
+
+
+def test_long_poll_wakes_on_a_new_event(messenger: Messenger, friends: tuple[Actor, Actor]) -> None:
+    import threading
+
+    alice, bob = friends
+    cursor = messenger.events(bob).cursor
+    timer = threading.Timer(0.1, lambda: messenger.send_message(alice, receiver_id=bob.alternative_id, text="hi"))
+    timer.start()
+    batch = messenger.events(bob, since=cursor, timeout=10)
+    timer.join()
+    assert [e.type for e in batch.events] == [EventType.MESSAGE_NEW]
