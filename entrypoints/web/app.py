@@ -90,7 +90,7 @@ def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
     from .pages import add_page_routes
 
     add_doc_routes(app, settings)
-    add_page_routes(app, messenger, settings)
+    add_page_routes(app, messenger, settings, limits)
     app.add_static_route("/static", str(STATIC))
 
     app.set_error_serializer(_serialize_http_error)

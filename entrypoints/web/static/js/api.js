@@ -1,0 +1,145 @@
+// The JSON API from the pages: cookies for auth, the CSRF cookie echoed in a header,
+// and a silent token refresh when the access token has expired.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || "";
+    this.fields = error.fields || {};
+  }
+}
+
+export function csrfToken() {
+  const pair = document.cookie.split("; ").find((c) => c.startsWith("csrf_token="));
+  return pair ? decodeURIComponent(pair.slice("csrf_token=".length)) : "";
+}
+
+let refreshing = null;
+
+/** Renew the access cookie from the refresh cookie; concurrent callers share one request. */
+export function refreshAccess() {
+  if (!refreshing) {
+    refreshing = fetch("/api/v1/refresh", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrfToken(), Accept: "application/json" },
+    })
+      .then((response) => response.ok)
+      .catch(() => false)
+      .finally(() => {
+        setTimeout(() => (refreshing = null), 0);
+      });
+  }
+  return refreshing;
+}
+
+let leaving = false;
+
+export function goToLogin() {
+  if (leaving) return;
+  leaving = true;
+  const here = location.pathname + location.search;
+  location.assign(`/login?next=${encodeURIComponent(here)}`);
+}
+
+async function readBody(response) {
+  const type = response.headers.get("Content-Type") || "";
+  if (!type.includes("json")) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+function urlWith(path, query) {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null) params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/**
+ * Call the API and return its JSON. Throws ApiError for error answers (401s that are
+ * not an expired token send the page to /login) and TypeError for network failures.
+ */
+export async function api(path, { method = "GET", body, query, signal } = {}, retried = false) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(urlWith(path, query), {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+    signal,
+  });
+  const data = await readBody(response);
+  if (response.status === 401) {
+    const code = data && data.error ? data.error.code : "";
+    if (code === "token_expired" && !retried && (await refreshAccess())) {
+      return api(path, { method, body, query, signal }, true);
+    }
+    goToLogin();
+    return new Promise(() => {}); // the page is leaving: callers need not handle this
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/**
+ * Upload one file as multipart (field "file") with progress. Returns {promise, abort};
+ * the promise resolves to the JSON answer. XMLHttpRequest because fetch reports no
+ * upload progress.
+ */
+export function upload(path, file, { method = "POST", onProgress } = {}) {
+  let xhr = null;
+  let aborted = false;
+  const send = (retried) =>
+    new Promise((resolve, reject) => {
+      xhr = new XMLHttpRequest();
+      xhr.open(method, path);
+      xhr.withCredentials = true;
+      xhr.responseType = "json";
+      xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable && onProgress) onProgress(event.loaded / event.total);
+      });
+      xhr.addEventListener("load", async () => {
+        const data = xhr.response;
+        if (xhr.status === 401) {
+          const code = data && data.error ? data.error.code : "";
+          if (code === "token_expired" && !retried && (await refreshAccess())) {
+            send(true).then(resolve, reject);
+            return;
+          }
+          goToLogin();
+          return; // the page is leaving
+        }
+        if (xhr.status >= 200 && xhr.status < 300) resolve(data);
+        else reject(new ApiError(xhr.status, data));
+      });
+      xhr.addEventListener("error", () => reject(new TypeError("network error")));
+      xhr.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      const form = new FormData();
+      form.append("file", file, file.name);
+      xhr.send(form);
+    });
+  const promise = send(false);
+  return {
+    promise,
+    abort() {
+      aborted = true;
+      if (xhr) xhr.abort();
+    },
+    get aborted() {
+      return aborted;
+    },
+  };
+}

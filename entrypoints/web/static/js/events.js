@@ -1,0 +1,80 @@
+// The live event stream: long-polls GET /api/v1/events and hands events to subscribers.
+
+import { api } from "./api.js";
+
+const subscribers = new Set();
+const resyncers = new Set();
+const statusWatchers = new Set();
+let started = false;
+
+/** Call fn(event) for every event that arrives. */
+export function subscribe(fn) {
+  subscribers.add(fn);
+  startEvents();
+}
+
+/** Call fn() when the stream lost events (410): the page must reload its state. */
+export function onResync(fn) {
+  resyncers.add(fn);
+}
+
+/** Call fn(online) when the connection is lost or back. */
+export function onConnection(fn) {
+  statusWatchers.add(fn);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function setOnline(online) {
+  for (const fn of statusWatchers) fn(online);
+}
+
+export function startEvents() {
+  if (started) return;
+  started = true;
+  loop();
+}
+
+async function loop() {
+  let cursor = null;
+  let backoff = 1000;
+  let online = true;
+  for (;;) {
+    const began = Date.now();
+    try {
+      const query = cursor === null ? {} : { since: cursor, timeout: 25 };
+      const data = await api("/api/v1/events", { query });
+      if (!online) {
+        online = true;
+        setOnline(true);
+      }
+      backoff = 1000;
+      const events = data.events || [];
+      cursor = data.cursor;
+      for (const event of events) {
+        for (const fn of subscribers) {
+          try {
+            fn(event);
+          } catch (error) {
+            console.error("event handler failed", event.type, error);
+          }
+        }
+      }
+      // The server answers at once when its waiters are full: poll again a bit later.
+      if (query.since !== undefined && events.length === 0 && Date.now() - began < 1000) await sleep(3000);
+    } catch (error) {
+      if (error && error.status === 410) {
+        cursor = null;
+        for (const fn of resyncers) fn();
+        continue;
+      }
+      if (error && error.status === 401) return; // api() is taking the page to /login
+      if (online && !(error && error.status)) {
+        online = false;
+        setOnline(false);
+      }
+      await sleep(backoff + Math.random() * 500);
+      backoff = Math.min(backoff * 2, 30000);
+    }
+  }
+}
