@@ -13,13 +13,14 @@ from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
 from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
+from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
 from messenger_core import Messenger, MessengerSettings
-from messenger_core.ports import BlobStore, Clock, PasswordHasher, UnitOfWorkFactory
+from messenger_core.ports import BlobStore, Clock, EventNotifier, PasswordHasher, UnitOfWorkFactory
 
 from .config import Settings
 
@@ -35,6 +36,7 @@ class Wiring:
     uow: UnitOfWorkFactory
     blobs: BlobStore
     hasher: PasswordHasher
+    notifier: EventNotifier = attrs.field(factory=ThreadingEventNotifier)
 
 
 def messenger_settings(settings: Settings) -> MessengerSettings:
@@ -54,10 +56,12 @@ def build_messenger(settings: Settings, *, memory: bool = False, clock: Clock | 
     if memory:
         wiring = Wiring(uow=MemoryUnitOfWorkFactory(), blobs=MemoryBlobStore(), hasher=Argon2PasswordHasher())
     else:
+        uow = SqliteUnitOfWorkFactory(settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
         wiring = Wiring(
-            uow=SqliteUnitOfWorkFactory(settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS),
+            uow=uow,
             blobs=FilesystemBlobStore(settings.UPLOAD_FOLDER),
             hasher=Argon2PasswordHasher(),
+            notifier=event_notifier(settings, uow),
         )
     return _messenger(settings, wiring, clock or SystemClock(), SecretsRandom())
 
@@ -71,10 +75,18 @@ def _messenger(settings: Settings, wiring: Wiring, clock: Clock, random: Secrets
         codec=PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=wiring.blobs,
         images=PillowImageProcessor(),
-        notifier=ThreadingEventNotifier(),
+        notifier=wiring.notifier,
         mailer=LoggingMailer(),
         settings=messenger_settings(settings),
     )
+
+
+def event_notifier(settings: Settings, uow: SqliteUnitOfWorkFactory) -> EventNotifier:
+    """Conditions in this process, or, when several processes share the database
+    (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
+    if settings.NOTIFIER == "polling":
+        return PollingEventNotifier(uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL)
+    return ThreadingEventNotifier()
 
 
 def database_exists(settings: Settings) -> bool:

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from .config import ConfigError, Settings, load_settings
@@ -66,6 +66,12 @@ def serve(settings: Settings) -> int:
         host=settings.HOST,
         port=settings.PORT,
         threads=settings.THREADS,
+        # Each waiting long-poll holds a connection (and its client keeps others open), so
+        # waitress's default of 100 connections would leave new clients in the listen
+        # backlog once ~100 wait; poll() because select() cannot watch descriptors past
+        # 1024, and every worker thread's SQLite connection holds a few descriptors too.
+        connection_limit=max(100, 4 * settings.THREADS),
+        asyncore_use_poll=True,
         # waitress would accept 1 GiB bodies; allow the largest upload plus multipart framing
         max_request_body_size=settings.MAX_CONTENT_LENGTH + 1024 * 1024,
         ident="messenger",
@@ -82,16 +88,19 @@ def serve(settings: Settings) -> int:
 
 
 def _start_maintenance(messenger: object, interval: float) -> None:
-    """Prune old events and unsent uploads now and then, off the request threads."""
+    """Prune old events and unsent uploads at start and then every ``interval`` seconds,
+    off the request threads (at start too, so a server restarted often still prunes)."""
     stop = threading.Event()
 
     def loop() -> None:
-        while not stop.wait(interval):
+        while True:
             try:
                 messenger.remove_orphan_uploads()  # type: ignore[attr-defined]
                 messenger.prune_events()  # type: ignore[attr-defined]
             except Exception:
                 log.exception("maintenance failed")
+            if stop.wait(interval):
+                return
 
     threading.Thread(target=loop, name="maintenance", daemon=True).start()
 
@@ -117,13 +126,15 @@ def add_sticker_pack(settings: Settings, title: str, folder: Path) -> int:
 
     from .bootstrap import build_messenger, prepare_database
 
-    images = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+    found = folder.iterdir() if folder.is_dir() else iter(())
+    images = sorted(p for p in found if p.is_file() and not _pack_notes(p))
     if not images:
         print(f"{folder} holds no files", file=sys.stderr)
         return 1
     prepare_database(settings)
     messenger = build_messenger(settings)
-    uploads = [Upload(name=p.name, chunks=[p.read_bytes()]) for p in images]
+    # Streamed, so the size limit holds before a huge stray file is read into memory.
+    uploads = [Upload(name=p.name, chunks=_file_chunks(p)) for p in images]
     try:
         pack = messenger.add_sticker_pack(title, uploads)
     except MessengerError as error:
@@ -131,6 +142,18 @@ def add_sticker_pack(settings: Settings, title: str, folder: Path) -> int:
         return 1
     print(f"added pack {pack.id} '{pack.title}' with {len(pack.stickers)} stickers")
     return 0
+
+
+def _pack_notes(path: Path) -> bool:
+    """Files that travel with a pack without being stickers: its licence and notes."""
+    notes = ("LICENSE", "LICENCE", "ATTRIBUTION", "README", "COPYING")
+    return path.name.startswith(".") or path.stem.upper().startswith(notes)
+
+
+def _file_chunks(path: Path, size: int = 64 * 1024) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(size):
+            yield chunk
 
 
 if __name__ == "__main__":

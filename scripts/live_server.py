@@ -124,8 +124,9 @@ def bearer(token: str) -> dict[str, str]:
 
 def expect(response: requests.Response, *statuses: int) -> Any:
     if response.status_code not in statuses:
+        request = response.request
         raise AssertionError(
-            f"{response.request.method} {response.request.url} -> {response.status_code}: {response.text[:500]}"
+            f"{request.method} {request.url} -> {response.status_code}: {response.text[:500]}"
         )
     return response.json() if response.content else None
 
@@ -143,16 +144,26 @@ def sign_up(url: str, email: str, first_name: str = "Test", second_name: str = "
 def befriend(url: str, a_token: str, b_id: str, b_token: str, a_id: str) -> int:
     """Make A and B friends and open their chat; returns the chat id."""
     expect(
-        requests.post(f"{url}/api/v1/users_friends", json={"friend_id": b_id, "action": "add"},
-                      headers=bearer(a_token), timeout=30),
+        requests.post(
+            f"{url}/api/v1/users_friends",
+            json={"friend_id": b_id, "action": "add"},
+            headers=bearer(a_token),
+            timeout=30,
+        ),
         200,
     )
     expect(
-        requests.post(f"{url}/api/v1/users_friends", json={"friend_id": a_id, "action": "accept"},
-                      headers=bearer(b_token), timeout=30),
+        requests.post(
+            f"{url}/api/v1/users_friends",
+            json={"friend_id": a_id, "action": "accept"},
+            headers=bearer(b_token),
+            timeout=30,
+        ),
         200,
     )
     chat = expect(
-        requests.post(f"{url}/api/v1/chats", json={"user_id": b_id}, headers=bearer(a_token), timeout=30), 200, 201
+        requests.post(f"{url}/api/v1/chats", json={"user_id": b_id}, headers=bearer(a_token), timeout=30),
+        200,
+        201,
     )
     return int(chat["chat"]["id"])

@@ -1,0 +1,147 @@
+"""The EventNotifier contract, run over both adapters: conditions in one process
+(threading) and conditions plus a poll of the event table (polling, on a real SQLite file
+that nobody writes to, so any wake-up it gives here comes from ``notify``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.notify_polling import PollingEventNotifier
+from adapters.notify_threading import ThreadingEventNotifier
+from adapters.sqlite import SqliteUnitOfWorkFactory
+from messenger_core.ports import EventNotifier
+
+KINDS = ["threading", "polling"]
+
+
+def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, SqliteUnitOfWorkFactory | None]:
+    if kind == "threading":
+        return ThreadingEventNotifier(), None
+    factory = SqliteUnitOfWorkFactory(tmp_path / "events.sqlite3")
+    return PollingEventNotifier(factory.latest_event_id, interval=0.02), factory
+
+
+@pytest.fixture(params=KINDS)
+def notifier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventNotifier]:
+    made, factory = make_notifier(request.param, tmp_path)
+    yield made
+    if isinstance(made, PollingEventNotifier):
+        made.close()
+    if factory is not None:
+        factory.close()
+
+
+class Waiter(threading.Thread):
+    """Waits in the background from the version the user has now."""
+
+    def __init__(self, notifier: EventNotifier, user_id: int, timeout: float) -> None:
+        super().__init__(daemon=True)
+        self.notifier, self.user_id, self.timeout = notifier, user_id, timeout
+        self.seen = notifier.version(user_id)
+        self.result: bool | None = None
+        self.elapsed = 0.0
+
+    def run(self) -> None:
+        started = time.monotonic()
+        self.result = self.notifier.wait(self.user_id, self.seen, self.timeout)
+        self.elapsed = time.monotonic() - started
+
+
+def until_waiting(notifier: EventNotifier, user_id: int, count: int = 1) -> None:
+    # Both adapters keep their waiters per user in ``_waiters``: a test-only peek, so the
+    # tests never sleep and hope the waiter has started.
+    waiters: dict[int, Any] = notifier._waiters  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 5
+    while user_id not in waiters or waiters[user_id].count < count:
+        assert time.monotonic() < deadline, "the waiter never started waiting"
+        time.sleep(0.001)
+
+
+def test_version_changes_only_for_the_named_users(notifier: EventNotifier) -> None:
+    before = {user: notifier.version(user) for user in (1, 2, 3)}
+    notifier.notify([1, 1, 2])
+    assert notifier.version(1) != before[1]
+    assert notifier.version(2) != before[2]
+    assert notifier.version(3) == before[3]
+
+
+def test_wait_returns_at_once_when_the_version_already_changed(notifier: EventNotifier) -> None:
+    seen = notifier.version(1)
+    notifier.notify([1])
+    started = time.monotonic()
+    assert notifier.wait(1, seen, timeout=10) is True
+    assert time.monotonic() - started < 0.5
+
+
+def test_timeout_is_honoured(notifier: EventNotifier) -> None:
+    started = time.monotonic()
+    assert notifier.wait(1, notifier.version(1), timeout=0.2) is False
+    assert 0.19 <= time.monotonic() - started < 2
+    started = time.monotonic()
+    assert notifier.wait(1, notifier.version(1), timeout=0) is False
+    assert time.monotonic() - started < 0.1
+
+
+def test_notify_from_another_thread_wakes_the_waiter_promptly(notifier: EventNotifier) -> None:
+    waiter = Waiter(notifier, 1, timeout=10)
+    waiter.start()
+    until_waiting(notifier, 1)
+    notifier.notify([1])
+    waiter.join(2)
+    assert waiter.result is True
+    assert waiter.elapsed < 1
+
+
+def test_another_users_notify_does_not_wake(notifier: EventNotifier) -> None:
+    waiter = Waiter(notifier, 1, timeout=0.5)
+    waiter.start()
+    until_waiting(notifier, 1)
+    notifier.notify([2, 3])
+    waiter.join(5)
+    assert waiter.result is False
+    assert waiter.elapsed >= 0.45
+
+
+def test_every_waiter_of_the_user_wakes(notifier: EventNotifier) -> None:
+    waiters = [Waiter(notifier, 7, timeout=10) for _ in range(5)]
+    bystander = Waiter(notifier, 8, timeout=10)
+    for waiter in [*waiters, bystander]:
+        waiter.start()
+    until_waiting(notifier, 7, count=5)
+    until_waiting(notifier, 8)
+    notifier.notify([7])
+    for waiter in waiters:
+        waiter.join(2)
+        assert waiter.result is True
+    assert bystander.is_alive()
+    notifier.notify([8])
+    bystander.join(2)
+    assert bystander.result is True
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@settings(max_examples=50, deadline=None)
+@given(batches=st.lists(st.lists(st.integers(1, 5), max_size=4), max_size=8))
+def test_versions_change_exactly_for_the_named_users(
+    kind: str, batches: list[list[int]], tmp_path_factory: Any
+) -> None:
+    made, factory = make_notifier(kind, tmp_path_factory.mktemp(kind))
+    try:
+        for batch in batches:
+            before = {user: made.version(user) for user in range(1, 6)}
+            made.notify(batch)
+            after = {user: made.version(user) for user in range(1, 6)}
+            assert {user for user in before if after[user] != before[user]} == set(batch)
+    finally:
+        if isinstance(made, PollingEventNotifier):
+            made.close()
+        if factory is not None:
+            factory.close()
