@@ -33,6 +33,7 @@ from .repositories import (
 )
 
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+WRITE_LOCK_TIMEOUT = 30.0  # seconds a writing unit waits for the other writers of its process
 
 
 class SqliteUnitOfWork:
@@ -47,9 +48,13 @@ class SqliteUnitOfWork:
     stickers: StickerRepository
     events: EventRepository
 
-    def __init__(self, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, *, read_only: bool = False, write_lock: threading.Lock | None = None
+    ) -> None:
         self._conn = conn
         self._read_only = read_only
+        self._write_lock = None if read_only else write_lock
+        self._held: threading.Lock | None = None  # the write lock, while this unit holds it
         self.users = SqliteUserRepository(conn)
         self.friendships = SqliteFriendshipRepository(conn)
         self.chats = SqliteChatRepository(conn)
@@ -61,7 +66,20 @@ class SqliteUnitOfWork:
     def __enter__(self) -> Self:
         # A reader takes a WAL snapshot and no lock, so reads never queue behind writers;
         # a writer takes the write lock up front.
-        self._conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+        if self._write_lock is not None and not self._conn.in_transaction:
+            # Writers of this process queue on a thread lock before asking SQLite. SQLite's
+            # busy handler polls with sleeps of up to 100 ms, so when the write lock is in
+            # constant demand a waiter can miss every free moment for the whole
+            # busy_timeout and fail with "database is locked"; a blocked thread is woken as
+            # soon as the lock is released. busy_timeout still arbitrates between processes.
+            if not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+                raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
+            self._held = self._write_lock
+        try:
+            self._conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
+        except BaseException:
+            self._release()
+            raise
         return self
 
     def __exit__(
@@ -71,8 +89,16 @@ class SqliteUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         # A failed statement may already have ended the transaction.
-        if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.release()
 
     def commit(self) -> None:
         self._conn.execute("COMMIT")
@@ -109,11 +135,12 @@ class SqliteUnitOfWorkFactory:
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writing unit at a time in this process
         self.path.parent.mkdir(parents=True, exist_ok=True)
         migrate(self.connection())
 
     def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self.connection(), read_only=read_only)
+        return SqliteUnitOfWork(self.connection(), read_only=read_only, write_lock=self._write_lock)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened with its pragmas on first use."""
