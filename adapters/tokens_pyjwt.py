@@ -8,6 +8,7 @@ judges them against the Clock port instead.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jwt
@@ -31,10 +32,14 @@ _DECODE_OPTIONS: Any = {
 class PyJwtCodec:
     """Signs claims with HMAC-SHA256 under one server secret."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, cache_size: int = 8192) -> None:
         if len(secret.encode("utf-8")) < MIN_SECRET_BYTES:
             raise ValueError(f"the token secret must be at least {MIN_SECRET_BYTES} bytes")
         self._secret = secret
+        # Verifying a signature costs more than the rest of a cheap request. A token's
+        # text never changes, so claims verified once stay valid claims of that text;
+        # expiry and revocation are still judged by the core on every request.
+        self._verified = functools.lru_cache(maxsize=cache_size)(self._verify)
 
     def encode(self, claims: dict[str, Any]) -> str:
         """Sign the claims (datetimes in exp/iat/nbf become NumericDate seconds)."""
@@ -47,6 +52,9 @@ class PyJwtCodec:
         signature, another algorithm (``none``, HS512, RS256…), a malformed token,
         or a missing ``sub``/``type``/``iat``.
         """
+        return dict(self._verified(token))  # a copy: callers may not change the cached claims
+
+    def _verify(self, token: str) -> dict[str, Any]:
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self._secret, algorithms=[ALGORITHM], options=_DECODE_OPTIONS

@@ -861,23 +861,30 @@ class Messenger:
         for message in messages:
             if message.sticker_id is not None and message.sticker_id not in stickers:
                 stickers[message.sticker_id] = uow.stickers.get_sticker(message.sticker_id)
+        # Per sender, computed once: its public id, and how far every other member has
+        # read (a message is read when all of them have read past it).
+        sender_ids = {m.sender_id for m in messages}
+        public_ids = {i: senders[i].alternative_id if i in senders else "" for i in sender_ids}
+        read_up_to = {
+            i: min((m.last_read_message_id for m in members if m.user_id != i), default=-1)
+            for i in sender_ids
+        }
         views = []
         for message in messages:
-            readers = [m.last_read_message_id for m in members if m.user_id != message.sender_id]
             sticker = stickers.get(message.sticker_id) if message.sticker_id is not None else None
-            sender = senders.get(message.sender_id)
+            files = attachments.get(message.id)
             views.append(
                 MessageView(
                     id=message.id,
                     chat_id=message.chat_id,
-                    sender_id=sender.alternative_id if sender else "",
+                    sender_id=public_ids[message.sender_id],
                     text=message.text,
                     sticker=_sticker_view(sticker) if sticker else None,
-                    attachments=tuple(_attachment_view(a) for a in attachments.get(message.id, ())),
+                    attachments=tuple(_attachment_view(a) for a in files) if files else (),
                     sending_date=message.sending_date,
                     edited_date=message.edited_date,
                     is_deleted=message.is_deleted,
-                    is_read=bool(readers) and min(readers) >= message.id,
+                    is_read=read_up_to[message.sender_id] >= message.id,
                 )
             )
         return views
