@@ -80,7 +80,7 @@ def _reader(cls: type[T]) -> Callable[[sqlite3.Row], T]:
     found = _READERS.get(cls)
     if found is None:
         hints = typing.get_type_hints(cls)
-        loaders = tuple((f.name, _loader(hints[f.name])) for f in attrs.fields(cls))
+        loaders = tuple((f.name, _loader(hints[f.name])) for f in attrs.fields(cls))  # type: ignore[arg-type]
 
         def read(row: sqlite3.Row) -> Any:
             return cls(**{name: row[name] if load is None else load(row[name]) for name, load in loaders})
