@@ -12,6 +12,7 @@ import bisect
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import secrets
 import threading
@@ -355,7 +356,7 @@ class MemoryEvents:
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
         # Event ids only grow, so dict order is id order.
         newer = (e for i, e in self._s.events.items() if i > cursor and e.user_id == user_id)
-        return [e for _, e in zip(range(limit), newer)]
+        return list(itertools.islice(newer, limit))
 
     def latest_id(self) -> int:
         return self._s.next_ids.get("events", 0)

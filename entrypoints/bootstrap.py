@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -26,7 +26,7 @@ from .config import Settings
 
 log = logging.getLogger("messenger")
 
-DEMO_EPOCH = datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)
+DEMO_EPOCH = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 @attrs.frozen(kw_only=True)
@@ -66,7 +66,9 @@ def build_messenger(settings: Settings, *, memory: bool = False, clock: Clock | 
     return _messenger(settings, wiring, clock or SystemClock(), SecretsRandom())
 
 
-def _messenger(settings: Settings, wiring: Wiring, clock: Clock, random: SecretsRandom | SeededRandom) -> Messenger:
+def _messenger(
+    settings: Settings, wiring: Wiring, clock: Clock, random: SecretsRandom | SeededRandom
+) -> Messenger:
     return Messenger(
         uow=wiring.uow,
         clock=clock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import threading
@@ -47,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bootstrap import build_messenger
 
         messenger = build_messenger(settings)
-        print(f"removed {messenger.remove_orphan_uploads()} unsent uploads, {messenger.prune_events()} old events")
+        uploads, events = messenger.remove_orphan_uploads(), messenger.prune_events()
+        print(f"removed {uploads} unsent uploads, {events} old events")
         return 0
     return add_sticker_pack(settings, args.title, args.folder)
 
@@ -80,10 +82,8 @@ def serve(settings: Settings) -> int:
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
     _start_maintenance(messenger, settings.MAINTENANCE_INTERVAL)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.run()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -73,7 +73,9 @@ class DevelopmentConfig(Config):
     def settings(self) -> Settings:
         values = _upper_attributes(type(self))
         if not values.get("SECRET_KEY"):
-            values["SECRET_KEY"] = development_secret(Path(str(values.get("DATABASE_PATH") or "user_data/db/x")))
+            values["SECRET_KEY"] = development_secret(
+                Path(str(values.get("DATABASE_PATH") or "user_data/db/x"))
+            )
         return _settings_from(values)
 
 
@@ -110,7 +112,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if Path(choice).is_file() or choice.endswith((".py", ".toml", ".json")):
         values = _from_file(Path(choice))
         if not values.get("SECRET_KEY"):
-            values["SECRET_KEY"] = development_secret(Path(str(values.get("DATABASE_PATH") or Settings.DATABASE_PATH)))
+            values["SECRET_KEY"] = development_secret(
+                Path(str(values.get("DATABASE_PATH") or Settings.DATABASE_PATH))
+            )
         settings = _settings_from(values)
     else:
         settings = _config_class(choice)().settings()

@@ -45,12 +45,21 @@ def load_demo_data(messenger: Messenger, advance: Callable[[timedelta], None]) -
     for first, second, email, city in DEMO_USERS:
         view = messenger.register(first_name=first, second_name=second, email=email, password=DEMO_PASSWORD)
         actor = Actor(view.id, view.user_id)
-        messenger.update_profile(actor, ProfileChanges(city=city, additional_inf=f"{first} — демо-пользователь"))
+        messenger.update_profile(
+            actor, ProfileChanges(city=city, additional_inf=f"{first} — демо-пользователь")
+        )
         users.append(actor)
         advance(timedelta(minutes=7))
     alena, dmitry, alice, bob, katya, carlos, olga, ivan = users
 
-    for a, b in ((alena, dmitry), (alena, alice), (alice, bob), (dmitry, katya), (bob, carlos), (alena, olga)):
+    for a, b in (
+        (alena, dmitry),
+        (alena, alice),
+        (alice, bob),
+        (dmitry, katya),
+        (bob, carlos),
+        (alena, olga),
+    ):
         messenger.send_friend_request(a, b.alternative_id)
         messenger.accept_friend_request(b, a.alternative_id)
     messenger.send_friend_request(ivan, alena.alternative_id)  # pending: incoming for Алёна
@@ -62,7 +71,9 @@ def load_demo_data(messenger: Messenger, advance: Callable[[timedelta], None]) -
     pair = (alena, dmitry)
     sent = []
     for speaker, text in CONVERSATION:
-        sent.append(messenger.send_message(pair[speaker], receiver_id=pair[1 - speaker].alternative_id, text=text))
+        sent.append(
+            messenger.send_message(pair[speaker], receiver_id=pair[1 - speaker].alternative_id, text=text)
+        )
         advance(timedelta(minutes=2))
     messenger.edit_message(alena, sent[4].id, text="В шесть вечера у главного входа.")
     messenger.mark_read(dmitry, sent[0].chat_id, sent[4].id)
@@ -70,7 +81,9 @@ def load_demo_data(messenger: Messenger, advance: Callable[[timedelta], None]) -
         messenger.send_message(dmitry, chat_id=sent[0].chat_id, sticker_id=pack)
 
     advance(timedelta(hours=3))
-    hello = messenger.send_message(alice, receiver_id=bob.alternative_id, text="Hi Bob! Did you get my email?")
+    hello = messenger.send_message(
+        alice, receiver_id=bob.alternative_id, text="Hi Bob! Did you get my email?"
+    )
     advance(timedelta(minutes=1))
     oops = messenger.send_message(alice, chat_id=hello.chat_id, text="Wrong chat, sorry")
     messenger.delete_message(alice, oops.id)

@@ -105,7 +105,7 @@ def clean_file_name(name: str | None) -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(c for c in base if not unicodedata.category(c).startswith("C")).strip()
     if len(base) > FILE_NAME_MAX:
-        stem, dot, ext = base.rpartition(".")
+        _, dot, ext = base.rpartition(".")
         keep = ext if dot and len(ext) <= 16 else ""
         base = base[: FILE_NAME_MAX - len(keep) - 1] + ("." + keep if keep else "")
     return base or "file"

@@ -62,8 +62,9 @@ class UserRepository(Protocol):
         """Users matching every given criterion, ordered by id, ``limit`` from ``start``.
 
         ``text`` holds whitespace-separated terms; each must be a case-folded substring of
-        the first name, second name or alternative_id ("иван петров" finds Иван Петров); ``first_name``/``second_name`` a case-folded substring of that
-        name. Criteria are already folded with ``normalize.search_key``; None is "any".
+        the first name, second name or alternative_id ("иван петров" finds Иван Петров);
+        ``first_name``/``second_name`` a case-folded substring of that name. Criteria are
+        already folded with ``normalize.search_key``; None is "any".
         """
 
     def count(self) -> int:

@@ -257,9 +257,9 @@ class Messenger:
             if changes.password is not None:
                 updates["password_hash"] = self._hasher.hash(changes.password)
                 rotate = True
-            if rotate or new_email is not None:
-                if not self._hasher.verify(user.password_hash, changes.old_password or ""):
-                    raise Forbidden("The current password is wrong", code="wrong_password")
+            security_change = rotate or new_email is not None
+            if security_change and not self._hasher.verify(user.password_hash, changes.old_password or ""):
+                raise Forbidden("The current password is wrong", code="wrong_password")
             if rotate:
                 updates["alternative_id"] = self._fresh_alternative_id(uow)
             updated = attrs.evolve(user, **updates)

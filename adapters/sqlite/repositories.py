@@ -33,7 +33,6 @@ from messenger_core.normalize import email_key, search_key
 
 from . import rows
 
-
 _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
 
 

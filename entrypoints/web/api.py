@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import falcon
@@ -15,8 +15,8 @@ from messenger_core.services import Upload
 
 from ..config import Settings
 from . import render, schema
-from .limits import RateLimits
 from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
+from .limits import RateLimits
 from .media import send_file
 
 CHUNK = 64 * 1024
@@ -51,7 +51,9 @@ class LoginResource(Resource):
         tokens = self.limits.guard_password_check(
             body.email,
             req.remote_addr,
-            lambda: self.messenger.login(email=body.email, password=body.password, expires_in=body.expires_in),
+            lambda: self.messenger.login(
+                email=body.email, password=body.password, expires_in=body.expires_in
+            ),
         )
         set_token_cookies(resp, self.settings, tokens)
         resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
@@ -201,14 +203,16 @@ class FriendsResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         query = schema.parse(schema.FriendList, params(req))
-        kinds = {None: FriendListKind.FRIENDS, "friends": FriendListKind.FRIENDS,
-                 "incoming": FriendListKind.INCOMING, "outgoing": FriendListKind.OUTGOING}
+        kinds = {
+            None: FriendListKind.FRIENDS,
+            "friends": FriendListKind.FRIENDS,
+            "incoming": FriendListKind.INCOMING,
+            "outgoing": FriendListKind.OUTGOING,
+        }
         if query.type not in kinds:
             raise Invalid({"type": "Must be incoming, outgoing or empty"})
         found = self.messenger.list_friends(actor, kinds[query.type])
-        resp.media = {
-            "friends": [render.short_user(f.user) | {"is_accepted": f.is_accepted} for f in found]
-        }
+        resp.media = {"friends": [render.short_user(f.user) | {"is_accepted": f.is_accepted} for f in found]}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
@@ -318,16 +322,23 @@ class MessagesResource(Resource):
             for chat in self.messenger.list_chats(actor):
                 if chat.last_message is not None:
                     peer = chat.peer(actor.alternative_id)
-                    latest.append(render.message(chat.last_message) | {"chat_with": peer.user_id if peer else None})
+                    latest.append(
+                        render.message(chat.last_message) | {"chat_with": peer.user_id if peer else None}
+                    )
             resp.media = {"messages": latest}
             return
         since = None
         if query.date is not None:
             try:
-                since = datetime.fromtimestamp(query.date, timezone.utc)
+                since = datetime.fromtimestamp(query.date, UTC)
             except (OverflowError, OSError, ValueError):
                 raise Invalid({"date": "Not a valid unix time"}) from None
-        paging: dict[str, Any] = {"before": query.before, "after": query.after, "since": since, "limit": query.limit}
+        paging: dict[str, Any] = {
+            "before": query.before,
+            "after": query.after,
+            "since": since,
+            "limit": query.limit,
+        }
         if query.chat_id is not None:
             page = self.messenger.history(actor, query.chat_id, **paging)
         else:

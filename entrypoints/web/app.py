@@ -142,8 +142,13 @@ def _http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError
 
 
 def _code_for(status: int) -> str:
-    return {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
-            415: "unsupported_media_type"}.get(status, f"http_{status}")
+    return {
+        400: "bad_request",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(status, f"http_{status}")
 
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:

@@ -99,8 +99,9 @@ def authenticate(messenger: Messenger, req: falcon.Request) -> Actor:
     return actor
 
 
-def set_token_cookies(resp: falcon.Response, settings: Settings, tokens: TokenPair | None = None, *,
-                      access: str | None = None) -> None:
+def set_token_cookies(
+    resp: falcon.Response, settings: Settings, tokens: TokenPair | None = None, *, access: str | None = None
+) -> None:
     """Set the access (and refresh) cookies, plus the CSRF cookie scripts echo back."""
     access_token = tokens.access_token if tokens else access
     if access_token:

@@ -816,7 +816,7 @@ def test_times_in_other_zones_come_back_as_the_same_instant(uow_factory: UnitOfW
 
 
 def test_search_terms_each_match_some_field(uow_factory) -> None:  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from messenger_core.model import NewUser
     from messenger_core.normalize import search_key
@@ -830,10 +830,12 @@ def test_search_terms_each_match_some_field(uow_factory) -> None:  # type: ignor
                     password_hash="x",
                     first_name=first,
                     second_name=second,
-                    created_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                    created_date=datetime(2026, 1, 1, tzinfo=UTC),
                 )
             )
-        found = uow.users.search(text=search_key("иван петров"), first_name=None, second_name=None, start=0, limit=20)
+        found = uow.users.search(
+            text=search_key("иван петров"), first_name=None, second_name=None, start=0, limit=20
+        )
         assert [(u.first_name, u.second_name) for u in found] == [("Иван", "Петров")]
         both = uow.users.search(text=search_key("ИВАН"), first_name=None, second_name=None, start=0, limit=20)
         assert len(both) == 3

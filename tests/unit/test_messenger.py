@@ -531,7 +531,9 @@ def test_long_poll_wakes_on_a_new_event(messenger: Messenger, friends: tuple[Act
 
     alice, bob = friends
     cursor = messenger.events(bob).cursor
-    timer = threading.Timer(0.1, lambda: messenger.send_message(alice, receiver_id=bob.alternative_id, text="hi"))
+    timer = threading.Timer(
+        0.1, lambda: messenger.send_message(alice, receiver_id=bob.alternative_id, text="hi")
+    )
     timer.start()
     batch = messenger.events(bob, since=cursor, timeout=10)
     timer.join()

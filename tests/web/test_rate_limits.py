@@ -30,9 +30,7 @@ def register(c: testing.TestClient, email: str) -> None:
 
 
 def login(c: testing.TestClient, email: str, password: str, address: str = "10.0.0.1") -> testing.Result:
-    return c.simulate_post(
-        "/api/v1/login", json={"email": email, "password": password}, remote_addr=address
-    )
+    return c.simulate_post("/api/v1/login", json={"email": email, "password": password}, remote_addr=address)
 
 
 def test_sliding_window_counts_and_forgets() -> None:
@@ -83,8 +81,10 @@ def test_search_rate(tmp_path: Path) -> None:
     register(c, "s@example.com")
     token = login(c, "s@example.com", "password123").json["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
-    statuses = [c.simulate_get("/api/v1/users", params={"search_request": "a"}, headers=headers).status_code
-                for _ in range(3)]
+    statuses = [
+        c.simulate_get("/api/v1/users", params={"search_request": "a"}, headers=headers).status_code
+        for _ in range(3)
+    ]
     assert statuses == [200, 200, 429]
 
 
