@@ -62,7 +62,7 @@ class Settings:
 class Config:
     """Base config class: class attributes named like Settings fields override them."""
 
-    def settings(self) -> Settings:
+    def settings(self, environ: Mapping[str, str]) -> Settings:
         return _settings_from(_upper_attributes(type(self)))
 
 
@@ -70,7 +70,7 @@ class DevelopmentConfig(Config):
     DEBUG = True
     DEMO_DATA = True
 
-    def settings(self) -> Settings:
+    def settings(self, environ: Mapping[str, str]) -> Settings:
         values = _upper_attributes(type(self))
         if not values.get("SECRET_KEY"):
             values["SECRET_KEY"] = development_secret(
@@ -86,9 +86,9 @@ class ProductionConfig(Config):
     SQLITE_SYNCHRONOUS = "FULL"
     REQUIRED: ClassVar[tuple[str, ...]] = ("SECRET_KEY",)
 
-    def settings(self) -> Settings:
+    def settings(self, environ: Mapping[str, str]) -> Settings:
         values = _upper_attributes(type(self))
-        values.update(_from_environment(os.environ))
+        values.update(_from_environment(environ))
         if not values.get("SECRET_KEY"):
             raise ConfigError("ProductionConfig refuses to start without SECRET_KEY")
         return _settings_from(values)
@@ -97,9 +97,9 @@ class ProductionConfig(Config):
 class EnvConfig(DevelopmentConfig):
     """Development defaults, with every name in APP_ENV_VARS taken from the environment."""
 
-    def settings(self) -> Settings:
+    def settings(self, environ: Mapping[str, str]) -> Settings:
         values = _upper_attributes(type(self))
-        values.update(_from_environment(os.environ))
+        values.update(_from_environment(environ))
         if not values.get("SECRET_KEY"):
             values["SECRET_KEY"] = development_secret(Path(str(values["DATABASE_PATH"])))
         return _settings_from(values)
@@ -117,7 +117,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         settings = _settings_from(values)
     else:
-        settings = _config_class(choice)().settings()
+        settings = _config_class(choice)().settings(environ)
     if "PORT" in environ and "PORT" not in _env_var_names(environ):
         try:
             settings = attrs.evolve(settings, PORT=int(environ["PORT"]))

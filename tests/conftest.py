@@ -20,13 +20,17 @@ FAST_HASHER = Argon2PasswordHasher.fast_for_tests()
 
 
 def build_messenger(
-    uow: UnitOfWorkFactory, clock: ManualClock, seed: int = 1, settings: MessengerSettings | None = None
+    uow: UnitOfWorkFactory,
+    clock: ManualClock,
+    seed: int = 1,
+    settings: MessengerSettings | None = None,
+    hasher: Argon2PasswordHasher = FAST_HASHER,
 ) -> Messenger:
     return Messenger(
         uow=uow,
         clock=clock,
         random=SeededRandom(seed),
-        hasher=FAST_HASHER,
+        hasher=hasher,
         codec=MemoryTokenCodec(),
         blobs=MemoryBlobStore(),
         images=PillowImageProcessor(),
