@@ -65,7 +65,7 @@ class _Store:
     """
 
     users: dict[int, User] = attrs.Factory(dict)
-    user_keys: dict[int, tuple[str, str, str]] = attrs.Factory(dict)
+    user_keys: dict[int, tuple[str, str, str]] = attrs.Factory(dict)  # (all keys, first, second)
     friendships: dict[frozenset[int], Friendship] = attrs.Factory(dict)
     chats: dict[int, Chat] = attrs.Factory(dict)
     members: dict[tuple[int, int], ChatMember] = attrs.Factory(dict)
@@ -126,8 +126,9 @@ class MemoryUsers:
 
     def update(self, user: User) -> None:
         self._s.put(self._s.users, user.id, user)
-        keys = (search_key(user.first_name), search_key(user.second_name), search_key(user.alternative_id))
-        self._s.put(self._s.user_keys, user.id, keys)
+        first, second = search_key(user.first_name), search_key(user.second_name)
+        joined = f"{first}\n{second}\n{search_key(user.alternative_id)}"
+        self._s.put(self._s.user_keys, user.id, (joined, first, second))
 
     def search(
         self,
@@ -139,26 +140,17 @@ class MemoryUsers:
         limit: int,
     ) -> list[User]:
         terms = (text or "").split()
-
-        def matches(keys: tuple[str, str, str]) -> bool:
-            first, second, alternative = keys
-            if not all(term in first or term in second or term in alternative for term in terms):
-                return False
-            if first_name is not None and first_name not in first:
-                return False
-            return second_name is None or second_name in second
-
-        found: list[User] = []
-        skipped = 0
-        for user_id in sorted(self._s.user_keys):
-            if matches(self._s.user_keys[user_id]):
-                if skipped < start:
-                    skipped += 1
-                    continue
-                found.append(self._s.users[user_id])
-                if len(found) == limit:
-                    break
-        return found
+        # user_keys is in id order (users are added with growing ids and never removed).
+        # A term holds no white space, so it cannot match across the lines of ``joined``.
+        # One plain comprehension per criterion: a generator per user costs 10x more.
+        hits: Iterable[tuple[int, tuple[str, str, str]]] = self._s.user_keys.items()
+        for term in terms:
+            hits = [(i, keys) for i, keys in hits if term in keys[0]]
+        if first_name is not None:
+            hits = [(i, keys) for i, keys in hits if first_name in keys[1]]
+        if second_name is not None:
+            hits = [(i, keys) for i, keys in hits if second_name in keys[2]]
+        return [self._s.users[i] for i, _ in itertools.islice(hits, start, start + limit)]
 
     def count(self) -> int:
         return len(self._s.users)

@@ -11,6 +11,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+# The indexed text of a user: the folded keys, one per line, so no term (which never
+# holds white space) can match across two of them.
+_SEARCH_KEYS = (
+    "{row}.first_name_key || char(10) || {row}.second_name_key || char(10) || {row}.alternative_id_key"
+)
+
 # One entry per version: STEPS[0] takes a blank database to version 1, and so on.
 STEPS: Sequence[Sequence[str]] = (
     # 1: the initial schema.
@@ -136,6 +142,29 @@ STEPS: Sequence[Sequence[str]] = (
         """,
         "CREATE INDEX events_user ON events (user_id, id)",
         "CREATE INDEX events_created ON events (created_date)",
+    ),
+    # 2: a trigram index over the folded search keys. instr() over every row cost
+    # ~50 ms at 100k users; the index finds the rows holding a term of 3+ characters.
+    # Triggers keep it in step with users, whoever writes them.
+    (
+        "CREATE VIRTUAL TABLE user_search USING fts5(keys, tokenize = 'trigram')",
+        f"""
+        CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
+            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS.format(row="new")});
+        END
+        """,
+        f"""
+        CREATE TRIGGER users_search_update
+        AFTER UPDATE OF first_name_key, second_name_key, alternative_id_key ON users BEGIN
+            UPDATE user_search SET keys = {_SEARCH_KEYS.format(row="new")} WHERE rowid = new.id;
+        END
+        """,
+        """
+        CREATE TRIGGER users_search_delete AFTER DELETE ON users BEGIN
+            DELETE FROM user_search WHERE rowid = old.id;
+        END
+        """,
+        f"INSERT INTO user_search (rowid, keys) SELECT id, {_SEARCH_KEYS.format(row='users')} FROM users",
     ),
 )
 

@@ -33,6 +33,7 @@ from messenger_core.normalize import email_key, search_key
 
 from . import rows
 
+_TRIGRAM = 3  # the shortest term the user_search index can find
 _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
 
 
@@ -115,9 +116,16 @@ class SqliteUserRepository:
         limit: int,
     ) -> list[User]:
         # instr() matches the folded criteria literally: no LIKE wildcards to escape.
+        # Terms of 3+ characters first narrow the rows through the trigram index
+        # (shorter ones have no trigram); instr() then decides, field by field.
         conditions = ["1"]
         params: list[Any] = []
-        for term in (text or "").split():
+        terms = (text or "").split()
+        indexed = [t for t in (*terms, first_name or "", second_name or "") if len(t) >= _TRIGRAM]
+        if indexed:
+            conditions.append("id IN (SELECT rowid FROM user_search WHERE user_search MATCH ?)")
+            params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in indexed))
+        for term in terms:
             conditions.append(
                 "(instr(first_name_key, ?) OR instr(second_name_key, ?) OR instr(alternative_id_key, ?))"
             )

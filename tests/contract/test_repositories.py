@@ -839,3 +839,34 @@ def test_search_terms_each_match_some_field(uow_factory) -> None:  # type: ignor
         assert [(u.first_name, u.second_name) for u in found] == [("Иван", "Петров")]
         both = uow.users.search(text=search_key("ИВАН"), first_name=None, second_name=None, start=0, limit=20)
         assert len(both) == 3
+
+
+def test_search_short_terms_and_quotes(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timezone
+
+    from messenger_core.model import NewUser
+    from messenger_core.normalize import search_key
+
+    with uow_factory() as uow:
+        for i, (first, second) in enumerate([("Анна", "О'Нил"), ("Иван", 'Кв"ас')]):
+            uow.users.add(
+                NewUser(
+                    alternative_id=f"quote_user_{i}",
+                    email=f"q{i}@example.com",
+                    password_hash="x",
+                    first_name=first,
+                    second_name=second,
+                    created_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                )
+            )
+
+        def names(text: str) -> list[str]:
+            found = uow.users.search(
+                text=search_key(text), first_name=None, second_name=None, start=0, limit=20
+            )
+            return [u.first_name for u in found]
+
+        assert names("нн") == ["Анна"]  # shorter than a trigram
+        assert names('в"а') == ["Иван"]
+        assert names("о'нил") == ["Анна"]
+        assert names("ана иван") == []

@@ -87,6 +87,22 @@ EXPECTED_FOREIGN_KEYS = {
 }
 
 
+# Step 2: the trigram search index over users (FTS5 and its shadow tables).
+SEARCH_TABLES = {
+    "user_search": ["keys", "user_search", "rank"],
+    "user_search_config": ["k", "v"],
+    "user_search_content": ["id", "c0"],
+    "user_search_data": ["id", "block"],
+    "user_search_docsize": ["id", "sz"],
+    "user_search_idx": ["segid", "term", "pgno"],
+}
+SEARCH_INDEXES = {
+    "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
+    "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
+}
+SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
+
+
 @pytest.fixture
 def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     """A blank database on a bare autocommit connection, as migrate() expects."""
@@ -131,14 +147,14 @@ def schema(conn: sqlite3.Connection) -> dict[str, Any]:
 def test_a_migrated_blank_database_has_exactly_the_expected_schema(conn: sqlite3.Connection) -> None:
     assert migrations.schema_version(conn) == 0
 
-    assert migrations.migrate(conn) == migrations.LATEST_VERSION == 1
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION == 2
 
-    assert migrations.schema_version(conn) == 1
+    assert migrations.schema_version(conn) == 2
     assert schema(conn) == {
-        "tables": EXPECTED_TABLES,
-        "indexes": EXPECTED_INDEXES,
-        "foreign_keys": EXPECTED_FOREIGN_KEYS,
-        "views_and_triggers": [],
+        "tables": EXPECTED_TABLES | SEARCH_TABLES,
+        "indexes": EXPECTED_INDEXES | SEARCH_INDEXES,
+        "foreign_keys": EXPECTED_FOREIGN_KEYS | {table: set() for table in SEARCH_TABLES},
+        "views_and_triggers": SEARCH_TRIGGERS,
     }
 
 
@@ -147,11 +163,11 @@ def test_reapplying_migrations_changes_nothing(conn: sqlite3.Connection) -> None
     conn.execute("INSERT INTO sticker_packs (title) VALUES ('Cats')")  # data must survive too
     before = (list(conn.iterdump()), conn.total_changes)
 
-    assert migrations.migrate(conn) == 1
-    assert migrations.migrate(conn) == 1
+    assert migrations.migrate(conn) == 2
+    assert migrations.migrate(conn) == 2
 
     assert (list(conn.iterdump()), conn.total_changes) == before
-    assert migrations.schema_version(conn) == 1
+    assert migrations.schema_version(conn) == 2
 
 
 def test_a_step_applies_with_its_version_or_not_at_all(
@@ -165,14 +181,14 @@ def test_a_step_applies_with_its_version_or_not_at_all(
     with pytest.raises(sqlite3.OperationalError):
         migrations.migrate(conn)
 
-    assert migrations.schema_version(conn) == 1
+    assert migrations.schema_version(conn) == 2
     assert "half_done" not in schema(conn)["tables"]
     assert not conn.in_transaction
 
     fixed = (*migrations.STEPS[:-1], ("CREATE TABLE added_later (x INTEGER)",))
     monkeypatch.setattr(migrations, "STEPS", fixed)
-    assert migrations.migrate(conn) == 2
-    assert migrations.migrate(conn) == 2
+    assert migrations.migrate(conn) == 3
+    assert migrations.migrate(conn) == 3
     assert "added_later" in schema(conn)["tables"]
 
 
@@ -335,3 +351,27 @@ def test_taken_emails_and_alternative_ids_conflict(factory: SqliteUnitOfWorkFact
 def test_foreign_keys_are_enforced(factory: SqliteUnitOfWorkFactory) -> None:
     with factory() as uow, pytest.raises(sqlite3.IntegrityError):
         uow.chats.add([12345], datetime(2024, 1, 1, tzinfo=UTC))
+
+
+def test_step_two_indexes_users_that_existed_before_it(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("BEGIN")
+    for statement in migrations.STEPS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO users (alternative_id, alternative_id_key, email, email_key, password_hash, first_name,"
+        " second_name, first_name_key, second_name_key, created_date, is_confirmed)"
+        " VALUES ('old_user_1', 'old_user_1', 'o@x.io', 'o@x.io', 'h', 'Алёна', 'Ким', 'алена', 'ким',"
+        " '2026-01-01T00:00:00.000000+00:00', 0)"
+    )
+    conn.execute("COMMIT")
+    assert migrations.migrate(conn) == 2
+    found = conn.execute("SELECT rowid FROM user_search WHERE user_search MATCH '\"але\"'").fetchall()
+    assert [row[0] for row in found] == [1]
+    conn.execute("UPDATE users SET first_name_key = 'ольга' WHERE id = 1")
+    assert (
+        conn.execute("SELECT count(*) FROM user_search WHERE user_search MATCH '\"але\"'").fetchone()[0] == 0
+    )
+    conn.close()
