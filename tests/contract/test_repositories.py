@@ -842,7 +842,7 @@ def test_search_terms_each_match_some_field(uow_factory) -> None:  # type: ignor
 
 
 def test_search_short_terms_and_quotes(uow_factory) -> None:  # type: ignore[no-untyped-def]
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from messenger_core.model import NewUser
     from messenger_core.normalize import search_key
@@ -856,7 +856,7 @@ def test_search_short_terms_and_quotes(uow_factory) -> None:  # type: ignore[no-
                     password_hash="x",
                     first_name=first,
                     second_name=second,
-                    created_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                    created_date=datetime(2026, 1, 1, tzinfo=UTC),
                 )
             )
 
