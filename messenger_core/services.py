@@ -23,6 +23,7 @@ from .model import (
     AttachmentKind,
     AttachmentView,
     Chat,
+    ChatMember,
     ChatView,
     EventBatch,
     EventType,
@@ -517,11 +518,14 @@ class Messenger:
                     chat_id=chat.id, sender_id=actor.id, text=text, sticker_id=sticker_id, sending_date=now
                 )
             )
-            uow.attachments.attach(attachment_ids, message.id)
+            if attachment_ids:
+                uow.attachments.attach(attachment_ids, message.id)
             uow.chats.touch(chat.id, last_message_id=message.id, at=now)
             uow.chats.set_last_read(chat.id, actor.id, message.id)
-            view = self._message_views(uow, chat.id, [message])[0]
-            member_ids = self._announce(uow, chat.id, EventType.MESSAGE_NEW, view)
+            members = uow.chats.members(chat.id)
+            view = self._message_views(uow, chat.id, [message], members)[0]
+            member_ids = [m.user_id for m in members]
+            self._append(uow, member_ids, EventType.MESSAGE_NEW, {"message": message_data(view)})
             uow.commit()
         self._notifier.notify(member_ids)
         return view
@@ -851,10 +855,13 @@ class Messenger:
             last_activity=chat.last_activity,
         )
 
-    def _message_views(self, uow: UnitOfWork, chat_id: int, messages: list[Message]) -> list[MessageView]:
+    def _message_views(
+        self, uow: UnitOfWork, chat_id: int, messages: list[Message], members: list[ChatMember] | None = None
+    ) -> list[MessageView]:
         if not messages:
             return []
-        members = uow.chats.members(chat_id)
+        if members is None:
+            members = uow.chats.members(chat_id)
         senders = uow.users.get_many({m.sender_id for m in messages})
         attachments = uow.attachments.for_messages(m.id for m in messages)
         stickers: dict[int, Sticker | None] = {}

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from messenger_core.errors import Conflict
 from messenger_core.model import (
     Attachment,
@@ -86,9 +88,13 @@ class SqliteUserRepository:
         return rows.user(row) if row else None
 
     def get_many(self, user_ids: Iterable[int]) -> dict[int, User]:
+        wanted = set(user_ids)
+        if len(wanted) == 1:  # the common case (a chat's only sender) takes the plain key lookup
+            user = self.get(next(iter(wanted)))
+            return {} if user is None else {user.id: user}
         found = self._conn.execute(
             "SELECT * FROM users WHERE id IN (SELECT value FROM json_each(?))",
-            (_id_list(user_ids),),
+            (_id_list(wanted),),
         )
         return {row["id"]: rows.user(row) for row in found}
 
@@ -262,10 +268,9 @@ class SqliteMessageRepository:
         self._conn = conn
 
     def add(self, new: NewMessage) -> Message:
+        # Built from what was written (a send is the hottest write): no read-back.
         message_id = _insert(self._conn, "messages", rows.to_row(new))
-        message = self.get(message_id)
-        assert message is not None
-        return message
+        return Message(id=message_id, **attrs.asdict(new, recurse=False))
 
     def get(self, message_id: int) -> Message | None:
         row = self._conn.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
@@ -411,15 +416,10 @@ class SqliteEventRepository:
         self._conn = conn
 
     def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
-        values = {
-            "user_id": user_id,
-            "type": type.value,
-            "data": rows.dump_json(data),
-            "created_date": rows.dump_time(at),
-        }
+        created = rows.dump_time(at)
+        values = {"user_id": user_id, "type": type.value, "data": rows.dump_json(data), "created_date": created}
         event_id = _insert(self._conn, "events", values)
-        row = self._conn.execute("SELECT * FROM events WHERE id = ?", (event_id,)).fetchone()
-        return rows.event(row)
+        return Event(id=event_id, user_id=user_id, type=type, data=data, created_date=rows.load_time(created))
 
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
         found = self._conn.execute(
