@@ -417,7 +417,12 @@ class SqliteEventRepository:
 
     def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
         created = rows.dump_time(at)
-        values = {"user_id": user_id, "type": type.value, "data": rows.dump_json(data), "created_date": created}
+        values = {
+            "user_id": user_id,
+            "type": type.value,
+            "data": rows.dump_json(data),
+            "created_date": created,
+        }
         event_id = _insert(self._conn, "events", values)
         return Event(id=event_id, user_id=user_id, type=type, data=data, created_date=rows.load_time(created))
 
