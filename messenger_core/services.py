@@ -23,7 +23,6 @@ from .model import (
     AttachmentKind,
     AttachmentView,
     Chat,
-    ChatMember,
     ChatView,
     EventBatch,
     EventType,
@@ -500,8 +499,10 @@ class Messenger:
                 other = self._other_user(uow, actor, receiver_id or "")
                 found = uow.chats.find_direct(actor.id, other.id)
                 chat = found or self._start_chat(uow, actor, other)
-            if sticker_id is not None and uow.stickers.get_sticker(sticker_id) is None:
+            sticker = uow.stickers.get_sticker(sticker_id) if sticker_id is not None else None
+            if sticker_id is not None and sticker is None:
                 raise Invalid({"sticker_id": "There is no such sticker"})
+            files = []
             for attachment_id in attachment_ids:
                 attachment = uow.attachments.get(attachment_id)
                 if (
@@ -512,6 +513,7 @@ class Messenger:
                     raise Invalid(
                         {"attachment_ids": f"Attachment {attachment_id} is not an unsent upload of yours"}
                     )
+                files.append(attachment)
             now = self._clock.now()
             message = uow.messages.add(
                 NewMessage(
@@ -522,9 +524,21 @@ class Messenger:
                 uow.attachments.attach(attachment_ids, message.id)
             uow.chats.touch(chat.id, last_message_id=message.id, at=now)
             uow.chats.set_last_read(chat.id, actor.id, message.id)
-            members = uow.chats.members(chat.id)
-            view = self._message_views(uow, chat.id, [message], members)[0]
-            member_ids = [m.user_id for m in members]
+            # Everything the new message's view needs is at hand: no read-back. Nobody else
+            # can have read it yet, since read marks only point at existing messages.
+            view = MessageView(
+                id=message.id,
+                chat_id=chat.id,
+                sender_id=actor.alternative_id,
+                text=text,
+                sticker=_sticker_view(sticker) if sticker else None,
+                attachments=tuple(_attachment_view(a) for a in files),
+                sending_date=now,
+                edited_date=None,
+                is_deleted=False,
+                is_read=False,
+            )
+            member_ids = [m.user_id for m in uow.chats.members(chat.id)]
             self._append(uow, member_ids, EventType.MESSAGE_NEW, {"message": message_data(view)})
             uow.commit()
         self._notifier.notify(member_ids)
@@ -855,13 +869,10 @@ class Messenger:
             last_activity=chat.last_activity,
         )
 
-    def _message_views(
-        self, uow: UnitOfWork, chat_id: int, messages: list[Message], members: list[ChatMember] | None = None
-    ) -> list[MessageView]:
+    def _message_views(self, uow: UnitOfWork, chat_id: int, messages: list[Message]) -> list[MessageView]:
         if not messages:
             return []
-        if members is None:
-            members = uow.chats.members(chat_id)
+        members = uow.chats.members(chat_id)
         senders = uow.users.get_many({m.sender_id for m in messages})
         attachments = uow.attachments.for_messages(m.id for m in messages)
         stickers: dict[int, Sticker | None] = {}
