@@ -1,0 +1,961 @@
+"""The agreement machine: two Messengers, one on the memory adapter and one on SQLite,
+get the same calls, the same manual clock and the same seeded random source.
+
+Every rule runs one use case on both and asserts that the read models are equal or
+that both raised the same error (type, code, reason, fields and message). Ids must
+agree too: both adapters grow their ids from 1, and the shared seed makes the public
+ids agree.
+
+Agreement alone would let both adapters be wrong the same way, so the machine also
+keeps a small model of who asked whom to be friends, which chats exist and who wrote
+which message. Rules check the outcome the model predicts (only the author edits or
+deletes, only friends start chats, ...) and the invariants check the domain's laws on
+each side separately: only participants see a chat, keyset paging returns every
+message exactly once in both directions, friendship is symmetric, and a rotated
+identity revokes every token issued before.
+
+The users bundle holds permanent user ids, not Actors: an email or password change
+rotates the public id, so the current Actor always comes from the model. Rules draw
+their partners, chats and authors through ``steer`` so that most calls can succeed;
+the rest go to strangers, missing chats and other people's messages on purpose.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
+
+from adapters.memory import MemoryTokenCodec, MemoryUnitOfWorkFactory
+from adapters.sqlite import SqliteUnitOfWorkFactory
+from adapters.testing import ManualClock
+from messenger_core import Conflict, Forbidden, Invalid, Messenger, MessengerError, NotFound, Unauthorized
+from messenger_core.model import Actor, FriendListKind, ProfileChanges, TokenPair, TokenType
+from messenger_core.normalize import clean_text, email_key, search_key
+from tests.conftest import START, build_messenger
+
+T = TypeVar("T")
+
+SEED = 20260101
+NEVER_ISSUED = "nobody_here_0000"
+MAX_USERS = 7
+MAX_TOKENS_KEPT = 3  # per account, so the token invariant stays cheap
+MESSAGE_MAX = 4096
+DECODER = MemoryTokenCodec()  # build_messenger signs with this codec's default secret
+
+# --- strategies -------------------------------------------------------------------------
+
+LATIN_NAMES = ["Alice", "Bob", "Ann Lee", "Zoë", "O'Brien", "Jean-Luc", "ALENA", "Straße", "ﬁona"]
+CYRILLIC_NAMES = ["Алёна", "Иван", "Пётр", "Ёлка", "Мария-Анна", "ЕЛЕНА", "Юлия", "Семёнов"]
+NAME_ALPHABET = "абвгдеёжзийклмнопрстуфхцчшщыэюяАБВГДЕЁЖЗЯabcdexyzABCXYZ-'"
+CYRILLIC_ALPHABET = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙЯ"
+
+name_core = st.one_of(
+    st.sampled_from(LATIN_NAMES + CYRILLIC_NAMES),
+    st.text(alphabet=NAME_ALPHABET, min_size=1, max_size=12),
+)
+valid_names = st.builds(
+    lambda before, core, after: before + core + after,
+    st.sampled_from(["", " ", "  "]),
+    name_core,
+    st.sampled_from(["", " ", "\t"]),
+)
+invalid_names = st.sampled_from(["", "   ", "Я" * 65, "Bo\x07b"])
+
+
+def mostly(
+    valid: st.SearchStrategy[T], invalid: st.SearchStrategy[T], one_in: int = 6
+) -> st.SearchStrategy[T]:
+    """Valid values, and about one time in ``one_in`` an invalid one."""
+    return st.integers(1, one_in).flatmap(lambda n: invalid if n == one_in else valid)
+
+
+names = mostly(valid_names, invalid_names)
+
+passwords = st.sampled_from(["correct horse", "another passphrase", "пароль-надёжный", "short"])
+
+# ("fresh", latin?, upper?) | ("taken", which, upper?) | ("bad", text); resolved at run time
+fresh_emails = st.tuples(st.just("fresh"), st.booleans(), st.booleans())
+email_specs = mostly(
+    st.one_of(fresh_emails, fresh_emails, st.tuples(st.just("taken"), st.integers(0, 20), st.booleans())),
+    st.tuples(st.just("bad"), st.sampled_from(["not-an-email", "a@b", " @x.io", "иван@пример"])),
+)
+
+message_texts = mostly(
+    st.one_of(
+        st.sampled_from(
+            ["hi", "Привет!", "  padded  ", "line1\r\nline2", "ёжик в тумане", "я" * MESSAGE_MAX]
+        ),
+        st.text(alphabet=CYRILLIC_ALPHABET + "abc \n", min_size=1, max_size=30),
+    ),
+    st.sampled_from([None, "", "   ", "\r\n", "x" * (MESSAGE_MAX + 1)]),  # nothing to send, or too long
+)
+limits = mostly(st.integers(1, 100), st.sampled_from([0, 101]))
+clock_steps = st.one_of(
+    st.integers(1, 600).map(lambda s: timedelta(seconds=s)),
+    st.integers(1, 999_999).map(lambda us: timedelta(microseconds=us)),
+    st.sampled_from(
+        [timedelta(minutes=59, seconds=59), timedelta(hours=1), timedelta(hours=2), timedelta(days=1)]
+    ),
+)
+ghosts = st.integers(0, 11).map(lambda n: n == 11)  # now and then, name a public id nobody has
+
+
+# --- the model ------------------------------------------------------------------------
+
+
+@attrs.define
+class Account:
+    id: int
+    actor: Actor
+    email: str
+    password: str
+    first_name: str
+    second_name: str
+    tokens: list[TokenPair] = attrs.Factory(list)  # issued for the current identity
+    revoked: list[TokenPair] = attrs.Factory(list)  # issued before a rotation
+    old_ids: list[str] = attrs.Factory(list)
+
+
+@attrs.define
+class Request:
+    requester: int
+    addressee: int
+    accepted: bool = False
+
+
+@attrs.define
+class ChatModel:
+    members: frozenset[int]
+    messages: list[int] = attrs.Factory(list)  # ids ascending, tombstones included
+
+
+@attrs.define
+class MessageModel:
+    chat_id: int
+    sender: int
+    deleted: bool = False
+
+
+@attrs.frozen
+class Outcome:
+    """What both Messengers agreed on: a value, or an error of the same kind."""
+
+    value: Any = None
+    error: MessengerError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run(call: Callable[[], Any]) -> Outcome:
+    try:
+        return Outcome(value=call())
+    except MessengerError as error:
+        return Outcome(error=error)
+
+
+def same_error(left: MessengerError, right: MessengerError) -> bool:
+    return (
+        type(left) is type(right)
+        and left.code == right.code
+        and left.fields == right.fields
+        and str(left) == str(right)
+        and getattr(left, "reason", None) == getattr(right, "reason", None)
+    )
+
+
+def describe(outcome: Outcome) -> str:
+    if outcome.error is None:
+        return repr(outcome.value)
+    error = outcome.error
+    return f"{type(error).__name__}(code={error.code!r}, fields={error.fields!r}, message={str(error)!r})"
+
+
+def too_long_or_empty(text: str | None) -> bool:
+    cleaned = clean_text(text or "")
+    return not cleaned or len(cleaned) > MESSAGE_MAX
+
+
+class AgreementMachine(RuleBasedStateMachine):
+    users = Bundle("users")
+    messages = Bundle("messages")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = ManualClock(START)
+        self.tmp = tempfile.mkdtemp(prefix="agreement-")
+        # NORMAL only skips the fsync per commit (WAL): durability is not under test here.
+        self.sqlite_uow = SqliteUnitOfWorkFactory(Path(self.tmp) / "messenger.sqlite3", synchronous="NORMAL")
+        self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED)
+        self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED)
+        self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))
+        self.accounts: dict[int, Account] = {}
+        self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
+        self.chats: dict[int, ChatModel] = {}
+        self.chat_ids_seen: list[int] = []
+        self.message_models: dict[int, MessageModel] = {}  # messages whose chat still exists
+        self.message_chat: dict[int, int] = {}  # every message ever sent
+        self.emails_made = 0
+        self.event_cursors: dict[int, int] = {}
+        self.calls = 0  # use cases run so far: varies ghosts and page sizes
+
+    def teardown(self) -> None:
+        self.sqlite_uow.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # --- helpers ------------------------------------------------------------------------
+
+    def both(self, call: Callable[[Messenger], Any]) -> Outcome:
+        """Run the use case on both Messengers and insist that they agree."""
+        self.calls += 1
+        memory = run(lambda: call(self.memory))
+        sqlite = run(lambda: call(self.sqlite))
+        if memory.error is None and sqlite.error is None:
+            agree = memory.value == sqlite.value
+        else:
+            agree = (
+                memory.error is not None
+                and sqlite.error is not None
+                and same_error(memory.error, sqlite.error)
+            )
+        assert agree, f"memory: {describe(memory)}\nsqlite: {describe(sqlite)}"
+        return memory
+
+    @staticmethod
+    def expect(outcome: Outcome, error: type[MessengerError] | None) -> None:
+        if error is None:
+            assert outcome.ok, f"expected success, got {describe(outcome)}"
+        else:
+            assert isinstance(outcome.error, error), f"expected {error.__name__}, got {describe(outcome)}"
+
+    @staticmethod
+    def steer(data: st.DataObject, default: T, candidates: Sequence[T], label: str) -> T:
+        """Mostly one of the candidates that make the call meaningful, sometimes the default."""
+        if candidates and data.draw(st.integers(0, 3), label=f"steer {label}") < 3:
+            return data.draw(st.sampled_from(candidates), label=label)
+        return default
+
+    def actor(self, user: int) -> Actor:
+        return self.accounts[user].actor
+
+    def public_id(self, user: int, ghost: bool = False) -> str:
+        """The user's current public id, or for a ghost one that resolves to nobody:
+        never issued, or rotated away from (which must be as dead)."""
+        if not ghost:
+            return self.accounts[user].actor.alternative_id
+        rotated = [old for account in self.accounts.values() for old in account.old_ids]
+        return rotated[self.calls % len(rotated)] if rotated else NEVER_ISSUED
+
+    def request(self, a: int, b: int) -> Request | None:
+        return self.requests.get(frozenset((a, b)))
+
+    def are_friends(self, a: int, b: int) -> bool:
+        row = self.request(a, b)
+        return row is not None and row.accepted
+
+    def friends_of(self, user: int) -> list[int]:
+        return [o for o in self.accounts if o != user and self.are_friends(user, o)]
+
+    def direct_chat(self, a: int, b: int) -> int | None:
+        return next((cid for cid, chat in self.chats.items() if chat.members == {a, b}), None)
+
+    def chats_of(self, user: int) -> list[int]:
+        return [cid for cid, chat in self.chats.items() if user in chat.members]
+
+    def sociable(self, data: st.DataObject, user: int, *, in_chat: bool = False) -> int:
+        """Mostly a user with a chat (or a friend, unless ``in_chat``), sometimes the one drawn."""
+        candidates = [u for u in self.accounts if self.chats_of(u) or (not in_chat and self.friends_of(u))]
+        return self.steer(data, user, candidates, "sociable")
+
+    def pick_chat(self, data: st.DataObject, user: int) -> int:
+        """One of the user's chats mostly; else any chat ever seen, or none that exists."""
+        known = self.chat_ids_seen or [1]
+        anywhere = data.draw(st.sampled_from([*known, known[-1] + 1, 10**6]), label="any chat")
+        return self.steer(data, anywhere, self.chats_of(user), "own chat")
+
+    def keep_tokens(self, account: Account, pair: TokenPair) -> None:
+        account.tokens = [*account.tokens, pair][-MAX_TOKENS_KEPT:]
+
+    def resolve_email(self, spec: tuple[Any, ...]) -> str:
+        kind = spec[0]
+        if kind == "taken" and self.accounts:
+            accounts = list(self.accounts.values())
+            taken: str = accounts[int(spec[1]) % len(accounts)].email
+            return taken.upper() if spec[2] else taken
+        if kind == "bad":
+            return str(spec[1])
+        self.emails_made += 1
+        latin = kind != "fresh" or spec[1]
+        email = (
+            f"user{self.emails_made}@example.com" if latin else f"пользователь{self.emails_made}@пример.рф"
+        )
+        return email.upper() if spec[2] else email
+
+    def email_owner(self, email: str) -> int | None:
+        key = email_key(email)
+        return next((a.id for a in self.accounts.values() if email_key(a.email) == key), None)
+
+    def record_chat(self, chat_id: int, members: frozenset[int]) -> None:
+        if chat_id not in self.chats:
+            assert chat_id not in self.chat_ids_seen, f"chat id {chat_id} given twice"
+            self.chats[chat_id] = ChatModel(members=members)
+            self.chat_ids_seen.append(chat_id)
+
+    # --- accounts and tokens ------------------------------------------------------------
+
+    @initialize(
+        target=users,
+        people=st.lists(st.tuples(valid_names, valid_names, st.booleans()), min_size=3, max_size=3),
+        friendships=st.sampled_from([((0, 1), (1, 2), (2, 0)), ((2, 1),), ()]),
+    )
+    def first_users(
+        self, people: list[tuple[str, str, bool]], friendships: tuple[tuple[int, int], ...]
+    ) -> Any:
+        """Three signed-in users, some of them friends already, so that chats are a few steps away."""
+        ids = []
+        for first, second, latin in people:
+            user = self.do_register(first, second, ("fresh", latin, False), "correct horse")
+            assert user is not None
+            ids.append(user)
+            # Signed in from the start, so that any later rotation has tokens to revoke.
+            self.login(user, ghost=False, right_password=True, upper=False, expires_in=None)
+        for a, b in friendships:
+            self.do_send_friend_request(ids[a], ids[b], ghost=False)
+            self.do_accept_friend_request(ids[b], ids[a], ghost=False)
+        return multiple(*ids)
+
+    def do_register(self, first: str, second: str, email: tuple[Any, ...], password: str) -> int | None:
+        address = self.resolve_email(email)
+        owner = self.email_owner(address)
+        outcome = self.both(
+            lambda m: m.register(first_name=first, second_name=second, email=address, password=password)
+        )
+        if isinstance(outcome.error, Conflict):
+            assert owner is not None, "Conflict for an email nobody has"
+        if not outcome.ok:
+            return None
+        view = outcome.value
+        assert owner is None, f"{address!r} registered twice"
+        assert view.id not in self.accounts
+        assert (view.first_name, view.second_name) == (" ".join(first.split()), " ".join(second.split()))
+        self.accounts[view.id] = Account(
+            id=view.id,
+            actor=Actor(view.id, view.user_id),
+            email=view.email,
+            password=password,
+            first_name=view.first_name,
+            second_name=view.second_name,
+        )
+        return int(view.id)
+
+    @precondition(lambda self: len(self.accounts) < MAX_USERS)
+    @rule(target=users, first=names, second=names, email=email_specs, password=passwords)
+    def register(self, first: str, second: str, email: tuple[Any, ...], password: str) -> Any:
+        user = self.do_register(first, second, email, password)
+        return multiple() if user is None else user
+
+    @rule(
+        user=users,
+        ghost=ghosts,
+        right_password=st.booleans(),
+        upper=st.booleans(),
+        expires_in=mostly(st.sampled_from([None, None, 60, 86400]), st.sampled_from([0, 10**9])),
+    )
+    def login(
+        self, user: int, ghost: bool, right_password: bool, upper: bool, expires_in: int | None
+    ) -> None:
+        account = None if ghost else self.accounts[user]
+        email = account.email if account else "ghost@example.com"
+        password = account.password if account and right_password else "wrong password!"
+        outcome = self.both(
+            lambda m: m.login(
+                email=email.upper() if upper else email, password=password, expires_in=expires_in
+            )
+        )
+        if expires_in in (0, 10**9):
+            self.expect(outcome, Invalid)
+        elif account is None or not right_password:
+            self.expect(outcome, Unauthorized)
+            assert outcome.error is not None and outcome.error.code == "bad_credentials"
+        else:
+            self.expect(outcome, None)
+            self.keep_tokens(account, outcome.value)
+
+    @precondition(lambda self: any(a.tokens or a.revoked for a in self.accounts.values()))
+    @rule(data=st.data(), as_type=st.sampled_from(TokenType), refresh=st.booleans())
+    def authenticate(self, data: st.DataObject, as_type: TokenType, refresh: bool) -> None:
+        holders = [a for a in self.accounts.values() if a.tokens or a.revoked]
+        account = data.draw(st.sampled_from(holders), label="holder")
+        pair = data.draw(st.sampled_from(account.tokens + account.revoked), label="pair")
+        token = data.draw(st.sampled_from([pair.access_token, pair.refresh_token]), label="token")
+        if refresh:
+            outcome = self.both(lambda m: m.refresh(token))
+            if outcome.ok:
+                assert self.memory.authenticate(outcome.value) == account.actor
+        else:
+            outcome = self.both(lambda m: m.authenticate(token, type=as_type))
+            if outcome.ok:
+                assert outcome.value == account.actor
+        if pair in account.revoked and token == pair.refresh_token:
+            self.expect(outcome, Unauthorized)
+
+    # --- users and profiles -------------------------------------------------------------
+
+    @rule(
+        user=users,
+        first=st.none() | names,
+        second=st.none() | valid_names,
+        age=mostly(st.sampled_from([None, None, 1, 30, 150]), st.sampled_from([0, 151])),
+        city=mostly(st.sampled_from([None, "Москва", "  Санкт-Петербург "]), st.just("x" * 101)),
+        phone=mostly(st.sampled_from([None, "+7 916 123-45-67"]), st.just("12345")),
+        clear=st.sets(st.sampled_from(["phone_number", "age", "city", "additional_inf"]), max_size=2),
+        email=st.sampled_from([None, None, ("same",)]) | email_specs,
+        password=st.sampled_from([None, None, "brand new pass"]) | passwords,
+        old_password=mostly(st.just("right"), st.sampled_from(["wrong", None])),
+    )
+    def update_profile(
+        self,
+        user: int,
+        first: str | None,
+        second: str | None,
+        age: int | None,
+        city: str | None,
+        phone: str | None,
+        clear: set[str],
+        email: tuple[Any, ...] | None,
+        password: str | None,
+        old_password: str | None,
+    ) -> None:
+        account = self.accounts[user]
+        if email is None:
+            address = None
+        elif email[0] == "same":
+            address = account.email.upper()  # the same address in other letters: no rotation
+        else:
+            address = self.resolve_email(email)
+        old = {"right": account.password, "wrong": "not my password", None: None}[old_password]
+        changes = ProfileChanges(
+            first_name=first,
+            second_name=second,
+            age=age,
+            city=city,
+            phone_number=phone,
+            email=address,
+            password=password,
+            old_password=old,
+            clear=frozenset(clear),
+        )
+        before = account.actor
+        outcome = self.both(lambda m: m.update_profile(before, changes))
+        owner = self.email_owner(address) if address is not None else None
+        rotates = password is not None or (
+            address is not None and email_key(address) != email_key(account.email)
+        )
+        if isinstance(outcome.error, Conflict):
+            assert owner not in (None, user)
+        if isinstance(outcome.error, Forbidden):
+            assert old_password == "wrong"
+        if not outcome.ok:
+            return
+        view, tokens = outcome.value
+        assert owner in (None, user), "took another user's email"
+        assert (tokens is not None) == rotates
+        account.first_name, account.second_name, account.email = view.first_name, view.second_name, view.email
+        if password is not None:
+            account.password = password
+        if rotates:
+            assert view.user_id != before.alternative_id
+            account.old_ids.append(before.alternative_id)
+            account.actor = Actor(user, view.user_id)
+            account.revoked = (account.revoked + account.tokens)[-2 * MAX_TOKENS_KEPT :]
+            account.tokens = [tokens]
+        else:
+            assert view.user_id == before.alternative_id
+
+    @rule(user=users, other=users, ghost=ghosts)
+    def get_user(self, user: int, other: int, ghost: bool) -> None:
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.get_user(self.actor(user), target))
+        self.expect(outcome, NotFound if ghost else None)
+
+    def piece_of(self, data: st.DataObject, whose: Account, part: str) -> str:
+        """A substring of one of the user's names or public id, in random letter case."""
+        whole = {"first": whose.first_name, "second": whose.second_name, "id": whose.actor.alternative_id}
+        text = whole[part]
+        begin = data.draw(st.integers(0, len(text) - 1), label=f"{part} begin")
+        end = data.draw(st.integers(begin + 1, len(text)), label=f"{part} end")
+        flips = data.draw(st.lists(st.booleans(), min_size=end - begin, max_size=end - begin), label="case")
+        return "".join(c.swapcase() if flip else c for c, flip in zip(text[begin:end], flips, strict=True))
+
+    @rule(
+        user=users,
+        data=st.data(),
+        source=st.sampled_from(["first", "second", "id", "two names", "cyrillic", "blank"]),
+        field=st.sampled_from(["text", "text", "first_name", "second_name"]),
+        start=mostly(st.sampled_from([0, 0, 1, 3]), st.just(-1)),
+        limit=mostly(st.sampled_from([20, 20, 1, 2, 5]), st.sampled_from([0, 21])),
+    )
+    def search(self, user: int, data: st.DataObject, source: str, field: str, start: int, limit: int) -> None:
+        if source == "cyrillic":
+            query = data.draw(st.text(alphabet=CYRILLIC_ALPHABET, min_size=1, max_size=3), label="query")
+        elif source == "blank":
+            query = data.draw(st.sampled_from(["", "  "]), label="query")
+        else:
+            whose = self.accounts[data.draw(st.sampled_from(sorted(self.accounts)), label="whose")]
+            parts = ["first", "second"] if source == "two names" else [source]
+            query = " ".join(self.piece_of(data, whose, part) for part in parts)
+        outcome = self.both(
+            lambda m: m.search_users(self.actor(user), start=start, limit=limit, **{field: query})
+        )
+        if start < 0 or not 1 <= limit <= 20:
+            return self.expect(outcome, Invalid)
+        self.expect(outcome, None)
+        # The law (ports.UserRepository.search): case-folded, in id order; ``text`` is
+        # whitespace-separated terms, each in the first name, second name or public id;
+        # first_name/second_name match a substring of that name as a whole.
+        key = search_key(query.strip()) or None
+
+        def found(a: Account) -> bool:
+            if key is None:
+                return True
+            if field == "first_name":
+                return key in search_key(a.first_name)
+            if field == "second_name":
+                return key in search_key(a.second_name)
+            keys = [search_key(v) for v in (a.first_name, a.second_name, a.actor.alternative_id)]
+            return all(any(term in k for k in keys) for term in key.split())
+
+        expected = [a.id for a in sorted(self.accounts.values(), key=lambda a: a.id) if found(a)]
+        assert [u.id for u in outcome.value] == expected[start : start + limit], (query, field, expected)
+
+    # --- friends ------------------------------------------------------------------------
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def send_friend_request(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        askable = [
+            o
+            for o in self.accounts
+            if o != user
+            and ((row := self.request(user, o)) is None or (not row.accepted and row.requester == o))
+        ]
+        self.do_send_friend_request(user, self.steer(data, other, askable, "whom"), ghost)
+
+    def do_send_friend_request(self, user: int, other: int, ghost: bool) -> None:
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.send_friend_request(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        row = self.request(user, other)
+        if row is None:
+            self.expect(outcome, None)
+            assert not outcome.value.is_accepted and outcome.value.user.id == other
+            self.requests[frozenset((user, other))] = Request(user, other)
+        elif row.accepted or row.requester == user:
+            self.expect(outcome, Conflict)
+        else:  # they asked first: crossed requests make friends
+            self.expect(outcome, None)
+            assert outcome.value.is_accepted
+            row.accepted = True
+
+    def pending_to(self, data: st.DataObject, user: int, other: int) -> tuple[int, int]:
+        """Mostly a real pending request as (addressee, requester), sometimes any pair."""
+        pending = [(row.addressee, row.requester) for row in self.requests.values() if not row.accepted]
+        return self.steer(data, (user, other), pending, "pending")
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def accept_friend_request(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        self.do_accept_friend_request(*self.pending_to(data, user, other), ghost)
+
+    def do_accept_friend_request(self, user: int, other: int, ghost: bool) -> None:
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.accept_friend_request(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        row = self.request(user, other)
+        if row is not None and row.accepted:
+            return self.expect(outcome, Conflict)
+        if row is None or row.requester != other:
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        assert outcome.value.is_accepted and outcome.value.user.id == other
+        row.accepted = True
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def deny_friend_request(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        user, other = self.pending_to(data, user, other)
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.deny_friend_request(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        row = self.request(user, other)
+        if row is None or row.accepted or row.requester != other:
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        del self.requests[frozenset((user, other))]
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def remove_friend(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        related = [o for o in self.accounts if o != user and self.request(user, o) is not None]
+        other = self.steer(data, other, related, "whom")
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.remove_friend(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        if self.request(user, other) is None:
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        del self.requests[frozenset((user, other))]
+
+    @rule(user=users, kind=st.sampled_from(FriendListKind))
+    def list_friends(self, user: int, kind: FriendListKind) -> None:
+        self.expect(self.both(lambda m: m.list_friends(self.actor(user), kind)), None)
+
+    # --- chats --------------------------------------------------------------------------
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def open_chat(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        user = self.sociable(data, user)
+        other = self.steer(data, other, self.friends_of(user), "friend")
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.open_chat(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        existing = self.direct_chat(user, other)
+        if existing is None and not self.are_friends(user, other):
+            return self.expect(outcome, Forbidden)
+        self.expect(outcome, None)
+        view, created = outcome.value
+        assert created == (existing is None) and existing in (None, view.id)
+        assert {m.id for m in view.members} == {user, other}
+        self.record_chat(view.id, frozenset((user, other)))
+
+    @rule(user=users, data=st.data())
+    def get_chat(self, user: int, data: st.DataObject) -> None:
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        outcome = self.both(lambda m: m.get_chat(self.actor(user), chat_id))
+        self.expect(outcome, None if chat_id in self.chats_of(user) else NotFound)
+
+    @rule(user=users)
+    def list_chats(self, user: int) -> None:
+        outcome = self.both(lambda m: m.list_chats(self.actor(user)))
+        self.expect(outcome, None)
+        assert {c.id for c in outcome.value} == set(self.chats_of(user))
+        activity = [(c.last_activity, c.id) for c in outcome.value]
+        assert activity == sorted(activity, reverse=True), "latest activity first"
+
+    @rule(user=users, data=st.data())
+    def delete_chat(self, user: int, data: st.DataObject) -> None:
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        outcome = self.both(lambda m: m.delete_chat(self.actor(user), chat_id))
+        if chat_id not in self.chats_of(user):
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        for message_id in self.chats.pop(chat_id).messages:
+            del self.message_models[message_id]
+
+    # --- messages -----------------------------------------------------------------------
+
+    @rule(
+        target=messages,
+        user=users,
+        to_user=st.booleans(),
+        other=users,
+        ghost=ghosts,
+        data=st.data(),
+        texts=st.lists(message_texts, min_size=1, max_size=5),
+    )
+    def send_message(
+        self, user: int, to_user: bool, other: int, ghost: bool, data: st.DataObject, texts: list[str | None]
+    ) -> Any:
+        """A short burst of messages from one user to one chat or receiver, so that
+        chats grow long enough for paging to cross pages."""
+        user = self.sociable(data, user)
+        if not to_user and not self.chats_of(user):
+            to_user = self.steer(data, False, [True], "to a user")
+        target: dict[str, Any]
+        if to_user:
+            reachable = [
+                o
+                for o in self.accounts
+                if o != user and (self.are_friends(user, o) or self.direct_chat(user, o))
+            ]
+            other = self.steer(data, other, reachable, "receiver")
+            target = {"receiver_id": self.public_id(other, ghost)}
+        else:
+            target = {"chat_id": self.pick_chat(data, user)}
+        sent = [self.send_one(user, other, ghost, target, text) for text in texts]
+        return multiple(*(message for message in sent if message is not None))
+
+    def send_one(
+        self, user: int, other: int, ghost: bool, target: dict[str, Any], text: str | None
+    ) -> int | None:
+        actor = self.actor(user)
+        outcome = self.both(lambda m: m.send_message(actor, text=text, **target))
+        chat_id = target.get("chat_id")
+        if too_long_or_empty(text):
+            self.expect(outcome, Invalid)
+            assert outcome.error is not None and "text" in outcome.error.fields
+        elif chat_id is not None:
+            self.expect(outcome, None if chat_id in self.chats_of(user) else NotFound)
+        elif ghost:
+            self.expect(outcome, NotFound)
+        elif other == user:
+            self.expect(outcome, Invalid)
+        else:
+            # An existing chat stays open after unfriending; a new one needs a friend.
+            chat_id = self.direct_chat(user, other)
+            self.expect(outcome, None if chat_id is not None or self.are_friends(user, other) else Forbidden)
+            if outcome.ok:
+                self.record_chat(outcome.value.chat_id, frozenset((user, other)))
+        if not outcome.ok:
+            return None
+        view = outcome.value
+        assert view.text == clean_text(text or "") and view.sender_id == actor.alternative_id
+        assert not view.is_deleted and chat_id in (None, view.chat_id)
+        for _, messenger in self.sides:  # what the sender got is what the chat now shows
+            assert messenger.history(actor, view.chat_id, after=view.id - 1, limit=1) == [view]
+        chat = self.chats[view.chat_id]
+        assert not chat.messages or chat.messages[-1] < view.id, "message ids grow"
+        chat.messages.append(view.id)
+        self.message_models[view.id] = MessageModel(chat_id=view.chat_id, sender=user)
+        self.message_chat[view.id] = view.chat_id
+        return int(view.id)
+
+    def member_of_chat_of(self, data: st.DataObject, user: int, message: int) -> int:
+        """Mostly the author or the other member of the message's chat, sometimes anyone."""
+        chat = self.chats.get(self.message_chat[message])
+        return self.steer(data, user, sorted(chat.members) if chat else [], "member")
+
+    def check_author_rule(self, user: int, message: int, outcome: Outcome, *, edit: bool) -> None:
+        """Only the author edits or deletes; outsiders learn nothing (NotFound)."""
+        model = self.message_models.get(message)
+        if model is None or user not in self.chats[model.chat_id].members:
+            self.expect(outcome, NotFound)
+        elif model.sender != user:
+            self.expect(outcome, Forbidden)
+        elif edit and model.deleted:
+            self.expect(outcome, Conflict)
+        else:
+            self.expect(outcome, None)
+
+    @rule(data=st.data(), user=users, message=messages, text=message_texts)
+    def edit_message(self, data: st.DataObject, user: int, message: int, text: str | None) -> None:
+        user = self.member_of_chat_of(data, user, message)
+        outcome = self.both(lambda m: m.edit_message(self.actor(user), message, text=text or ""))
+        if too_long_or_empty(text):
+            return self.expect(outcome, Invalid)
+        self.check_author_rule(user, message, outcome, edit=True)
+        if outcome.ok:
+            assert (
+                outcome.value.text == clean_text(text or "") and outcome.value.edited_date == self.clock.now()
+            )
+
+    @rule(data=st.data(), user=users, message=messages)
+    def delete_message(self, data: st.DataObject, user: int, message: int) -> None:
+        user = self.member_of_chat_of(data, user, message)
+        outcome = self.both(lambda m: m.delete_message(self.actor(user), message))
+        self.check_author_rule(user, message, outcome, edit=False)
+        if outcome.ok:
+            assert outcome.value.is_deleted and outcome.value.text is None
+            self.message_models[message].deleted = True
+
+    @rule(data=st.data(), user=users, message=messages)
+    def mark_read(self, data: st.DataObject, user: int, message: int) -> None:
+        chat_id = self.message_chat[message]
+        chat = self.chats.get(chat_id)
+        user = self.member_of_chat_of(data, user, message)
+        outcome = self.both(lambda m: m.mark_read(self.actor(user), chat_id, message))
+        self.expect(outcome, None if chat and user in chat.members else NotFound)
+        if outcome.ok:
+            assert outcome.value.last_read_message_id >= message
+
+    @rule(
+        user=users,
+        data=st.data(),
+        mode=st.sampled_from(["newest", "before", "after", "since"]),
+        limit=limits,
+    )
+    def history(self, user: int, data: st.DataObject, mode: str, limit: int) -> None:
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        chat = self.chats.get(chat_id)
+        ids = chat.messages if chat else []
+        paging: dict[str, Any] = {"limit": limit}
+        if mode in ("before", "after"):
+            paging[mode] = data.draw(st.sampled_from([*ids, 0, 1, 10**6]), label="anchor")
+        elif mode == "since":
+            paging["since"] = self.clock.now() - data.draw(clock_steps, label="ago")
+        outcome = self.both(lambda m: m.history(self.actor(user), chat_id, **paging))
+        if not 1 <= limit <= 100:
+            return self.expect(outcome, Invalid)
+        if chat is None or user not in chat.members:
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        got = [m.id for m in outcome.value]
+        if mode == "since":
+            assert got == sorted(got) and set(got) <= set(ids)
+            assert all(m.sending_date > paging["since"] for m in outcome.value)
+            return
+        expected = {
+            "newest": ids[-limit:],
+            "before": [i for i in ids if i < paging.get("before", 0)][-limit:],
+            "after": [i for i in ids if i > paging.get("after", 0)][:limit],
+        }[mode]
+        assert got == expected, (paging, ids)
+
+    # --- events and time ----------------------------------------------------------------
+
+    @rule(user=users)
+    def events(self, user: int) -> None:
+        cursor = self.event_cursors.get(user)
+        outcome = self.both(lambda m: m.events(self.actor(user), since=cursor))
+        self.expect(outcome, None)
+        self.event_cursors[user] = outcome.value.cursor
+
+    @rule(step=clock_steps)
+    def advance_clock(self, step: timedelta) -> None:
+        self.clock.advance(step)
+
+    # --- invariants: the domain's laws, on each side ------------------------------------
+
+    @invariant()
+    def friendship_is_symmetric_and_as_modelled(self) -> None:
+        for side, messenger in self.sides:
+            lists: dict[tuple[int, FriendListKind], set[int]] = {}
+            for user, account in self.accounts.items():
+                for kind in FriendListKind:
+                    views = messenger.list_friends(account.actor, kind)
+                    assert all(v.is_accepted == (kind is FriendListKind.FRIENDS) for v in views), side
+                    ids = [v.user.id for v in views]
+                    assert len(ids) == len(set(ids)), f"{side}: a friend listed twice"
+                    lists[user, kind] = set(ids)
+            for a in self.accounts:
+                for b in self.accounts:
+                    assert (b in lists[a, FriendListKind.FRIENDS]) == (
+                        a in lists[b, FriendListKind.FRIENDS]
+                    ), f"{side}: the friendship of {a} and {b} is one-sided"
+                    assert (b in lists[a, FriendListKind.INCOMING]) == (
+                        a in lists[b, FriendListKind.OUTGOING]
+                    ), f"{side}: the request between {a} and {b} is one-sided"
+            for user in self.accounts:
+                rows = [row for pair, row in self.requests.items() if user in pair]
+                expected = {
+                    FriendListKind.FRIENDS: {r.requester + r.addressee - user for r in rows if r.accepted},
+                    FriendListKind.INCOMING: {
+                        r.requester for r in rows if not r.accepted and r.addressee == user
+                    },
+                    FriendListKind.OUTGOING: {
+                        r.addressee for r in rows if not r.accepted and r.requester == user
+                    },
+                }
+                for kind, others in expected.items():
+                    assert lists[user, kind] == others, f"{side}: {kind.value} of user {user}"
+
+    @invariant()
+    def only_participants_see_a_chat(self) -> None:
+        for chat_id in self.chat_ids_seen:
+            chat = self.chats.get(chat_id)
+            for user, account in self.accounts.items():
+                if chat is not None and user in chat.members:
+                    memory, sqlite = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
+                    assert memory == sqlite
+                    assert {u.id for u in memory.members} == chat.members
+                    continue
+                for side, messenger in self.sides:
+                    for call in (messenger.history, messenger.get_chat):
+                        try:
+                            call(account.actor, chat_id)
+                        except NotFound:
+                            continue
+                        raise AssertionError(
+                            f"{side}: user {user} sees chat {chat_id} through {call.__name__}"
+                        )
+
+    @invariant()
+    def paging_returns_every_message_once_both_ways(self) -> None:
+        limit = 1 + self.calls % 7  # page sizes vary from step to step
+        for chat_id, chat in self.chats.items():
+            reader = self.accounts[min(chat.members)].actor
+            newest = []
+            for side, messenger in self.sides:
+                backwards: list[int] = []
+                before: int | None = None
+                while page := messenger.history(reader, chat_id, before=before, limit=limit):
+                    assert len(page) <= limit, side
+                    backwards = [m.id for m in page] + backwards
+                    before = page[0].id
+                forwards: list[int] = []
+                after = 0
+                while page := messenger.history(reader, chat_id, after=after, limit=limit):
+                    assert len(page) <= limit, side
+                    forwards += [m.id for m in page]
+                    after = page[-1].id
+                assert backwards == forwards == chat.messages, (side, backwards, forwards, chat.messages)
+                newest.append(messenger.history(reader, chat_id, limit=100))
+            assert newest[0] == newest[1]
+            tombstones = {i for i in chat.messages if self.message_models[i].deleted}
+            assert {m.id for m in newest[0] if m.is_deleted} == tombstones
+
+    @invariant()
+    def rotation_revokes_older_tokens(self) -> None:
+        now = int(self.clock.now().timestamp())
+        for account in self.accounts.values():
+            for pair, revoked in [(p, True) for p in account.revoked] + [(p, False) for p in account.tokens]:
+                for token, kind in (
+                    (pair.access_token, TokenType.ACCESS),
+                    (pair.refresh_token, TokenType.REFRESH),
+                ):
+                    expires = DECODER.decode(token).get("exp")
+                    expired = expires is not None and now >= expires  # expiry is judged first
+                    for side, messenger in self.sides:
+                        try:
+                            actor = messenger.authenticate(token, type=kind)
+                        except Unauthorized as error:
+                            wanted = "token_expired" if expired else "token_revoked"
+                            assert (revoked or expired) and error.reason == wanted, (
+                                side,
+                                error.reason,
+                                wanted,
+                            )
+                        else:
+                            assert not revoked and not expired, f"{side}: a revoked or expired token works"
+                            assert actor == account.actor, side
+
+
+AgreementMachine.TestCase.settings = settings(
+    max_examples=40,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],  # shared CI machines can be slow
+)
+TestMachine = AgreementMachine.TestCase
