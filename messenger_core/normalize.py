@@ -11,8 +11,10 @@ def search_key(text: str) -> str:
     ``str.casefold`` folds Cyrillic and Latin alike (SQLite's LIKE folds ASCII only),
     and "ё" is folded to "е" because Russian writers use them interchangeably.
     """
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return folded.replace("ё", "е")
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
+    # Names hold no control characters, so a query's are noise (and NUL would end
+    # SQLite's full-text query string).
+    return "".join(c for c in folded if not unicodedata.category(c).startswith("C"))
 
 
 def email_key(email: str) -> str:

@@ -870,3 +870,25 @@ def test_search_short_terms_and_quotes(uow_factory) -> None:  # type: ignore[no-
         assert names('в"а') == ["Иван"]
         assert names("о'нил") == ["Анна"]
         assert names("ана иван") == []
+
+
+def test_search_never_matches_across_two_users(uow_factory) -> None:  # type: ignore[no-untyped-def]
+    from messenger_core.model import NewUser
+
+    with uow_factory() as uow:
+        for i, first in enumerate(["Ann", "Bob"]):
+            uow.users.add(
+                NewUser(
+                    alternative_id=f"edge_user_{i}",
+                    email=f"e{i}@example.com",
+                    password_hash="x",
+                    first_name=first,
+                    second_name="Edge",
+                    created_date=T0,
+                )
+            )
+        query = {"first_name": None, "second_name": None, "start": 0, "limit": 20}
+        assert uow.users.search(text=search_key("1\0bob"), **query) == []
+        assert [u.first_name for u in uow.users.search(text="bob", **query)] == ["Bob"]
+        uow.rollback()
+        assert uow.users.search(text="bob", **query) == []

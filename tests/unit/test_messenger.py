@@ -538,3 +538,7 @@ def test_long_poll_wakes_on_a_new_event(messenger: Messenger, friends: tuple[Act
     batch = messenger.events(bob, since=cursor, timeout=10)
     timer.join()
     assert [e.type for e in batch.events] == [EventType.MESSAGE_NEW]
+
+
+def test_search_ignores_control_characters(messenger: Messenger, alice: Actor) -> None:
+    assert [u.first_name for u in messenger.search_users(alice, text="al\x00ice\x07")] == ["Alice"]
