@@ -21,22 +21,25 @@ ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
 class LiveServer:
-    """``python __main__.py`` on ``folder/db.sqlite3``; restartable on the same database.
+    """``python __main__.py`` on ``folder/db/db.sqlite3``; restartable on the same database.
 
     Its output goes to ``folder/server.log`` (a pipe nobody drains would block the server).
     """
 
-    def __init__(self, folder: Path, *, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, folder: Path, *, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.database = self.folder / "db.sqlite3"
+        self.host = host
+        self.database = self.folder / "db" / "db.sqlite3"
         self.log_path = self.folder / "server.log"
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -45,15 +48,16 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("APP_CONFIG", "APP_ENV_VARS")}
+        env = {k: v for k, v in os.environ.items() if k not in ("APP_CONFIG", "APP_ENV_VARS", "HOST")}
         settings = {
             "DATABASE_PATH": repr(str(self.database)),
             "UPLOAD_FOLDER": repr(str(self.folder / "upload")),
             "DEMO_DATA": "False",
             "RATE_LIMITS_ENABLED": "False",
+            "HOST": repr(self.host),
         } | self.extra_env
         env |= settings
         env |= {
@@ -67,7 +71,7 @@ class LiveServer:
     def start(self, timeout: float = 20.0) -> None:
         """Start on a fresh free port and wait until the API answers."""
         assert self.process is None, "already running"
-        self.port = free_port()
+        self.port = free_port(self.host)
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1} on port {self.port}\n".encode())
             self.process = subprocess.Popen(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +15,8 @@ from typing import Any
 
 import requests
 from PIL import Image, ImageDraw
+
+from scripts.live_server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
@@ -51,78 +51,22 @@ def cyrillic_tag() -> str:
     return tag
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """``python __main__.py`` on a loopback port with its own database and uploads."""
+class Server(LiveServer):
+    """The live server (``scripts.live_server``), plus the CLI on its database and uploads."""
 
     def __init__(self, folder: Path, **settings: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        values = {
-            "DATABASE_PATH": repr(str(folder / "db" / "messenger.sqlite3")),
-            "UPLOAD_FOLDER": repr(str(folder / "upload")),
-            "DEMO_DATA": "False",
-            "JWT_ACCESS_TOKEN_EXPIRES": "3600",
-        } | settings
-        self.env = (
-            os.environ
-            | values
-            | {
-                "APP_CONFIG": "entrypoints.config.EnvConfig",
-                "APP_ENV_VARS": ",".join(values),
-                "PORT": str(self.port),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        self.log_path = folder / "server.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(folder, extra_env=settings)
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "__main__.py", *args],
             cwd=ROOT,
-            env=self.env,
+            env=self.env(),
             capture_output=True,
             text=True,
             timeout=60,
             check=False,
         )
-
-    def start(self, timeout: float = 30.0) -> None:
-        log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "__main__.py"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server exited early:\n{self.log_path.read_text()}")
-            try:
-                if requests.get(f"{self.url}/login", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the server did not answer in {timeout} s:\n{self.log_path.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
 
 
 def sticker_images(folder: Path) -> Path:

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import requests
 
-from tests.e2e.conftest import RunningServer
+from scripts.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +57,7 @@ def texts(answer: dict[str, Any]) -> list[str | None]:
     return [m["text"] for m in answer["messages"]]
 
 
-def test_two_people_meet_chat_and_one_changes_the_password(live_server: RunningServer) -> None:
+def test_two_people_meet_chat_and_one_changes_the_password(live_server: LiveServer) -> None:
     url = live_server.url
     ivan = Client(url).sign_up("Иван", "Петров", "ivan@example.org")
     anna = Client(url).sign_up("Анна", "Сидорова", "anna@example.org")
@@ -195,7 +195,7 @@ def test_two_people_meet_chat_and_one_changes_the_password(live_server: RunningS
     anna.call("GET", "/api/v1/chats", 404, params={"chat_with": old_id})
 
 
-def test_errors_over_the_wire_are_json(live_server: RunningServer) -> None:
+def test_errors_over_the_wire_are_json(live_server: LiveServer) -> None:
     url = live_server.url
     missing = requests.get(f"{url}/api/v1/users/me", timeout=TIMEOUT)
     assert (missing.status_code, missing.json()["error"]["code"]) == (401, "token_missing")
@@ -219,7 +219,7 @@ def test_errors_over_the_wire_are_json(live_server: RunningServer) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_refresh_page_only_follows_local_paths(live_server: RunningServer) -> None:
+def test_refresh_page_only_follows_local_paths(live_server: LiveServer) -> None:
     url = live_server.url
     person = Client(url).sign_up("Вера", "Лунина", "vera@example.org")
     cookies = {"refresh_token_cookie": person.refresh_token or ""}
@@ -254,8 +254,8 @@ def test_refresh_page_only_follows_local_paths(live_server: RunningServer) -> No
     assert "access_token_cookie" in local.cookies
 
 
-def test_the_server_prints_its_address(live_server: RunningServer) -> None:
-    assert f"http://127.0.0.1:{live_server.port}/" in live_server.output()
+def test_the_server_prints_its_address(live_server: LiveServer) -> None:
+    assert f"http://127.0.0.1:{live_server.port}/" in live_server.log()
 
 
 def _can_bind(host: str) -> bool:
@@ -272,16 +272,16 @@ def _can_bind(host: str) -> bool:
     reason="needs the whole 127/8 loopback network (Linux)",
 )
 def test_the_server_listens_on_host_and_port(tmp_path: Path) -> None:
-    server = RunningServer(tmp_path, host="127.0.0.2")
+    server = LiveServer(tmp_path, host="127.0.0.2")
     server.start()
     try:
-        assert f"http://127.0.0.2:{server.port}/" in server.output()
+        assert f"http://127.0.0.2:{server.port}/" in server.log()
         assert (
             requests.get(f"http://127.0.0.2:{server.port}/api/v1/stickers", timeout=TIMEOUT).status_code
             == 401
         )
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{server.port}/api/v1/stickers", timeout=5)
-        assert (tmp_path / "db" / "m.sqlite3").exists()  # a missing database is created
+        assert server.database.exists()  # a missing database is created
     finally:
         server.stop()
