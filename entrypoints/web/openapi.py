@@ -608,7 +608,9 @@ def _paths(settings: Settings) -> dict[str, Schema]:
                 "any of search_request, first_name, second_name the answer is the current user.",
                 parameters=[
                     query(
-                        "search_request", string(), "Text to find in the first name, second name or user_id"
+                        "search_request",
+                        string(),
+                        "Words to find, each in the first name, second name or user_id",
                     ),
                     query("first_name", string(), "Text to find in the first name"),
                     query("second_name", string(), "Text to find in the second name"),
