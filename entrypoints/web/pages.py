@@ -367,7 +367,7 @@ def static_url(path: str) -> str:
 
 def _form(req: falcon.Request) -> dict[str, str]:
     if (req.content_length or 0) > MAX_FORM_BODY:
-        raise falcon.HTTPPayloadTooLarge(title="too_large", description="The form is too large")
+        raise falcon.HTTPContentTooLarge(title="too_large", description="The form is too large")
     if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
         return {}
     media = req.get_media(default_when_empty={})
