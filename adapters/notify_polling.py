@@ -5,9 +5,11 @@ written by *other* processes are noticed by one background thread that asks for 
 greatest event id every ``interval`` seconds, and only while someone here waits; with
 nobody waiting it sleeps on a condition and polls nothing.
 
-When that id has changed, every waiting user is woken: the poll cannot tell whose stream
-grew, so waiters re-read their own events and wait again if there were none (a spurious
-wake-up costs one read). This is done with an *epoch* counted into every user's version:
+When that id has changed and ``users_with_events(after, upto)`` is given, only the users
+who got events in that range are woken (their versions are bumped). Without it the poll
+cannot tell whose stream grew, so every waiter is woken to re-read its own events and wait
+again if there were none (a spurious wake-up costs one read). This is done with an *epoch*
+counted into every user's version:
 ``version(user) = own notifications + epoch``. A growth seen after a waiter took its
 version — even before it started waiting — changes the version, so an event committed
 between the waiter's read and its wait is not lost. The id remembered across an idle
@@ -40,10 +42,16 @@ class PollingEventNotifier:
     the delay between polls, in seconds.
     """
 
-    def __init__(self, latest_event_id: Callable[[], int], interval: float) -> None:
+    def __init__(
+        self,
+        latest_event_id: Callable[[], int],
+        interval: float,
+        users_with_events: Callable[[int, int], Iterable[int]] | None = None,
+    ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._latest_event_id = latest_event_id
+        self._users_with_events = users_with_events
         self.interval = interval
         self._lock = threading.Lock()
         self._versions: dict[int, int] = {}
@@ -109,6 +117,18 @@ class PollingEventNotifier:
     def _version(self, user_id: int) -> int:
         return self._versions.get(user_id, 0) + self._epoch
 
+    def _wake(self, affected: set[int] | None) -> None:
+        """Wake the users who got events, or everyone when that is unknown."""
+        if affected is None:
+            self._epoch += 1
+            targets: Iterable[_Waiters] = list(self._waiters.values())
+        else:
+            for user_id in affected:
+                self._versions[user_id] = self._versions.get(user_id, 0) + 1
+            targets = [self._waiters[u] for u in affected if u in self._waiters]
+        for waiters in targets:
+            waiters.condition.notify_all()
+
     def _start_polling(self) -> None:
         if self._closed:
             return
@@ -128,14 +148,17 @@ class PollingEventNotifier:
                 if self._closed:
                     return
             try:
-                latest = self._latest_event_id()  # outside the lock: it reads the database
+                # Outside the lock: these read the database. Only this thread changes
+                # _last_seen, so reading it here is safe.
+                latest = self._latest_event_id()
+                affected = None
+                if latest != self._last_seen and self._users_with_events is not None:
+                    affected = set(self._users_with_events(self._last_seen, latest))
             except Exception:
                 log.exception("polling for events failed; trying again in %gs", self.interval)
             else:
                 with self._lock:
                     if latest != self._last_seen:
                         self._last_seen = latest
-                        self._epoch += 1
-                        for waiters in self._waiters.values():
-                            waiters.condition.notify_all()
+                        self._wake(affected)
             self._stop.wait(self.interval)

@@ -87,7 +87,9 @@ def event_notifier(settings: Settings, uow: SqliteUnitOfWorkFactory) -> EventNot
     """Conditions in this process, or, when several processes share the database
     (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
     if settings.NOTIFIER == "polling":
-        return PollingEventNotifier(uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL)
+        return PollingEventNotifier(
+            uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL, users_with_events=uow.users_with_events
+        )
     return ThreadingEventNotifier()
 
 

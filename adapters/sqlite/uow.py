@@ -169,6 +169,14 @@ class SqliteUnitOfWorkFactory:
         written by other processes; call it outside any unit of work on this thread."""
         return SqliteEventRepository(self.connection()).latest_id()
 
+    def users_with_events(self, after: int, upto: int) -> list[int]:
+        """Users with events whose ids are in (after, upto], read like ``latest_event_id``:
+        lets a polling notifier wake only them."""
+        found = self.connection().execute(
+            "SELECT DISTINCT user_id FROM events WHERE id > ? AND id <= ?", (after, upto)
+        )
+        return [row[0] for row in found]
+
     def close(self) -> None:
         """Close every connection this factory opened; later units open new ones."""
         with self._lock:

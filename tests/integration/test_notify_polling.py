@@ -199,10 +199,35 @@ def test_rejects_a_non_positive_interval(table: FakeEventTable) -> None:
 # --- two "processes" on one SQLite file ------------------------------------------------
 
 
+def test_with_users_known_only_they_are_woken(table: FakeEventTable) -> None:
+    ranges: list[tuple[int, int]] = []
+
+    def users_with_events(after: int, upto: int) -> list[int]:
+        ranges.append((after, upto))
+        return [1]
+
+    targeted = PollingEventNotifier(table, interval=INTERVAL, users_with_events=users_with_events)
+    try:
+        one, two = Waiter(targeted, 1, timeout=10), Waiter(targeted, 2, timeout=0.5)
+        one.start()
+        two.start()
+        until_waiting(targeted, 2)
+        table.latest = 3  # another process wrote events for user 1 only
+        one.join(2)
+        two.join(2)
+        assert one.result is True and one.elapsed < 1
+        assert two.result is False  # not woken: it timed out
+        assert ranges == [(0, 3)]
+    finally:
+        targeted.close()
+
+
 def messenger_on(path: Path, seed: int) -> tuple[Messenger, PollingEventNotifier, SqliteUnitOfWorkFactory]:
     """A Messenger as one server process builds it, with its own connections and notifier."""
     uow = SqliteUnitOfWorkFactory(path)
-    notifier = PollingEventNotifier(uow.latest_event_id, interval=INTERVAL)
+    notifier = PollingEventNotifier(
+        uow.latest_event_id, interval=INTERVAL, users_with_events=uow.users_with_events
+    )
     messenger = Messenger(
         uow=uow,
         clock=SystemClock(),
