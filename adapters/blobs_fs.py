@@ -45,7 +45,7 @@ class FilesystemBlobStore:
                 for chunk in chunks:
                     size += len(chunk)
                     if size > max_size:
-                        raise TooLarge(f"The file is larger than {max_size} bytes")
+                        raise TooLarge(max=max_size)
                     file.write(chunk)
                 file.flush()
                 os.fsync(file.fileno())
@@ -66,7 +66,7 @@ class FilesystemBlobStore:
                 return self._blob_path(key).open("rb")
             except (FileNotFoundError, IsADirectoryError):
                 pass
-        raise NotFound("No such file")
+        raise NotFound("stored_file")
 
     def path(self, key: str) -> str | None:
         """The blob's file path, None when missing."""

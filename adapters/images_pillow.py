@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from messenger_core.errors import Invalid
+from messenger_core.errors import Invalid, field
 from messenger_core.model import ImageInfo
 
 # The Pillow decoders we let near uploads.
@@ -36,7 +36,6 @@ MIME_BY_FORMAT = {
 # A 48-megapixel phone photo fits; decoding it takes at most ~256 MB as RGBA.
 DEFAULT_MAX_PIXELS = 64_000_000
 CHUNK_SIZE = 64 * 1024
-NOT_AN_IMAGE = "Not an image this server can read (PNG, JPEG, WebP or GIF)"
 
 
 class _Unreadable(Exception):
@@ -110,7 +109,7 @@ class PillowImageProcessor:
                 image.draft("RGB", at_least)  # a JPEG decodes straight to a smaller size
                 made = make(ImageOps.exif_transpose(image))
         except Exception as exc:  # see _open: broken input fails in many ways
-            raise Invalid({"file": NOT_AN_IMAGE}) from exc
+            raise Invalid({"file": field("not_an_image")}) from exc
         clean = Image.new(made.mode, made.size)  # empty info: no EXIF, ICC, text
         clean.paste(made)
         return clean

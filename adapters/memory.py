@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, Self
 
 import attrs
 
-from messenger_core.errors import NotFound, TooLarge, Unauthorized
+from messenger_core.errors import Conflict, NotFound, TooLarge, Unauthorized
 from messenger_core.model import (
     Attachment,
     BlobInfo,
@@ -112,6 +112,7 @@ class MemoryUsers:
         self._s = store
 
     def add(self, new: NewUser) -> User:
+        self._check_unique(None, new.email, new.alternative_id)  # before an id is used up
         user = User(id=self._s.next_id("users"), **attrs.asdict(new, recurse=False))
         self.update(user)
         return user
@@ -130,7 +131,16 @@ class MemoryUsers:
         user_id = self._s.user_by_email.get(email_key(email))
         return None if user_id is None else self._s.users[user_id]
 
+    def _check_unique(self, user_id: int | None, email: str, alternative_id: str) -> None:
+        """The unique indexes of the SQLite schema: one account per folded email and per
+        public id."""
+        if self._s.user_by_email.get(email_key(email), user_id) != user_id:
+            raise Conflict("email_taken")
+        if self._s.user_by_public_id.get(alternative_id, user_id) != user_id:
+            raise Conflict("alternative_id_taken")
+
     def update(self, user: User) -> None:
+        self._check_unique(user.id, user.email, user.alternative_id)
         old = self._s.users.get(user.id)
         if old is not None:
             self._s.pop(self._s.user_by_public_id, old.alternative_id)
@@ -198,9 +208,13 @@ class MemoryFriendships:
 
     def add(self, friendship: Friendship) -> None:
         key = frozenset((friendship.requester_id, friendship.addressee_id))
+        if key in self._s.friendships:
+            raise Conflict("friendship_exists")
         self._s.put(self._s.friendships, key, friendship)
 
-    update = add
+    def update(self, friendship: Friendship) -> None:
+        key = frozenset((friendship.requester_id, friendship.addressee_id))
+        self._s.put(self._s.friendships, key, friendship)
 
     def remove(self, a: int, b: int) -> bool:
         return self._s.pop(self._s.friendships, frozenset((a, b))) is not None
@@ -474,13 +488,13 @@ class MemoryTokenCodec:
     def decode(self, token: str) -> dict[str, Any]:
         body, _, signature = token.partition(".")
         if not hmac.compare_digest(signature, self._sign(body)):
-            raise Unauthorized("token_invalid", "The token's signature is wrong")
+            raise Unauthorized("token_invalid")
         try:
             claims = json.loads(base64.urlsafe_b64decode(body))
         except ValueError:
-            raise Unauthorized("token_invalid", "The token is malformed") from None
+            raise Unauthorized("token_invalid") from None
         if not isinstance(claims, dict):
-            raise Unauthorized("token_invalid", "The token is malformed")
+            raise Unauthorized("token_invalid")
         return claims
 
     def _sign(self, body: str) -> str:
@@ -498,14 +512,14 @@ class MemoryBlobStore:
         for chunk in chunks:
             data += chunk
             if len(data) > max_size:
-                raise TooLarge(f"The file is larger than {max_size} bytes")
+                raise TooLarge(max=max_size)
         key = secrets.token_hex(16)
         self.blobs[key] = bytes(data)
         return BlobInfo(key=key, size=len(data))
 
     def open(self, key: str) -> BinaryIO:
         if key not in self.blobs:
-            raise NotFound("No such blob")
+            raise NotFound("stored_file")
         return io.BytesIO(self.blobs[key])
 
     def path(self, key: str) -> str | None:

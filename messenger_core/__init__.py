@@ -3,6 +3,7 @@ token policy and events, behind ports. Framework-free: stdlib and attrs only."""
 
 from .errors import (
     Conflict,
+    FieldError,
     Forbidden,
     Gone,
     Invalid,
@@ -16,6 +17,7 @@ from .services import Messenger, MessengerSettings
 
 __all__ = [
     "Conflict",
+    "FieldError",
     "Forbidden",
     "Gone",
     "Invalid",

@@ -12,6 +12,8 @@ from typing import Any
 
 import attrs
 
+from .errors import Conflict, NotFound
+
 
 class FriendshipStatus(enum.Enum):
     PENDING = "pending"
@@ -92,6 +94,61 @@ class Friendship:
     status: FriendshipStatus
     created_date: datetime
 
+    @classmethod
+    def request(cls, *, requester_id: int, addressee_id: int, at: datetime) -> Friendship:
+        """A new pending request."""
+        return cls(
+            requester_id=requester_id,
+            addressee_id=addressee_id,
+            status=FriendshipStatus.PENDING,
+            created_date=at,
+        )
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status is FriendshipStatus.ACCEPTED
+
+    def is_request_to(self, user_id: int) -> bool:
+        """A pending request that ``user_id`` received."""
+        return self.status is FriendshipStatus.PENDING and self.addressee_id == user_id
+
+    def requested_again(self, *, by: int, at: datetime) -> Friendship:
+        """What a request from ``by`` makes of this row: asking someone who already
+        asked you accepts their request; anything else is a Conflict."""
+        if self.is_accepted:
+            raise Conflict("already_friends")
+        if self.requester_id == by:
+            raise Conflict("already_requested")
+        return self.accepted(by=by, at=at)
+
+    def accepted(self, *, by: int, at: datetime) -> Friendship:
+        """The request accepted by its addressee ``by``."""
+        if self.is_accepted:
+            raise Conflict("already_friends")
+        if self.addressee_id != by:
+            raise NotFound("request")
+        return attrs.evolve(self, status=FriendshipStatus.ACCEPTED, created_date=at)
+
+    def check_deniable(self, *, by: int) -> None:
+        """Only a pending request to ``by`` may be denied."""
+        if not self.is_request_to(by):
+            raise NotFound("pending_request")
+
+    def ending(self, *, by: int) -> EventType:
+        """What ending this row by ``by`` tells the other user: the friendship was
+        removed, the request cancelled (by its sender) or denied (by its addressee)."""
+        if self.is_accepted:
+            return EventType.FRIEND_REMOVED
+        return EventType.FRIEND_CANCELLED if self.requester_id == by else EventType.FRIEND_DENIED
+
+    def in_list(self, user_id: int, kind: FriendListKind) -> bool:
+        """Whether the row belongs in the user's list of friends, incoming or outgoing requests."""
+        if kind is FriendListKind.FRIENDS:
+            return self.is_accepted
+        if self.is_accepted:
+            return False
+        return (self.addressee_id == user_id) == (kind is FriendListKind.INCOMING)
+
     def involves(self, user_id: int) -> bool:
         return user_id in (self.requester_id, self.addressee_id)
 
@@ -124,6 +181,16 @@ class Message:
     sending_date: datetime
     edited_date: datetime | None = None
     is_deleted: bool = False
+
+    def tombstoned(self) -> Message:
+        """The message deleted for everyone: its content is gone, its place stays."""
+        return attrs.evolve(self, text=None, sticker_id=None, is_deleted=True)
+
+    def edited(self, text: str, at: datetime) -> Message:
+        """The message with new text; a tombstone cannot be edited."""
+        if self.is_deleted:
+            raise Conflict("message_deleted")
+        return attrs.evolve(self, text=text, edited_date=at)
 
 
 @attrs.frozen(kw_only=True)
@@ -300,6 +367,14 @@ class ChatView:
     def peer(self, me: str) -> UserView | None:
         """The other member of a 1:1 chat."""
         return next((m for m in self.members if m.user_id != me), None)
+
+
+@attrs.frozen(kw_only=True)
+class LatestMessage:
+    """The last message of a chat, with the other member of a direct chat."""
+
+    message: MessageView
+    chat_with: str | None
 
 
 @attrs.frozen(kw_only=True)

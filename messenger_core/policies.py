@@ -1,103 +1,155 @@
-"""Pure rules: what valid input looks like, who may do what, paging bounds, media kinds."""
+"""Pure rules: what valid input looks like, who may do what, paging bounds, media kinds.
+
+Each rule is a named function with its own unit tests; use cases call them instead of
+spelling the rule out inline. Validators add to a ``FieldErrors`` so that a form learns
+about every bad field at once; the others raise a domain error themselves.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from .errors import Invalid
-from .model import AttachmentKind
-from .normalize import clean_name
+from .errors import FieldErrors, Forbidden, Invalid, field
+from .limits import (
+    ABOUT_MAX,
+    AGE_MAX,
+    AGE_MIN,
+    ATTACHMENTS_MAX,
+    CITY_MAX,
+    EMAIL_MAX,
+    FILE_NAME_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+)
+from .model import AttachmentKind, Message
+from .normalize import clean_name, clean_text
 
-NAME_MAX = 64
-CITY_MAX = 100
-ABOUT_MAX = 1000
-PASSWORD_MIN = 8
-PASSWORD_MAX = 1024  # bounds the hashing work one request can ask for
-EMAIL_MAX = 254
-AGE_RANGE = (1, 150)
-MESSAGE_MAX = 4096
-ATTACHMENTS_MAX = 10
-FILE_NAME_MAX = 255
-SEARCH_LIMIT_MAX = 20
-HISTORY_LIMIT_DEFAULT = 50
-HISTORY_LIMIT_MAX = 100
-ALTERNATIVE_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
-ALTERNATIVE_ID_LENGTH = 16
-
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+# The one definition of a plausible address (the OpenAPI document states the same pattern).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+PHONE_EXAMPLE = "+79161234567"
+_EMAIL = re.compile(EMAIL_PATTERN)
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 _PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
 
-class FieldErrors:
-    """Collects per-field messages and raises them together."""
-
-    def __init__(self) -> None:
-        self.fields: dict[str, str] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, message)
-
-    def raise_if_any(self) -> None:
-        if self.fields:
-            raise Invalid(self.fields)
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(c).startswith("C") for c in text)
 
 
-def check_name(errors: FieldErrors, field: str, value: str) -> str:
-    name = clean_name(value)
-    if not name:
-        errors.add(field, "Must not be empty")
-    elif len(name) > NAME_MAX:
-        errors.add(field, f"At most {NAME_MAX} characters")
-    elif any(unicodedata.category(c).startswith("C") for c in name):
-        errors.add(field, "Must not contain control characters")
-    return name
+# --- profile fields ---------------------------------------------------------------
 
 
-def check_email(errors: FieldErrors, field: str, value: str) -> str:
+def check_name(errors: FieldErrors, name: str, value: str) -> str:
+    cleaned = clean_name(value)
+    if not cleaned:
+        errors.add(name, "empty")
+    elif len(cleaned) > NAME_MAX:
+        errors.add(name, "too_long", max=NAME_MAX)
+    elif has_control_characters(cleaned):
+        errors.add(name, "control_characters")
+    return cleaned
+
+
+def check_email(errors: FieldErrors, name: str, value: str) -> str:
     email = value.strip()
     if len(email) > EMAIL_MAX or not _EMAIL.match(email):
-        errors.add(field, "Not a valid email address")
+        errors.add(name, "invalid_email")
     return email
 
 
-def check_password(errors: FieldErrors, field: str, value: str) -> str:
+def check_password(errors: FieldErrors, name: str, value: str) -> str:
     if len(value) < PASSWORD_MIN:
-        errors.add(field, f"At least {PASSWORD_MIN} characters")
+        errors.add(name, "too_short", min=PASSWORD_MIN)
     elif len(value) > PASSWORD_MAX:
-        errors.add(field, f"At most {PASSWORD_MAX} characters")
+        errors.add(name, "too_long", max=PASSWORD_MAX)
     return value
 
 
-def check_phone(errors: FieldErrors, field: str, value: str) -> str:
+def check_phone(errors: FieldErrors, name: str, value: str) -> str:
     phone = _PHONE_SEPARATORS.sub("", value)
     if not _PHONE.match(phone):
-        errors.add(field, "Use the international form, e.g. +79161234567")
+        errors.add(name, "invalid_phone", example=PHONE_EXAMPLE)
     return phone
 
 
-def check_age(errors: FieldErrors, field: str, value: int) -> int:
-    low, high = AGE_RANGE
-    if isinstance(value, bool) or not low <= value <= high:
-        errors.add(field, f"Must be a whole number from {low} to {high}")
+def check_age(errors: FieldErrors, name: str, value: int) -> int:
+    if isinstance(value, bool) or not AGE_MIN <= value <= AGE_MAX:
+        errors.add(name, "out_of_range", min=AGE_MIN, max=AGE_MAX)
     return value
 
 
-def check_length(errors: FieldErrors, field: str, value: str, maximum: int) -> str:
+def check_length(errors: FieldErrors, name: str, value: str, maximum: int) -> str:
     text = value.strip()
     if len(text) > maximum:
-        errors.add(field, f"At most {maximum} characters")
+        errors.add(name, "too_long", max=maximum)
     return text
+
+
+def check_city(errors: FieldErrors, value: str) -> str | None:
+    return check_length(errors, "city", value, CITY_MAX) or None
+
+
+def check_about(errors: FieldErrors, value: str) -> str | None:
+    return check_length(errors, "additional_inf", value, ABOUT_MAX) or None
 
 
 def check_paging(start: int, limit: int, maximum: int) -> None:
     errors = FieldErrors()
     if start < 0:
-        errors.add("start", "Must not be negative")
-    if not 1 <= limit <= maximum:
-        errors.add("limit", f"Must be from 1 to {maximum}")
+        errors.add("start", "negative")
+    check_limit(errors, limit, maximum)
     errors.raise_if_any()
+
+
+def check_limit(errors: FieldErrors, limit: int, maximum: int) -> None:
+    if not 1 <= limit <= maximum:
+        errors.add("limit", "out_of_range", min=1, max=maximum)
+
+
+# --- messages ---------------------------------------------------------------------
+
+
+def check_message_content(
+    errors: FieldErrors,
+    text: str | None,
+    *,
+    sticker_id: int | None = None,
+    attachment_ids: Sequence[int] = (),
+) -> str | None:
+    """The cleaned text of a message about to be sent or saved.
+
+    A message holds text, a sticker or files (at least one); text is at most MESSAGE_MAX
+    characters after trimming; files are at most ATTACHMENTS_MAX, each named once.
+    """
+    cleaned = clean_text(text or "") or None
+    if cleaned is None and sticker_id is None and not attachment_ids:
+        errors.add("text", "nothing_to_send")
+    if cleaned is not None and len(cleaned) > MESSAGE_MAX:
+        errors.add("text", "too_long", max=MESSAGE_MAX)
+    if len(attachment_ids) > ATTACHMENTS_MAX:
+        errors.add("attachment_ids", "too_many_attachments", max=ATTACHMENTS_MAX)
+    elif len(set(attachment_ids)) != len(attachment_ids):
+        errors.add("attachment_ids", "duplicate_attachment")
+    return cleaned
+
+
+def check_may_change(message: Message, actor_id: int) -> None:
+    """Only its author edits or deletes a message."""
+    if message.sender_id != actor_id:
+        raise Forbidden("not_author")
+
+
+def check_not_self(actor_public_id: str, user_id: str) -> None:
+    """Befriending or chatting with yourself makes no sense."""
+    if user_id == actor_public_id:
+        raise Invalid({"user_id": field("own_id")})
+
+
+# --- files ------------------------------------------------------------------------
 
 
 def clean_file_name(name: str | None) -> str:

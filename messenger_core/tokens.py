@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from .errors import Invalid, Unauthorized
+from .errors import Invalid, Unauthorized, field
 from .model import TokenType
 from .ports import Clock, TokenCodec
 
@@ -50,9 +50,7 @@ class TokenPolicy:
         if expires_in is None:
             return self.access_lifetime
         if isinstance(expires_in, bool) or not 1 <= expires_in <= self.access_max_lifetime:
-            raise Invalid(
-                {"expires_in": f"Must be a whole number of seconds from 1 to {self.access_max_lifetime}"}
-            )
+            raise Invalid({"expires_in": field("out_of_range", min=1, max=self.access_max_lifetime)})
         return expires_in
 
     def read(self, token: str | None, expected: TokenType) -> TokenClaims:
@@ -62,7 +60,7 @@ class TokenPolicy:
         Whether the subject still exists (token_revoked) is the caller's question.
         """
         if not token:
-            raise Unauthorized("token_missing", "No token was sent")
+            raise Unauthorized("token_missing")
         claims = self.codec.decode(token)
         try:
             type = TokenType(claims["type"])
@@ -70,13 +68,13 @@ class TokenPolicy:
             issued_at = int(claims["iat"])
             expires_at = int(claims["exp"]) if "exp" in claims else None
         except (KeyError, TypeError, ValueError):
-            raise Unauthorized("token_invalid", "The token is malformed") from None
+            raise Unauthorized("token_invalid") from None
         if type is not expected or not isinstance(subject, str):
-            raise Unauthorized("token_invalid", f"Expected a {expected.value} token")
+            raise Unauthorized("token_invalid")
         if expected is not TokenType.REFRESH and expires_at is None:
-            raise Unauthorized("token_invalid", "The token has no expiry")
+            raise Unauthorized("token_invalid")
         if expires_at is not None and _unix(self.clock.now()) >= expires_at:
-            raise Unauthorized("token_expired", "The token has expired")
+            raise Unauthorized("token_expired")
         return TokenClaims(subject=subject, type=type, issued_at=issued_at, expires_at=expires_at)
 
 

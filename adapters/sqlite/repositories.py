@@ -57,6 +57,11 @@ def _update(conn: sqlite3.Connection, table: str, values: dict[str, Any], key: s
     conn.execute(f"UPDATE {table} SET {assignments} WHERE {key} = :{key}", values)
 
 
+def _user_conflict(error: sqlite3.IntegrityError) -> Conflict:
+    """The Conflict a unique index of users refused (its name is in SQLite's message)."""
+    return Conflict("email_taken" if "email_key" in str(error) else "alternative_id_taken")
+
+
 class SqliteUserRepository:
     """Users with their case-folded search keys kept beside the names."""
 
@@ -78,7 +83,7 @@ class SqliteUserRepository:
         try:
             user_id = _insert(self._conn, "users", values)
         except sqlite3.IntegrityError as error:
-            raise Conflict("email or alternative_id already taken") from error
+            raise _user_conflict(error) from error
         user = self.get(user_id)
         assert user is not None
         return user
@@ -110,7 +115,7 @@ class SqliteUserRepository:
         try:
             _update(self._conn, "users", self._keys(rows.to_row(user)), "id")
         except sqlite3.IntegrityError as error:
-            raise Conflict("email or alternative_id already taken") from error
+            raise _user_conflict(error) from error
 
     def search(
         self,
@@ -172,7 +177,7 @@ class SqliteFriendshipRepository:
         try:
             _insert(self._conn, "friendships", rows.to_row(friendship))
         except sqlite3.IntegrityError as error:
-            raise Conflict("these users already have a friendship row") from error
+            raise Conflict("friendship_exists") from error
 
     def update(self, friendship: Friendship) -> None:
         values = rows.to_row(friendship)

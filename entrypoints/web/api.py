@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import falcon
 
-from messenger_core import Invalid, Messenger, NotFound, TooLarge
-from messenger_core.model import Actor, FriendListKind, ProfileChanges, TokenType
+from messenger_core import Forbidden, Invalid, Messenger, NotFound, TooLarge
+from messenger_core.model import Actor, ProfileChanges, TokenType
 from messenger_core.services import Upload
 
 from ..config import Settings
 from . import render, schema
 from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
+from .errors import BadRequest, UnsupportedMediaType, edge_field
 from .limits import RateLimits
 from .media import send_file
+from .schema import fields_of
 
 CHUNK = 64 * 1024
 
@@ -49,11 +50,7 @@ class LoginResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Login, json_body(req))
         tokens = self.limits.guard_password_check(
-            body.email,
-            req.remote_addr,
-            lambda: self.messenger.login(
-                email=body.email, password=body.password, expires_in=body.expires_in
-            ),
+            body.email, req.remote_addr, lambda: self.messenger.login(**fields_of(body))
         )
         set_token_cookies(resp, self.settings, tokens)
         resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
@@ -80,9 +77,7 @@ class TokensResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Credentials, params(req))
         token = self.limits.guard_password_check(
-            body.email,
-            req.remote_addr,
-            lambda: self.messenger.request_confirmation(email=body.email, password=body.password),
+            body.email, req.remote_addr, lambda: self.messenger.request_confirmation(**fields_of(body))
         )
         resp.media = {"token": token}
 
@@ -98,9 +93,7 @@ class UsersResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = schema.parse(schema.Register, json_body(req))
         self.limits.registration_attempt(req.remote_addr or "unknown")
-        user = self.messenger.register(
-            first_name=body.first_name, second_name=body.second_name, email=body.email, password=body.password
-        )
+        user = self.messenger.register(**fields_of(body))
         resp.status = falcon.HTTP_201
         resp.media = {"user": render.full_user(user)}
 
@@ -114,14 +107,7 @@ class UsersResource(Resource):
             return
         search = schema.parse(schema.Search, query)
         self.limits.search_attempt(actor.id)
-        found = self.messenger.search_users(
-            actor,
-            text=search.search_request,
-            first_name=search.first_name,
-            second_name=search.second_name,
-            start=search.start,
-            limit=search.limit,
-        )
+        found = self.messenger.search_users(actor, **fields_of(search))
         resp.media = {"users": [render.short_user(u) for u in found]}
 
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
@@ -134,22 +120,8 @@ class UsersResource(Resource):
     def on_put_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
         actor = self.actor(req)
         if user_id not in ("me", actor.alternative_id):
-            raise falcon.HTTPForbidden(title="forbidden", description="You can only edit your own profile")
-        data = json_body(req)
-        body = schema.parse(schema.ProfileEdit, {k: v for k, v in data.items() if v not in (None, "")})
-        cleared = frozenset(k for k in schema.CLEARABLE if k in data and data[k] in (None, ""))
-        changes = ProfileChanges(
-            first_name=body.first_name,
-            second_name=body.second_name,
-            phone_number=body.phone_number,
-            age=body.age,
-            city=body.city,
-            additional_inf=body.additional_inf,
-            email=body.email,
-            password=body.password,
-            old_password=body.old_password,
-            clear=cleared,
-        )
+            raise Forbidden("not_yours")
+        changes = schema.parse(ProfileChanges, json_body(req))
         user, tokens = self.messenger.update_profile(actor, changes)
         resp.media = {"user_id": user.user_id, "user": render.full_user(user)}
         if tokens is not None:
@@ -163,7 +135,7 @@ class AvatarResource(Resource):
     def on_put(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
         actor = self.actor(req)
         if user_id not in ("me", actor.alternative_id):
-            raise falcon.HTTPForbidden(title="forbidden", description="You can only change your own avatar")
+            raise Forbidden("not_yours")
         user = self.messenger.set_avatar(actor, upload_from(req, self.settings))
         resp.media = {"user": render.full_user(user)}
 
@@ -203,40 +175,24 @@ class FriendsResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         query = schema.parse(schema.FriendList, params(req))
-        kinds = {
-            None: FriendListKind.FRIENDS,
-            "friends": FriendListKind.FRIENDS,
-            "incoming": FriendListKind.INCOMING,
-            "outgoing": FriendListKind.OUTGOING,
-        }
-        if query.type not in kinds:
-            raise Invalid({"type": "Must be incoming, outgoing or empty"})
-        found = self.messenger.list_friends(actor, kinds[query.type])
-        resp.media = {"friends": [render.short_user(f.user) | {"is_accepted": f.is_accepted} for f in found]}
+        found = self.messenger.list_friends(actor, query.kind)
+        resp.media = {"friends": [render.friend(f.user, f.is_accepted) for f in found]}
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         body = schema.parse(schema.FriendAction, json_body(req))
-        other = body.friend_id or body.user_id
-        if not other:
-            raise Invalid({"friend_id": "Required"})
         actions = {
-            "add": self.messenger.send_friend_request,
-            "accept": self.messenger.accept_friend_request,
-            "deny": self.messenger.deny_friend_request,
+            schema.FriendActionKind.ADD: self.messenger.send_friend_request,
+            schema.FriendActionKind.ACCEPT: self.messenger.accept_friend_request,
+            schema.FriendActionKind.DENY: self.messenger.deny_friend_request,
         }
-        if body.action not in actions:
-            raise Invalid({"action": "Must be add, accept or deny"})
-        actions[body.action](actor, other)
+        actions[body.action](actor, body.other)
         resp.media = {"success": "OK"}
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         body = schema.parse(schema.FriendRemoval, params(req))
-        other = body.friend_id or body.user_id
-        if not other:
-            raise Invalid({"friend_id": "Required"})
-        self.messenger.remove_friend(actor, other)
+        self.messenger.remove_friend(actor, body.other)
         resp.media = {"success": "OK"}
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
@@ -269,12 +225,11 @@ class ChatsResource(Resource):
         actor = self.actor(req)
         select = schema.parse(schema.ChatSelect, params(req))
         if select.chat_id is not None:
-            chat_id = select.chat_id
+            self.messenger.delete_chat(actor, select.chat_id)
         elif select.chat_with is not None:
-            chat_id = self.messenger.find_chat_with(actor, select.chat_with).id
+            self.messenger.delete_chat_with(actor, select.chat_with)
         else:
-            raise Invalid({"chat_id": "Name the chat (chat_id or chat_with)"})
-        self.messenger.delete_chat(actor, chat_id)
+            raise Invalid({"chat_id": edge_field("chat_or_peer")})
         resp.media = {"success": "OK"}
 
     def on_get_item(self, req: falcon.Request, resp: falcon.Response, chat_id: int) -> None:
@@ -299,15 +254,7 @@ class MessagesResource(Resource):
         data = json_body(req)
         if chat_id is not None:
             data = data | {"chat_id": chat_id}
-        body = schema.parse(schema.MessageSend, data)
-        message = self.messenger.send_message(
-            actor,
-            chat_id=body.chat_id,
-            receiver_id=body.receiver_id if body.chat_id is None else None,
-            text=body.text,
-            sticker_id=body.sticker_id,
-            attachment_ids=body.attachment_ids,
-        )
+        message = self.messenger.send_message(actor, **fields_of(schema.parse(schema.MessageSend, data)))
         resp.status = falcon.HTTP_201
         resp.media = {"message": render.message(message)}
 
@@ -318,27 +265,11 @@ class MessagesResource(Resource):
             data = data | {"chat_id": chat_id}
         query = schema.parse(schema.MessageQuery, data)
         if query.chat_id is None and query.receiver_id is None:
-            latest = []
-            for chat in self.messenger.list_chats(actor):
-                if chat.last_message is not None:
-                    peer = chat.peer(actor.alternative_id)
-                    latest.append(
-                        render.message(chat.last_message) | {"chat_with": peer.user_id if peer else None}
-                    )
-            resp.media = {"messages": latest}
+            resp.media = {
+                "messages": [render.latest_message(m) for m in self.messenger.latest_messages(actor)]
+            }
             return
-        since = None
-        if query.date is not None:
-            try:
-                since = datetime.fromtimestamp(query.date, UTC)
-            except (OverflowError, OSError, ValueError):
-                raise Invalid({"date": "Not a valid unix time"}) from None
-        paging: dict[str, Any] = {
-            "before": query.before,
-            "after": query.after,
-            "since": since,
-            "limit": query.limit,
-        }
+        paging = fields_of(query.page)
         if query.chat_id is not None:
             page = self.messenger.history(actor, query.chat_id, **paging)
         else:
@@ -364,16 +295,7 @@ class MessagesResource(Resource):
 class StickersResource(Resource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.actor(req)
-        resp.media = {
-            "packs": [
-                {
-                    "id": pack.id,
-                    "title": pack.title,
-                    "stickers": [{"id": s.id, "url": render.sticker_url(s.id)} for s in pack.stickers],
-                }
-                for pack in self.messenger.list_sticker_packs()
-            ]
-        }
+        resp.media = {"packs": [render.sticker_pack(p) for p in self.messenger.list_sticker_packs()]}
 
     def on_get_image(self, req: falcon.Request, resp: falcon.Response, sticker_id: int) -> None:
         self.actor(req)
@@ -400,11 +322,9 @@ class AttachmentsResource(Resource):
 def upload_from(req: falcon.Request, settings: Settings) -> Upload:
     """The multipart part named ``file``, streamed: never more than a chunk in memory."""
     if not (req.content_type or "").startswith("multipart/form-data"):
-        raise falcon.HTTPUnsupportedMediaType(
-            title="unsupported_media_type", description="Send the file as multipart/form-data, field 'file'"
-        )
+        raise UnsupportedMediaType(expected="multipart/form-data, field 'file'")
     if req.content_length is not None and req.content_length > settings.MAX_CONTENT_LENGTH + CHUNK:
-        raise TooLarge(f"The file is larger than {settings.MAX_CONTENT_LENGTH} bytes")
+        raise TooLarge(max=settings.MAX_CONTENT_LENGTH)
     # Falcon streams each part (no MultipartParseOptions buffer applies to part.stream)
     # and decodes its headers as UTF-8, which is what browsers send, Cyrillic included;
     # part.filename keeps that name (part.secure_filename would reduce it to ASCII).
@@ -413,10 +333,8 @@ def upload_from(req: falcon.Request, settings: Settings) -> Upload:
             if part.name == "file":
                 return Upload(name=part.filename, chunks=_chunks(part.stream))
     except UnicodeDecodeError:
-        raise falcon.HTTPBadRequest(
-            title="bad_request", description="Multipart headers must be UTF-8 (RFC 7578)"
-        ) from None
-    raise Invalid({"file": "Required: a multipart part named 'file'"})
+        raise BadRequest("bad_multipart") from None
+    raise Invalid({"file": edge_field("file_part_required")})
 
 
 def _chunks(stream: BinaryIO) -> Iterator[bytes]:
@@ -443,7 +361,7 @@ class EventsResource(Resource):
         actor = self.actor(req)
         query = schema.parse(schema.EventsQuery, params(req))
         if not 0 <= query.timeout <= self.settings.LONG_POLL_MAX_TIMEOUT:
-            raise Invalid({"timeout": f"Must be from 0 to {self.settings.LONG_POLL_MAX_TIMEOUT:g} seconds"})
+            raise Invalid({"timeout": edge_field("seconds_range", max=self.settings.LONG_POLL_MAX_TIMEOUT)})
         timeout = query.timeout if query.since is not None else 0  # no cursor: answer at once
         waiting = timeout > 0 and self.waiters.acquire(blocking=False)
         if timeout > 0 and not waiting:
@@ -458,4 +376,4 @@ class EventsResource(Resource):
 
 
 def not_found(_: Any) -> None:
-    raise NotFound("Not found")
+    raise NotFound()

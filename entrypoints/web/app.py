@@ -9,40 +9,18 @@ from typing import Any
 import falcon
 import orjson
 
-from messenger_core import (
-    Conflict,
-    Forbidden,
-    Gone,
-    Invalid,
-    Messenger,
-    MessengerError,
-    NotFound,
-    Throttled,
-    TooLarge,
-    Unauthorized,
-)
+from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge
 
 from ..config import Settings
 from . import api
 from .access_log import AccessLog
+from .errors import BadRequest, MethodNotAllowed, ServerError, error_body, status_of
 from .limits import RateLimits
-from .schema import BadRequest, loads_json
+from .schema import loads_json
 
 log = logging.getLogger("messenger.web")
 
 STATIC = Path(__file__).parent / "static"
-
-# The one table of status codes: each domain error category maps to one status.
-STATUS_BY_ERROR: tuple[tuple[type[MessengerError], int], ...] = (
-    (Invalid, 422),
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (NotFound, 404),
-    (Conflict, 409),
-    (Gone, 410),
-    (TooLarge, 413),
-    (Throttled, 429),
-)
 
 API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/login", api.LoginResource, None),
@@ -100,65 +78,50 @@ def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(falcon.HTTPError, _http_error)
     app.add_error_handler(MessengerError, _domain_error)
-    app.add_error_handler(BadRequest, _bad_request)
     return app
 
 
-def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if fields:
-        error["fields"] = fields
-    return {"error": error}
-
-
-def _json_error(resp: falcon.Response, status: int | str, body: dict[str, Any]) -> None:
+def _json_error(resp: falcon.Response, error: MessengerError) -> None:
     # A responder may have begun a file answer (type, disposition, stream): replace it.
-    resp.status = status
+    resp.status = status_of(error)
     resp.content_type = falcon.MEDIA_JSON
     resp.stream = None
     resp.delete_header("Content-Disposition")
     resp.delete_header("Content-Range")
-    resp.media = body
+    resp.media = error_body(error)
+    if isinstance(error, Throttled):
+        resp.set_header("Retry-After", str(error.retry_after))
 
 
 def _domain_error(req: falcon.Request, resp: falcon.Response, ex: MessengerError, params: Any) -> None:
-    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(ex, cls)), 400)
-    _json_error(resp, status, error_body(ex.code, ex.message, ex.fields))
-    if isinstance(ex, Throttled):
-        resp.set_header("Retry-After", str(ex.retry_after))
-
-
-def _bad_request(req: falcon.Request, resp: falcon.Response, ex: BadRequest, params: Any) -> None:
-    code = "bad_request" if ex.status == 400 else "invalid"
-    _json_error(resp, ex.status, error_body(code, ex.message, ex.fields))
+    _json_error(resp, ex)
 
 
 def _http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:
-    code = ex.title if ex.title and " " not in ex.title else _code_for(ex.status_code)
-    message = ex.description or ex.title or "Error"
-    _json_error(resp, ex.status, error_body(code.lower(), message))
+    """Falcon's own errors (no route, a method not allowed, a body it cannot parse) in
+    the API's shape and codes."""
+    _json_error(resp, edge_error(ex.status_code))
     if ex.headers:
         resp.set_headers(ex.headers)
 
 
-def _code_for(status: int) -> str:
-    return {
-        400: "bad_request",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "too_large",
-        415: "unsupported_media_type",
-    }.get(status, f"http_{status}")
+def edge_error(status: int) -> MessengerError:
+    """The edge's error for a status Falcon chose."""
+    if status == 404:
+        return NotFound()
+    if status == 405:
+        return MethodNotAllowed()
+    return BadRequest() if status < 500 else ServerError()
 
 
 def _unexpected(req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any) -> None:
     log.exception("unexpected error on %s %s", req.method, req.path)
-    _json_error(resp, falcon.HTTP_500, error_body("internal_error", "Something went wrong on our side"))
+    _json_error(resp, ServerError())
 
 
 def _serialize_http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError) -> None:
     resp.content_type = falcon.MEDIA_JSON
-    resp.media = error_body(_code_for(ex.status_code), ex.description or ex.title or "Error")
+    resp.media = error_body(edge_error(ex.status_code))
 
 
 class SecurityHeaders:
@@ -190,7 +153,7 @@ class JsonBodyLimit:
         # A body without a type is read as JSON (see auth.json_body), so it is bounded too.
         is_json = (req.content_type or "application/json").startswith("application/json")
         if is_json and (req.content_length or 0) > self.limit:
-            raise TooLarge(f"A JSON body may be at most {self.limit} bytes")
+            raise TooLarge(max=self.limit)
 
 
 class Id(falcon.routing.IntConverter):

@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 
 import falcon
 
-from messenger_core import Forbidden, Messenger
+from messenger_core import Messenger
 from messenger_core.model import Actor, TokenPair, TokenType
 
 from ..config import Settings
+from .errors import BadRequest, CrossSite, UnsupportedMediaType
 
 ACCESS_COOKIE = "access_token_cookie"
 REFRESH_COOKIE = "refresh_token_cookie"
@@ -44,14 +45,12 @@ def json_body(req: falcon.Request) -> dict[str, Any]:
     if not content_type.startswith("application/json"):
         if req.method in SAFE_METHODS:
             return {}
-        raise falcon.HTTPUnsupportedMediaType(
-            title="unsupported_media_type", description="Send the body as application/json"
-        )
+        raise UnsupportedMediaType(expected="application/json")
     media = req.get_media(default_when_empty=None)
     if media is None:
         return {}
     if not isinstance(media, dict):
-        raise falcon.HTTPBadRequest(title="bad_request", description="The JSON body must be an object")
+        raise BadRequest("not_an_object")
     return media
 
 
@@ -88,7 +87,7 @@ def check_csrf(req: falcon.Request) -> None:
     header = req.get_header(CSRF_HEADER)
     if cookie and header and hmac.compare_digest(cookie[0], header):
         return
-    raise Forbidden("Cross-site request refused: send the X-CSRF-Token header", code="csrf_failed")
+    raise CrossSite("csrf_failed")
 
 
 def authenticate(messenger: Messenger, req: falcon.Request) -> Actor:

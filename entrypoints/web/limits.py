@@ -33,14 +33,14 @@ class SlidingWindow:
         self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, key: str, message: str) -> None:
+    def check(self, key: str) -> None:
         """Raise Throttled when the key has used up its window."""
         with self._lock:
             now = self._clock()
             events = self._fresh(key, now)
             if len(events) >= self.limit:
                 retry_after = math.ceil(events[0] + self.window - now)
-                raise Throttled(message, retry_after=max(1, retry_after))
+                raise Throttled(retry_after=max(1, retry_after))
 
     def record(self, key: str) -> None:
         with self._lock:
@@ -49,9 +49,9 @@ class SlidingWindow:
             if len(self._events) > MAX_KEYS:
                 self._drop_idle(now)
 
-    def hit(self, key: str, message: str) -> None:
+    def hit(self, key: str) -> None:
         """Check, then count this event."""
-        self.check(key, message)
+        self.check(key)
         self.record(key)
 
     def reset(self, key: str) -> None:
@@ -104,9 +104,8 @@ class RateLimits:
 
     def before_login(self, account: str, address: str) -> None:
         if self.enabled:
-            message = "Too many failed sign-in attempts: try again later"
-            self.login_account.check(account, message)
-            self.login_address.check(address, message)
+            self.login_account.check(account)
+            self.login_address.check(address)
 
     def login_failed(self, account: str, address: str) -> None:
         if self.enabled:
@@ -118,8 +117,8 @@ class RateLimits:
 
     def registration_attempt(self, address: str) -> None:
         if self.enabled:
-            self.registration.hit(address, "Too many registrations from your address: try again later")
+            self.registration.hit(address)
 
     def search_attempt(self, user_id: int) -> None:
         if self.enabled:
-            self.search.hit(str(user_id), "Too many searches: slow down")
+            self.search.hit(str(user_id))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from messenger_core import policies
+from messenger_core import limits, policies
 from messenger_core.model import AttachmentKind, EventType
 
 from ..config import Settings
+from .errors import codes_by_status
 
 Schema = dict[str, Any]
 
@@ -39,7 +40,7 @@ _CONTROL = (
 )
 _VISIBLE = rf"[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*"
 NAME_PATTERN = f"^{_VISIBLE}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$"
+EMAIL_PATTERN = policies.EMAIL_PATTERN
 _SEP = r"[\s().-]*"
 PHONE_PATTERN = rf"^{_SEP}\+{_SEP}[1-9]({_SEP}[0-9]){{6,14}}{_SEP}$"
 # Text that stays after trimming (Python's str.strip also trims \x1c-\x1f and \x85).
@@ -117,43 +118,45 @@ def with_tokens(properties: Schema) -> Schema:
 
 _TOKEN_SCHEMAS = {"access_token": "AccessTokenField", "refresh_token": "RefreshTokenField", "jwt": "JwtField"}
 
+CODES = codes_by_status()
+
 # status → (component name, description, the error codes it carries)
 ERROR_RESPONSES: dict[int, tuple[str, str, list[str]]] = {
     400: (
         "BadRequest",
         "Malformed JSON, a body that is not an object, a field of the wrong type, "
         "a malformed multipart body or header",
-        ["bad_request"],
+        CODES[400],
     ),
     401: (
         "Unauthorized",
         "No usable token (the code names the reason), or wrong credentials",
-        ["token_missing", "token_invalid", "token_expired", "token_revoked", "bad_credentials"],
+        CODES[401],
     ),
     403: (
         "Forbidden",
         "Not allowed: not yours, not a friend, wrong current password, or a cookie-"
         "authenticated change without CSRF proof",
-        ["forbidden", "csrf_failed", "wrong_password", "not_friends", "not_author"],
+        CODES[403],
     ),
     404: ("NotFound", "No such thing, or not visible to you", ["not_found"]),
     409: (
         "Conflict",
         "The state forbids it (already friends, email taken, message deleted)",
-        ["conflict", "email_taken", "already_friends", "already_requested", "message_deleted"],
+        CODES[409],
     ),
     410: ("Gone", "The event cursor is unknown or too old: reload the state and start again", ["resync"]),
     413: (
         "TooLarge",
         "The body is over the limit (JSON bodies and uploads have separate limits)",
-        ["too_large"],
+        CODES[413],
     ),
     415: ("UnsupportedMediaType", "An upload must be multipart/form-data", ["unsupported_media_type"]),
     422: ("Invalid", "Validation failed; `fields` maps each field to its message", ["invalid"]),
     429: (
         "Throttled",
         "Too many attempts (sign-in failures, registrations, searches): wait Retry-After seconds",
-        ["throttled"],
+        CODES[429],
     ),
 }
 
@@ -210,10 +213,21 @@ def _schemas(settings: Settings) -> dict[str, Schema]:
                     {
                         "code": string(description="A stable machine-readable code"),
                         "message": string(description="For people"),
+                        "params": {
+                            "type": "object",
+                            "description": "Values the message names (e.g. retry_after, max, what)",
+                        },
                         "fields": {
                             "type": "object",
                             "additionalProperties": string(),
-                            "description": "Field name → what is wrong with it",
+                            "description": "Field name → what is wrong with it, in English",
+                        },
+                        "details": {
+                            "type": "object",
+                            "additionalProperties": obj(
+                                {"code": string(), "params": {"type": "object"}}, ["code", "params"]
+                            ),
+                            "description": "Field name → the code and parameters of what is wrong with it",
                         },
                     },
                     ["code", "message"],
@@ -268,10 +282,10 @@ def _schemas(settings: Settings) -> dict[str, Schema]:
         "Register": obj(
             with_tokens(
                 {
-                    "first_name": string(minLength=1, maxLength=policies.NAME_MAX, pattern=NAME_PATTERN),
-                    "second_name": string(minLength=1, maxLength=policies.NAME_MAX, pattern=NAME_PATTERN),
-                    "email": string(maxLength=policies.EMAIL_MAX, pattern=EMAIL_PATTERN),
-                    "password": string(minLength=policies.PASSWORD_MIN, maxLength=policies.PASSWORD_MAX),
+                    "first_name": string(minLength=1, maxLength=limits.NAME_MAX, pattern=NAME_PATTERN),
+                    "second_name": string(minLength=1, maxLength=limits.NAME_MAX, pattern=NAME_PATTERN),
+                    "email": string(maxLength=limits.EMAIL_MAX, pattern=EMAIL_PATTERN),
+                    "password": string(minLength=limits.PASSWORD_MIN, maxLength=limits.PASSWORD_MAX),
                 }
             ),
             ["first_name", "second_name", "email", "password"],
@@ -314,18 +328,18 @@ def _schemas(settings: Settings) -> dict[str, Schema]:
         "ProfileEdit": obj(
             with_tokens(
                 {
-                    "first_name": nullable(string(maxLength=policies.NAME_MAX, pattern=f"^$|{NAME_PATTERN}")),
-                    "second_name": nullable(
-                        string(maxLength=policies.NAME_MAX, pattern=f"^$|{NAME_PATTERN}")
-                    ),
+                    "first_name": nullable(string(maxLength=limits.NAME_MAX, pattern=f"^$|{NAME_PATTERN}")),
+                    "second_name": nullable(string(maxLength=limits.NAME_MAX, pattern=f"^$|{NAME_PATTERN}")),
                     "phone_number": nullable(string(pattern=f"^$|{PHONE_PATTERN}")),
-                    "age": {"anyOf": [integer(*policies.AGE_RANGE), {"type": "null"}, {"const": ""}]},
-                    "city": nullable(string(maxLength=policies.CITY_MAX)),
-                    "additional_inf": nullable(string(maxLength=policies.ABOUT_MAX)),
-                    "email": nullable(string(maxLength=policies.EMAIL_MAX, pattern=f"^$|{EMAIL_PATTERN}")),
+                    "age": {
+                        "anyOf": [integer(limits.AGE_MIN, limits.AGE_MAX), {"type": "null"}, {"const": ""}]
+                    },
+                    "city": nullable(string(maxLength=limits.CITY_MAX)),
+                    "additional_inf": nullable(string(maxLength=limits.ABOUT_MAX)),
+                    "email": nullable(string(maxLength=limits.EMAIL_MAX, pattern=f"^$|{EMAIL_PATTERN}")),
                     "password": {
                         "anyOf": [
-                            string(minLength=policies.PASSWORD_MIN, maxLength=policies.PASSWORD_MAX),
+                            string(minLength=limits.PASSWORD_MIN, maxLength=limits.PASSWORD_MAX),
                             {"type": "null"},
                             {"const": ""},
                         ]
@@ -379,7 +393,7 @@ def _schemas(settings: Settings) -> dict[str, Schema]:
             description="chat_id and receiver_id are ignored: the path names the chat",
         ),
         "MessageEdit": obj(
-            with_tokens({"text": string(maxLength=policies.MESSAGE_MAX, pattern=NOT_BLANK)}), ["text"]
+            with_tokens({"text": string(maxLength=limits.MESSAGE_MAX, pattern=NOT_BLANK)}), ["text"]
         ),
         "ReadMark": obj(
             with_tokens({"message_id": integer(1, description="A message of this chat")}), ["message_id"]
@@ -425,11 +439,11 @@ def _message_send() -> Schema:
     return {
         "chat_id": nullable(integer(1)),
         "receiver_id": nullable(string(description="user_id of a friend; the chat is created if needed")),
-        "text": nullable(string(maxLength=policies.MESSAGE_MAX)),
+        "text": nullable(string(maxLength=limits.MESSAGE_MAX)),
         "sticker_id": nullable(integer(1)),
         "attachment_ids": array(
             integer(1),
-            maxItems=policies.ATTACHMENTS_MAX,
+            maxItems=limits.ATTACHMENTS_MAX,
             uniqueItems=True,
             description="Your uploads not sent yet",
         ),
@@ -499,8 +513,8 @@ def _paths(settings: Settings) -> dict[str, Schema]:
         query("after", q_int, "A message id: the page just after it (not with `before`)"),
         query(
             "limit",
-            {"type": "integer", "minimum": 1, "maximum": policies.HISTORY_LIMIT_MAX},
-            f"Page size (default {policies.HISTORY_LIMIT_DEFAULT})",
+            {"type": "integer", "minimum": 1, "maximum": limits.HISTORY_LIMIT_MAX},
+            f"Page size (default {limits.HISTORY_LIMIT_DEFAULT})",
         ),
     ]
     file_responses = _file_responses()
@@ -617,8 +631,8 @@ def _paths(settings: Settings) -> dict[str, Schema]:
                     query("start", q_int | {"minimum": 0}, "How many results to skip (default 0)"),
                     query(
                         "limit",
-                        {"type": "integer", "minimum": 1, "maximum": policies.SEARCH_LIMIT_MAX},
-                        f"Page size (default and at most {policies.SEARCH_LIMIT_MAX})",
+                        {"type": "integer", "minimum": 1, "maximum": limits.SEARCH_LIMIT_MAX},
+                        f"Page size (default and at most {limits.SEARCH_LIMIT_MAX})",
                     ),
                 ],
                 responses={

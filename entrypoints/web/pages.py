@@ -18,11 +18,14 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from messenger_core import Conflict, Invalid, Messenger, MessengerError, Throttled, Unauthorized
+from messenger_core import Invalid, Messenger, MessengerError, TooLarge, Unauthorized
+from messenger_core.limits import public_limits
 from messenger_core.model import UserView
 
 from ..config import Settings
 from .auth import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
+from .errors import CrossSite, edge_field, status_of
+from .i18n import Catalogue, catalogue, choose_language
 from .limits import RateLimits
 from .render import avatar_url
 
@@ -31,194 +34,6 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 API_DOCS = HERE.parent.parent / "docs" / "api_docs.md"
 MAX_FORM_BODY = 64 * 1024
-
-# --- language ----------------------------------------------------------------------
-
-LANGUAGES = ("ru", "en")
-
-TEXTS: dict[str, dict[str, str]] = {
-    "ru": {
-        "app_name": "Мессенджер",
-        "nav_main": "Основная навигация",
-        "nav_chats": "Чаты",
-        "nav_friends": "Друзья",
-        "nav_profile": "Профиль",
-        "nav_docs": "API",
-        "nav_logout": "Выйти",
-        "nav_login": "Войти",
-        "nav_register": "Регистрация",
-        "login_title": "Вход",
-        "login_lead": "Войдите, чтобы продолжить общение.",
-        "email": "Электронная почта",
-        "password": "Пароль",
-        "password_again": "Пароль ещё раз",
-        "login_submit": "Войти",
-        "login_no_account": "Нет аккаунта?",
-        "login_register_link": "Зарегистрируйтесь",
-        "login_failed": "Неверная почта или пароль.",
-        "register_title": "Регистрация",
-        "register_lead": "Создайте аккаунт — это займёт минуту.",
-        "first_name": "Имя",
-        "second_name": "Фамилия",
-        "register_submit": "Зарегистрироваться",
-        "register_have_account": "Уже есть аккаунт?",
-        "register_login_link": "Войдите",
-        "passwords_differ": "Пароли не совпадают",
-        "form_failed": "Проверьте поля формы.",
-        "throttled": "Слишком много попыток. Попробуйте позже.",
-        "cross_site": "Форма отправлена с чужого сайта.",
-        "chats_title": "Чаты",
-        "chats_list": "Список чатов",
-        "chats_loading": "Загрузка…",
-        "chat_pick": "Выберите чат слева или найдите друзей, чтобы начать переписку.",
-        "find_friends": "Найти друзей",
-        "friends_title": "Друзья",
-        "profile_title": "Профиль",
-        "profile_main": "Основное",
-        "profile_security": "Безопасность",
-        "phone": "Телефон",
-        "age": "Возраст",
-        "city": "Город",
-        "about": "О себе",
-        "avatar": "Аватар",
-        "avatar_choose": "Выбрать фото",
-        "your_id": "Ваш ID",
-        "copy_id": "Скопировать ID",
-        "new_password": "Новый пароль",
-        "new_password_again": "Новый пароль ещё раз",
-        "current_password": "Текущий пароль",
-        "security_hint": "Чтобы сменить почту или пароль, введите текущий пароль. "
-        "Остальные сеансы будут завершены.",
-        "edit": "Изменить",
-        "save": "Сохранить",
-        "cancel": "Отмена",
-        "docs_title": "Документация API",
-        "docs_missing": "Документация API пока не написана.",
-        "search_label": "Поиск по имени, фамилии или ID",
-        "search_placeholder": "Например, Алёна или abc123",
-        "incoming": "Входящие заявки",
-        "outgoing": "Отправленные заявки",
-        "friends_list": "Мои друзья",
-        "search_results": "Результаты поиска",
-        "skip_link": "Перейти к содержимому",
-        "phone_hint": "В международном формате, например +79161234567",
-        "photo": "Фото",
-        "close": "Закрыть",
-    },
-    "en": {
-        "app_name": "Messenger",
-        "nav_main": "Main navigation",
-        "nav_chats": "Chats",
-        "nav_friends": "Friends",
-        "nav_profile": "Profile",
-        "nav_docs": "API",
-        "nav_logout": "Log out",
-        "nav_login": "Log in",
-        "nav_register": "Sign up",
-        "login_title": "Log in",
-        "login_lead": "Log in to continue the conversation.",
-        "email": "Email",
-        "password": "Password",
-        "password_again": "Password again",
-        "login_submit": "Log in",
-        "login_no_account": "No account yet?",
-        "login_register_link": "Sign up",
-        "login_failed": "Wrong email or password.",
-        "register_title": "Sign up",
-        "register_lead": "Create an account: it takes a minute.",
-        "first_name": "First name",
-        "second_name": "Last name",
-        "register_submit": "Sign up",
-        "register_have_account": "Already have an account?",
-        "register_login_link": "Log in",
-        "passwords_differ": "The passwords differ",
-        "form_failed": "Please check the form.",
-        "throttled": "Too many attempts. Try again later.",
-        "cross_site": "The form was sent from another site.",
-        "chats_title": "Chats",
-        "chats_list": "Chat list",
-        "chats_loading": "Loading…",
-        "chat_pick": "Pick a chat on the left, or find friends to start talking.",
-        "find_friends": "Find friends",
-        "friends_title": "Friends",
-        "profile_title": "Profile",
-        "profile_main": "General",
-        "profile_security": "Security",
-        "phone": "Phone",
-        "age": "Age",
-        "city": "City",
-        "about": "About",
-        "avatar": "Avatar",
-        "avatar_choose": "Choose a photo",
-        "your_id": "Your ID",
-        "copy_id": "Copy ID",
-        "new_password": "New password",
-        "new_password_again": "New password again",
-        "current_password": "Current password",
-        "security_hint": "Enter your current password to change the email or the password. "
-        "Your other sessions will be logged out.",
-        "edit": "Edit",
-        "save": "Save",
-        "cancel": "Cancel",
-        "docs_title": "API documentation",
-        "docs_missing": "The API documentation is not written yet.",
-        "search_label": "Search by first name, last name or ID",
-        "search_placeholder": "For example, Alice or abc123",
-        "incoming": "Incoming requests",
-        "outgoing": "Sent requests",
-        "friends_list": "My friends",
-        "search_results": "Search results",
-        "skip_link": "Skip to content",
-        "phone_hint": "International form, e.g. +79161234567",
-        "photo": "Photo",
-        "close": "Close",
-    },
-}
-
-# The core's field messages are English; Russian pages show them translated.
-_FIELD_MESSAGES_RU: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), text)
-    for pattern, text in (
-        (r"^Must not be empty$", "Заполните поле"),
-        (r"^Required$", "Заполните поле"),
-        (r"^At most (\d+) characters$", r"Не больше \1 символов"),
-        (r"^At least (\d+) characters$", r"Не меньше \1 символов"),
-        (r"^Not a valid email address$", "Неверный адрес почты"),
-        (r"^Taken$", "Этот адрес уже зарегистрирован"),
-        (r"^Must not contain control characters$", "Недопустимые символы"),
-    )
-)
-
-
-def choose_language(header: str | None) -> str:
-    """The supported language the browser prefers most (Russian when it names none)."""
-    best, best_q = "ru", -1.0
-    for position, item in enumerate((header or "").split(",")):
-        tag, _, rest = item.strip().partition(";")
-        q = 1.0
-        for param in rest.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        primary = tag.strip().lower().split("-")[0]
-        # Earlier entries win ties: subtract a little per position.
-        score = q - position * 1e-6
-        if primary in LANGUAGES and q > 0 and score > best_q:
-            best, best_q = primary, score
-    return best
-
-
-def field_message(lang: str, message: str) -> str:
-    if lang != "ru":
-        return message
-    for pattern, text in _FIELD_MESSAGES_RU:
-        if pattern.match(message):
-            return pattern.sub(text, message)
-    return message
-
 
 # --- redirects ---------------------------------------------------------------------
 
@@ -286,18 +101,19 @@ class Pages:
         self._docs_cache: tuple[float, Markup] | None = None
 
     def render(self, req: falcon.Request, resp: falcon.Response, template: str, **context: Any) -> None:
-        lang = choose_language(req.get_header("Accept-Language"))
-        texts = TEXTS[lang]
+        texts = texts_for(req)
         context.setdefault("user", None)
         context.setdefault("active", "")
         resp.content_type = falcon.MEDIA_HTML
         resp.cache_control = ["no-store"]
         resp.vary = ["Accept-Language", "Cookie"]
+        # The scripts get their texts and the limits they guide the user by from here,
+        # as JSON the page carries (static/js/i18n.js reads it): nothing is retyped.
+        page_data = texts.for_scripts() | {
+            "limits": public_limits() | {"max_upload": self.settings.MAX_CONTENT_LENGTH}
+        }
         resp.text = self.env.get_template(template).render(
-            lang=lang,
-            t=texts.__getitem__,
-            settings={"max_upload": self.settings.MAX_CONTENT_LENGTH},
-            **context,
+            lang=texts.lang, t=texts.text, page_data=page_data, **context
         )
 
     def user_or_redirect(self, req: falcon.Request, resp: falcon.Response) -> UserView | None:
@@ -320,6 +136,11 @@ class Pages:
                 clear_token_cookies(resp, self.settings)
                 _redirect(resp, _with_next("/login", here))
             return None
+
+    def form_errors(self, req: falcon.Request, failure: MessengerError) -> dict[str, str]:
+        """A failure's field errors, each in the reader's language."""
+        texts = texts_for(req)
+        return {name: texts.field_error(error) for name, error in failure.fields.items()}
 
     def maybe_user(self, req: falcon.Request) -> UserView | None:
         token = (req.get_cookie_values(ACCESS_COOKIE) or [None])[0]
@@ -367,11 +188,16 @@ def static_url(path: str) -> str:
 
 def _form(req: falcon.Request) -> dict[str, str]:
     if (req.content_length or 0) > MAX_FORM_BODY:
-        raise falcon.HTTPContentTooLarge(title="too_large", description="The form is too large")
+        raise TooLarge(max=MAX_FORM_BODY)
     if not (req.content_type or "").startswith(falcon.MEDIA_URLENCODED):
         return {}
     media = req.get_media(default_when_empty={})
     return {k: (v if isinstance(v, str) else v[-1]) for k, v in media.items()}
+
+
+def texts_for(req: falcon.Request) -> Catalogue:
+    """The catalogue of the language the reader's browser prefers."""
+    return catalogue(choose_language(req.get_header("Accept-Language")))
 
 
 class PageResource:
@@ -384,32 +210,32 @@ class PageResource:
 class LoginPage(PageResource):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_path = safe_next(req.get_param("next"))
+        if self.pages.maybe_user(req) is not None:  # signed in already: straight on
+            _redirect(resp, next_path)
+            return
         self.pages.render(req, resp, "login.html", active="login", next=next_path, email="", error=None)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = _form(req)
         next_path = safe_next(form.get("next") or req.get_param("next"))
         email = form.get("email", "").strip()
-        error = None
-        if not _same_origin(req):
-            resp.status = falcon.HTTP_403
-            error = "cross_site"
+        try:
+            if not _same_origin(req):
+                raise CrossSite("cross_site")
+            password = form.get("password", "")
+            tokens = self.pages.limits.guard_password_check(
+                email, req.remote_addr, lambda: self.messenger.login(email=email, password=password)
+            )
+        except Invalid:  # an empty or malformed email: as wrong as a wrong one
+            resp.status = falcon.HTTP_401
+            error = texts_for(req).error(Unauthorized("bad_credentials"))
+        except MessengerError as failure:
+            resp.status = status_of(failure)
+            error = texts_for(req).error(failure)
         else:
-            try:
-                password = form.get("password", "")
-                tokens = self.pages.limits.guard_password_check(
-                    email, req.remote_addr, lambda: self.messenger.login(email=email, password=password)
-                )
-            except Throttled:
-                resp.status = falcon.HTTP_429
-                error = "throttled"
-            except (Unauthorized, Invalid):
-                resp.status = falcon.HTTP_401
-                error = "login_failed"
-            else:
-                set_token_cookies(resp, self.settings, tokens)
-                _redirect(resp, next_path)
-                return
+            set_token_cookies(resp, self.settings, tokens)
+            _redirect(resp, next_path)
+            return
         self.pages.render(req, resp, "login.html", active="login", next=next_path, email=email, error=error)
 
 
@@ -418,41 +244,36 @@ class RegisterPage(PageResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_path = safe_next(req.get_param("next"))
+        if self.pages.maybe_user(req) is not None:  # signed in already: straight on
+            _redirect(resp, next_path)
+            return
         self.pages.render(
             req, resp, "register.html", active="register", next=next_path, form={}, errors={}, error=None
         )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        lang = choose_language(req.get_header("Accept-Language"))
         form = _form(req)
         next_path = safe_next(form.get("next") or req.get_param("next"))
         values = {name: form.get(name, "") for name in self.FIELDS}
         password = form.get("password", "")
         errors: dict[str, str] = {}
-        error: str | None = None
-        if not _same_origin(req):
-            resp.status = falcon.HTTP_403
-            error = "cross_site"
-        elif password != form.get("password_again", ""):
-            resp.status = falcon.HTTP_422
-            errors["password_again"] = TEXTS[lang]["passwords_differ"]
-            error = "form_failed"
+        try:
+            if not _same_origin(req):
+                raise CrossSite("cross_site")
+            if password != form.get("password_again", ""):
+                raise Invalid({"password_again": edge_field("passwords_differ")})
+            self.pages.limits.registration_attempt(req.remote_addr or "unknown")
+            self.messenger.register(password=password, **values)
+            tokens = self.messenger.login(email=values["email"], password=password)
+        except MessengerError as failure:
+            resp.status = status_of(failure)
+            errors = self.pages.form_errors(req, failure)
+            texts = texts_for(req)
+            error = texts.text("form_failed") if errors else texts.error(failure)
         else:
-            try:
-                self.pages.limits.registration_attempt(req.remote_addr or "unknown")
-                self.messenger.register(password=password, **values)
-                tokens = self.messenger.login(email=values["email"], password=password)
-            except (Invalid, Conflict) as failure:
-                resp.status = falcon.HTTP_409 if isinstance(failure, Conflict) else falcon.HTTP_422
-                errors = {k: field_message(lang, v) for k, v in failure.fields.items()}
-                error = "form_failed"
-            except Throttled:
-                resp.status = falcon.HTTP_429
-                error = "throttled"
-            else:
-                set_token_cookies(resp, self.settings, tokens)
-                _redirect(resp, next_path)
-                return
+            set_token_cookies(resp, self.settings, tokens)
+            _redirect(resp, next_path)
+            return
         self.pages.render(
             req,
             resp,

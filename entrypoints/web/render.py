@@ -1,11 +1,104 @@
-"""JSON forms of read models, with URLs: the API's answers and the events' payloads."""
+"""JSON forms of read models, with URLs: the API's answers and the events' payloads.
+
+Each answer's shape is a TypedDict, checked by mypy where it is built; the OpenAPI
+document is generated from the same TypedDicts. Plain dicts rather than attrs records:
+a history page renders fifty messages per request, and building them as dicts costs
+nothing past the dict itself.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
-from messenger_core.model import AttachmentView, ChatView, Event, EventType, MessageView, UserView
-from messenger_core.views import attachment_data, message_data, user_data
+from messenger_core.model import (
+    AttachmentView,
+    ChatView,
+    Event,
+    EventType,
+    LatestMessage,
+    MessageView,
+    StickerPackView,
+    UserView,
+)
+from messenger_core.payloads import attachment_data, message_data, user_data
+
+
+class ShortUser(TypedDict):
+    user_id: str
+    first_name: str
+    second_name: str
+    avatar: str
+
+
+class FullUser(ShortUser):
+    email: str
+    phone_number: str | None
+    age: int | None
+    city: str | None
+    additional_inf: str | None
+    created_date: str
+    is_confirmed: bool
+
+
+class FriendOut(ShortUser):
+    is_accepted: bool
+
+
+class AttachmentOut(TypedDict):
+    id: int
+    kind: str
+    name: str
+    size: int
+    mime: str
+    width: int | None
+    height: int | None
+    has_thumbnail: bool
+    url: str
+    thumbnail_url: str | None
+
+
+class StickerRef(TypedDict):
+    id: int
+    url: str
+
+
+class MessageOut(TypedDict):
+    id: int
+    chat_id: int
+    sender_id: str
+    text: str | None
+    sticker: StickerRef | None
+    attachments: list[AttachmentOut]
+    sending_date: float
+    edited_date: float | None
+    is_deleted: bool
+    is_read: bool
+
+
+class LatestMessageOut(MessageOut):
+    chat_with: str | None
+
+
+class ChatOut(TypedDict):
+    id: int
+    title: str
+    members: list[ShortUser]
+    last_message: MessageOut | None
+    unread_count: int
+    last_read_message_id: int
+    last_activity: float
+
+
+class StickerPackOut(TypedDict):
+    id: int
+    title: str
+    stickers: list[StickerRef]
+
+
+class EventOut(TypedDict):
+    id: int
+    type: str
+    data: dict[str, Any]
 
 
 def avatar_url(user_id: str, avatar_key: str | None) -> str:
@@ -21,12 +114,13 @@ def attachment_url(attachment_id: int) -> str:
     return f"/api/v1/attachments/{attachment_id}"
 
 
-def short_user(user: UserView) -> dict[str, Any]:
+def short_user(user: UserView) -> ShortUser:
     return _with_avatar_url(user_data(user))
 
 
-def full_user(user: UserView) -> dict[str, Any]:
-    return short_user(user) | {
+def full_user(user: UserView) -> FullUser:
+    return {
+        **short_user(user),
         "email": user.email,
         "phone_number": user.phone_number,
         "age": user.age,
@@ -37,15 +131,23 @@ def full_user(user: UserView) -> dict[str, Any]:
     }
 
 
-def attachment(view: AttachmentView) -> dict[str, Any]:
+def friend(user: UserView, is_accepted: bool) -> FriendOut:
+    return {**short_user(user), "is_accepted": is_accepted}
+
+
+def attachment(view: AttachmentView) -> AttachmentOut:
     return _with_attachment_urls(attachment_data(view))
 
 
-def message(view: MessageView) -> dict[str, Any]:
+def message(view: MessageView) -> MessageOut:
     return _with_message_urls(message_data(view))
 
 
-def chat(view: ChatView) -> dict[str, Any]:
+def latest_message(latest: LatestMessage) -> LatestMessageOut:
+    return {**message(latest.message), "chat_with": latest.chat_with}
+
+
+def chat(view: ChatView) -> ChatOut:
     return {
         "id": view.id,
         "title": view.title,
@@ -57,7 +159,15 @@ def chat(view: ChatView) -> dict[str, Any]:
     }
 
 
-def event(view: Event) -> dict[str, Any]:
+def sticker_pack(pack: StickerPackView) -> StickerPackOut:
+    return {
+        "id": pack.id,
+        "title": pack.title,
+        "stickers": [{"id": s.id, "url": sticker_url(s.id)} for s in pack.stickers],
+    }
+
+
+def event(view: Event) -> EventOut:
     data = dict(view.data)
     if "message" in data:
         data["message"] = _with_message_urls(data["message"])
@@ -69,18 +179,31 @@ def event(view: Event) -> dict[str, Any]:
 EVENT_TYPES = [t.value for t in EventType]
 
 
-def _with_avatar_url(user: dict[str, Any]) -> dict[str, Any]:
-    return user | {"avatar": avatar_url(user["user_id"], user["avatar"])}
-
-
-def _with_attachment_urls(data: dict[str, Any]) -> dict[str, Any]:
-    url = attachment_url(data["id"])
-    return data | {"url": url, "thumbnail_url": f"{url}/thumbnail" if data["has_thumbnail"] else None}
-
-
-def _with_message_urls(data: dict[str, Any]) -> dict[str, Any]:
-    sticker = data["sticker"]
-    return data | {
-        "sticker": None if sticker is None else {"id": sticker["id"], "url": sticker_url(sticker["id"])},
-        "attachments": [_with_attachment_urls(a) for a in data["attachments"]],
+def _with_avatar_url(user: dict[str, Any]) -> ShortUser:
+    return {
+        "user_id": user["user_id"],
+        "first_name": user["first_name"],
+        "second_name": user["second_name"],
+        "avatar": avatar_url(user["user_id"], user["avatar"]),
     }
+
+
+# Payloads (messenger_core.payloads) hold every field of their answer but the URLs.
+
+
+def _with_attachment_urls(data: dict[str, Any]) -> AttachmentOut:
+    url = attachment_url(data["id"])
+    thumbnail = f"{url}/thumbnail" if data["has_thumbnail"] else None
+    return cast(AttachmentOut, {**data, "url": url, "thumbnail_url": thumbnail})
+
+
+def _with_message_urls(data: dict[str, Any]) -> MessageOut:
+    sticker = data["sticker"]
+    return cast(
+        MessageOut,
+        {
+            **data,
+            "sticker": None if sticker is None else {"id": sticker["id"], "url": sticker_url(sticker["id"])},
+            "attachments": [_with_attachment_urls(a) for a in data["attachments"]],
+        },
+    )

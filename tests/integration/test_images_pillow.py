@@ -184,7 +184,8 @@ def test_avatar_strips_exif_and_other_metadata(images: PillowImageProcessor) -> 
 def test_avatar_of_a_non_image_is_invalid(images: PillowImageProcessor) -> None:
     with pytest.raises(Invalid) as caught:
         images.avatar(io.BytesIO(b"%PDF-1.7 not an image"), 256)
-    assert caught.value.fields["file"].startswith("Not an image")
+    assert caught.value.fields["file"].code == "not_an_image"
+    assert caught.value.fields["file"].message.startswith("Not an image")
 
 
 def test_outputs_come_as_bounded_chunks() -> None:

@@ -36,14 +36,14 @@ def login(c: testing.TestClient, email: str, password: str, address: str = "10.0
 def test_sliding_window_counts_and_forgets() -> None:
     now = [0.0]
     window = SlidingWindow(2, 10, clock=lambda: now[0])
-    window.hit("k", "slow")
-    window.hit("k", "slow")
+    window.hit("k")
+    window.hit("k")
     with pytest.raises(Throttled) as raised:
-        window.hit("k", "slow")
+        window.hit("k")
     assert raised.value.retry_after == 10
-    window.hit("other", "slow")  # other keys are unaffected
+    window.hit("other")  # other keys are unaffected
     now[0] = 10.5
-    window.hit("k", "slow")
+    window.hit("k")
 
 
 def test_failed_logins_lock_the_account_not_other_users(tmp_path: Path) -> None:

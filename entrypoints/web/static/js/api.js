@@ -1,13 +1,28 @@
 // The JSON API from the pages: cookies for auth, the CSRF cookie echoed in a header,
 // and a silent token refresh when the access token has expired.
 
+import { errorText } from "./i18n.js";
+
+/**
+ * An error answer of the API. ``text`` is its message in the reader's language and
+ * ``fieldTexts`` maps each bad field to its own; ``message`` and ``fields`` keep the
+ * server's English.
+ */
 export class ApiError extends Error {
   constructor(status, body) {
     const error = (body && body.error) || {};
     super(error.message || `HTTP ${status}`);
     this.status = status;
     this.code = error.code || "";
+    this.params = error.params || {};
     this.fields = error.fields || {};
+    this.text = errorText(this.code, this.params, error.message);
+    this.fieldTexts = Object.fromEntries(
+      Object.entries(error.details || {}).map(([name, detail]) => [
+        name,
+        errorText(detail.code, detail.params, this.fields[name]),
+      ]),
+    );
   }
 }
 

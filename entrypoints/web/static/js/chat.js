@@ -15,13 +15,13 @@ import {
   shortTime,
 } from "./dom.js";
 import { onConnection, onResync, subscribe } from "./events.js";
-import { t } from "./i18n.js";
+import { limits, t } from "./i18n.js";
 import { setUnreadTotal } from "./nav.js";
 
 const PAGE = 50;
-const MAX_ATTACHMENTS = 10;
+const MAX_ATTACHMENTS = limits.attachments_max;
 const body = document.body;
-const maxUpload = Number(body.dataset.maxUpload || 16 * 1024 * 1024);
+const maxUpload = limits.max_upload;
 
 const listEl = document.querySelector("[data-chat-list]");
 const statusEl = document.querySelector("[data-chats-status]");
@@ -98,7 +98,7 @@ function renderChatList() {
             { class: "chat-item-bottom" },
             h("span", { class: `chat-item-preview${last && last.is_deleted ? " fst-italic" : ""}`, text: preview(last) }),
             unread
-              ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", chat.unread_count), text: chat.unread_count })
+              ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", { n: chat.unread_count }), text: chat.unread_count })
               : null,
           ),
         ),
@@ -151,7 +151,7 @@ function attachmentView(attachment) {
         href: attachment.url,
         target: "_blank",
         rel: "noopener",
-        "aria-label": t("openPhoto", attachment.name),
+        "aria-label": t("openPhoto", { name: attachment.name }),
         onclick: (event) => {
           if (event.ctrlKey || event.metaKey || event.shiftKey || !lightbox.showModal) return;
           event.preventDefault();
@@ -267,7 +267,7 @@ function buildPane(chat) {
     rows: 1,
     placeholder: t("messagePlaceholder"),
     "aria-label": t("message"),
-    maxlength: 4096,
+    maxlength: limits.message_max,
   });
   const fileInput = h("input", { type: "file", multiple: true, hidden: true, "aria-label": t("attach"), "data-file-input": true });
   const stickerButton = h("button", {
@@ -509,7 +509,7 @@ function startEdit(view, id) {
   const li = view.elements.get(id);
   if (!message || !li || li.querySelector(".edit-form")) return;
   const textEl = li.querySelector(".message-text");
-  const textarea = h("textarea", { class: "form-control edit-input", rows: 3, "aria-label": t("editText"), maxlength: 4096 });
+  const textarea = h("textarea", { class: "form-control edit-input", rows: 3, "aria-label": t("editText"), maxlength: limits.message_max });
   textarea.value = message.text;
   const save = h("button", { type: "submit", class: "btn btn-sm btn-primary", text: t("save") });
   const cancel = h("button", { type: "button", class: "btn btn-sm btn-outline-secondary", text: t("cancel") });
@@ -543,7 +543,7 @@ function startEdit(view, id) {
       finish();
     } catch (failure) {
       save.disabled = false;
-      error.textContent = failure.message || t("somethingWrong");
+      error.textContent = failure instanceof ApiError ? Object.values(failure.fieldTexts)[0] || failure.text : t("somethingWrong");
     }
   });
   textEl.replaceWith(form);
@@ -555,7 +555,7 @@ function startEdit(view, id) {
 // --- composer --------------------------------------------------------------------------
 
 function showComposerError(view, error) {
-  const text = error instanceof ApiError ? (Object.values(error.fields)[0] || error.message) : t("sendFailed");
+  const text = error instanceof ApiError ? Object.values(error.fieldTexts)[0] || error.text : t("sendFailed");
   view.ui.errorEl.textContent = text;
 }
 
@@ -625,13 +625,13 @@ function addFiles(view, files) {
       break;
     }
     const item = { file, id: null, status: "uploading", task: null, promise: null };
-    const progress = h("progress", { max: 100, value: 0, "aria-label": t("uploadProgress", file.name) });
+    const progress = h("progress", { max: 100, value: 0, "aria-label": t("uploadProgress", { name: file.name }) });
     const note = h("span", { class: "upload-note" });
     const remove = h("button", {
       type: "button",
       class: "btn-close upload-remove",
-      "aria-label": t("removeFile", file.name),
-      title: t("removeFile", file.name),
+      "aria-label": t("removeFile", { name: file.name }),
+      title: t("removeFile", { name: file.name }),
     });
     item.el = h(
       "li",
@@ -914,7 +914,7 @@ async function start() {
       renderChatList();
       await openChat(data.chat.id);
     } catch (error) {
-      showEmpty(error instanceof ApiError ? error.message : t("somethingWrong"));
+      showEmpty(error instanceof ApiError ? error.text : t("somethingWrong"));
     }
   } else if (chatId && state.chats.has(Number(chatId))) {
     await openChat(Number(chatId));

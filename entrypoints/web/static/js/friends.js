@@ -41,7 +41,7 @@ async function act(button, work) {
   } catch (error) {
     button.disabled = false;
     if (error instanceof ApiError) {
-      say(error.message);
+      say(error instanceof ApiError ? error.text : t("somethingWrong"));
       await loadLists();
     } else throw error;
   }
@@ -64,7 +64,7 @@ function buttonsFor(user) {
     case "friends": {
       const write = h("a", { class: "btn btn-sm btn-primary", href: `/?chat_with=${encodeURIComponent(id)}`, text: t("write"), "aria-label": `${t("write")}: ${name}` });
       const remove = actionButton(t("remove"), "btn-outline-danger", name, async () => {
-        if (!window.confirm(t("confirmRemove", name))) return;
+        if (!window.confirm(t("confirmRemove", { name }))) return;
         await removal();
       });
       return [write, remove];
@@ -73,7 +73,7 @@ function buttonsFor(user) {
       return [
         actionButton(t("accept"), "btn-primary", name, async () => {
           await friendAction("accept")();
-          say(t("nowFriends", name));
+          say(t("nowFriends", { name }));
         }),
         actionButton(t("deny"), "btn-outline-secondary", name, friendAction("deny")),
       ];
@@ -86,7 +86,7 @@ function buttonsFor(user) {
       return [
         actionButton(t("add"), "btn-primary", name, async () => {
           await friendAction("add")();
-          say(t("requestSent", name));
+          say(t("requestSent", { name }));
         }),
       ];
   }
@@ -150,11 +150,11 @@ async function search() {
     const data = await api("/api/v1/users", { query: { search_request: query, limit: 20 } });
     if (serial !== searchSerial) return; // a newer search is on its way
     state.results = data.users;
-    searchStatus.textContent = data.users.length ? t("found", data.users.length) : t("nobody");
+    searchStatus.textContent = data.users.length ? t("found", { n: data.users.length }) : t("nobody");
     renderResults();
   } catch (error) {
     if (serial !== searchSerial) return;
-    searchStatus.textContent = error instanceof ApiError ? error.message : t("somethingWrong");
+    searchStatus.textContent = error instanceof ApiError ? error.text : t("somethingWrong");
   }
 }
 

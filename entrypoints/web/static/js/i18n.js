@@ -1,175 +1,33 @@
-// The scripts' texts, in the page's language (<html lang>). Russian is the default.
-const TEXTS = {
-  ru: {
-    appName: "Мессенджер",
-    you: "Вы",
-    edited: "изменено",
-    read: "прочитано",
-    sent: "отправлено",
-    deleted: "Сообщение удалено",
-    sticker: "Стикер",
-    stickers: "Стикеры",
-    noStickers: "Стикеров пока нет",
-    photo: "Фото",
-    video: "Видео",
-    audio: "Аудио",
-    file: "Файл",
-    attach: "Прикрепить файлы",
-    send: "Отправить",
-    message: "Сообщение",
-    history: "История сообщений",
-    composer: "Новое сообщение",
-    messagePlaceholder: "Напишите сообщение…",
-    editMessage: "Изменить сообщение",
-    deleteMessage: "Удалить сообщение",
-    editText: "Текст сообщения",
-    save: "Сохранить",
-    cancel: "Отмена",
-    confirmDelete: "Удалить это сообщение для всех?",
-    backToChats: "К списку чатов",
-    noChats: "Чатов пока нет. Добавьте друзей и напишите им.",
-    noMessages: "Сообщений пока нет. Напишите первым!",
-    loadingOlder: "Загружаем более ранние сообщения…",
-    historyStart: "Это начало переписки",
-    unread: (n) => `${n} непрочитанных`,
-    removeFile: (name) => `Убрать файл ${name}`,
-    uploadProgress: (name) => `Загрузка ${name}`,
-    uploadFailed: "Не удалось загрузить",
-    tooLarge: "Файл слишком большой",
-    download: "Скачать",
-    chatDeleted: "Чат удалён",
-    dropHere: "Отпустите, чтобы прикрепить",
-    openPhoto: (name) => `Открыть фото ${name}`,
-    reconnecting: "Нет связи с сервером, переподключаемся…",
-    sendFailed: "Не удалось отправить сообщение",
-    tooMany: "Не больше 10 файлов в сообщении",
-    add: "Добавить",
-    accept: "Принять",
-    deny: "Отклонить",
-    cancelRequest: "Отменить заявку",
-    remove: "Удалить из друзей",
-    write: "Написать",
-    requested: "Заявка отправлена",
-    itsYou: "Это вы",
-    confirmRemove: (name) => `Удалить ${name} из друзей?`,
-    nobody: "Никого не нашли",
-    noIncoming: "Новых заявок нет",
-    noOutgoing: "Вы никому не отправляли заявок",
-    noFriends: "Друзей пока нет — найдите их через поиск выше",
-    searching: "Ищем…",
-    found: (n) => `Найдено: ${n}`,
-    requestSent: (name) => `Заявка отправлена: ${name}`,
-    nowFriends: (name) => `${name} теперь ваш друг`,
-    saved: "Сохранено",
-    copied: "Скопировано",
-    copyFailed: "Не удалось скопировать",
-    passwordsDiffer: "Пароли не совпадают",
-    required: "Заполните поле",
-    oldPasswordNeeded: "Введите текущий пароль",
-    somethingWrong: "Что-то пошло не так. Попробуйте ещё раз.",
-    checkFields: "Проверьте поля формы.",
-    avatarPreview: "Новый аватар",
-  },
-  en: {
-    appName: "Messenger",
-    you: "You",
-    edited: "edited",
-    read: "read",
-    sent: "sent",
-    deleted: "Message deleted",
-    sticker: "Sticker",
-    stickers: "Stickers",
-    noStickers: "No stickers yet",
-    photo: "Photo",
-    video: "Video",
-    audio: "Audio",
-    file: "File",
-    attach: "Attach files",
-    send: "Send",
-    message: "Message",
-    history: "Message history",
-    composer: "New message",
-    messagePlaceholder: "Write a message…",
-    editMessage: "Edit message",
-    deleteMessage: "Delete message",
-    editText: "Message text",
-    save: "Save",
-    cancel: "Cancel",
-    confirmDelete: "Delete this message for everyone?",
-    backToChats: "Back to chats",
-    noChats: "No chats yet. Add friends and write to them.",
-    noMessages: "No messages yet. Say hello!",
-    loadingOlder: "Loading earlier messages…",
-    historyStart: "This is the start of the conversation",
-    unread: (n) => `${n} unread`,
-    removeFile: (name) => `Remove file ${name}`,
-    uploadProgress: (name) => `Uploading ${name}`,
-    uploadFailed: "Upload failed",
-    tooLarge: "The file is too large",
-    download: "Download",
-    chatDeleted: "The chat was deleted",
-    dropHere: "Drop to attach",
-    openPhoto: (name) => `Open photo ${name}`,
-    reconnecting: "No connection to the server, reconnecting…",
-    sendFailed: "The message could not be sent",
-    tooMany: "At most 10 files per message",
-    add: "Add",
-    accept: "Accept",
-    deny: "Deny",
-    cancelRequest: "Cancel request",
-    remove: "Remove friend",
-    write: "Write",
-    requested: "Request sent",
-    itsYou: "It's you",
-    confirmRemove: (name) => `Remove ${name} from friends?`,
-    nobody: "Nobody found",
-    noIncoming: "No new requests",
-    noOutgoing: "You have sent no requests",
-    noFriends: "No friends yet: find them with the search above",
-    searching: "Searching…",
-    found: (n) => `Found: ${n}`,
-    requestSent: (name) => `Request sent: ${name}`,
-    nowFriends: (name) => `${name} is now your friend`,
-    saved: "Saved",
-    copied: "Copied",
-    copyFailed: "Could not copy",
-    passwordsDiffer: "The passwords differ",
-    required: "Required",
-    oldPasswordNeeded: "Enter your current password",
-    somethingWrong: "Something went wrong. Please try again.",
-    checkFields: "Please check the form.",
-    avatarPreview: "New avatar",
-  },
-};
+// The scripts' texts and limits, from the JSON the page carries (#page-data): the same
+// catalogue the server renders the page from (entrypoints/web/i18n/<lang>.toml), so
+// every text and every error code has one translation per language.
 
-export const lang = document.documentElement.lang === "en" ? "en" : "ru";
+const data = JSON.parse(document.getElementById("page-data")?.textContent || "{}");
+const texts = data.texts || {};
+const errors = data.errors || {};
 
-export function t(key, ...args) {
-  const value = TEXTS[lang][key] ?? TEXTS.ru[key] ?? key;
-  return typeof value === "function" ? value(...args) : value;
+export const lang = data.lang === "en" ? "en" : "ru";
+
+/** The limits the server enforces (messenger_core/limits.py), for guiding the user. */
+export const limits = data.limits || {};
+
+function fill(template, params) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (params && name in params ? String(params[name]) : whole));
 }
 
-// The core's field messages are English; show them in Russian where we know them.
-const FIELD_MESSAGES_RU = [
-  [/^Must not be empty$/, "Заполните поле"],
-  [/^Required$/, "Заполните поле"],
-  [/^At most (\d+) characters$/, "Не больше $1 символов"],
-  [/^At least (\d+) characters$/, "Не меньше $1 символов"],
-  [/^Not a valid email address$/, "Неверный адрес почты"],
-  [/^Taken$/, "Этот адрес уже зарегистрирован"],
-  [/^Must not contain control characters$/, "Недопустимые символы"],
-  [/^Use the international form, e\.g\. (.+)$/, "Укажите номер в международном формате, например $1"],
-  [/^Must be a whole number from (\d+) to (\d+)$/, "Целое число от $1 до $2"],
-  [/^Must be a whole number$/, "Введите целое число"],
-  [/^Enter your current password to change email or password$/, "Введите текущий пароль, чтобы сменить почту или пароль"],
-  [/^The current password is wrong$/, "Неверный текущий пароль"],
-  [/^This email is already registered$/, "Этот адрес уже зарегистрирован"],
-];
+/** A text of the scripts, its {placeholders} filled from ``params``. */
+export function t(key, params) {
+  const value = texts[key];
+  return value === undefined ? key : fill(value, params);
+}
 
-export function fieldMessage(message) {
-  if (lang !== "ru" || typeof message !== "string") return message;
-  for (const [pattern, text] of FIELD_MESSAGES_RU) {
-    if (pattern.test(message)) return message.replace(pattern, text);
-  }
-  return message;
+/** Where an error's text is found: its code; a "not_found" names its kind (params.what). */
+function errorKey(code, params) {
+  return code === "not_found" && params && params.what ? `not_found.${params.what}` : code;
+}
+
+/** An error of the API in the reader's language; ``fallback`` when the code is unknown. */
+export function errorText(code, params, fallback) {
+  const template = errors[errorKey(code, params)];
+  return template === undefined ? fallback || t("somethingWrong") : fill(template, params);
 }

@@ -2,7 +2,7 @@
 
 import { api, ApiError, upload } from "./api.js";
 import { fullName } from "./dom.js";
-import { fieldMessage, t } from "./i18n.js";
+import { t } from "./i18n.js";
 import { subscribe } from "./events.js";
 import "./nav.js";
 
@@ -49,12 +49,13 @@ function clearErrors() {
 }
 
 function showFieldError(name, message) {
+  if (!name) return false;
   const input = name === "avatar" ? avatarInput : field(name);
   const box = form.querySelector(`#f-${name}-error`);
   if (!input || !box) return false;
   input.classList.add("is-invalid");
   input.setAttribute("aria-invalid", "true");
-  box.textContent = fieldMessage(message);
+  box.textContent = message;
   return true;
 }
 
@@ -66,14 +67,19 @@ function showStatus(kind, text) {
 // Errors the API names by code rather than by field.
 const FIELD_OF_CODE = { wrong_password: "old_password", email_taken: "email" };
 
+/**
+ * Show an API error beside the fields it names, in the reader's language. A field the
+ * form has no input for (an upload's "file") is shown at ``fallbackField``.
+ */
 function showError(error, fallbackField) {
   if (error instanceof ApiError) {
-    fallbackField = FIELD_OF_CODE[error.code] || fallbackField;
-    const fields = Object.entries(error.fields);
+    const fields = Object.entries(error.fieldTexts);
     let placed = false;
-    for (const [name, message] of fields) placed = showFieldError(name, message) || placed;
-    if (!fields.length && fallbackField) placed = showFieldError(fallbackField, error.message);
-    showStatus("danger", placed ? t("checkFields") : fieldMessage(error.message));
+    for (const [name, text] of fields) {
+      placed = showFieldError(name, text) || showFieldError(fallbackField, text) || placed;
+    }
+    if (!fields.length) placed = showFieldError(FIELD_OF_CODE[error.code] || fallbackField, error.text);
+    showStatus("danger", placed ? t("checkFields") : error.text);
   } else {
     showStatus("danger", t("somethingWrong"));
   }

@@ -1,4 +1,4 @@
-"""Plain (JSON-ready) forms of read models, shared by event payloads and the web edge.
+"""Plain (JSON-ready) payloads of read models, shared by events and the web edge.
 
 Blob keys stay keys here; the web edge turns them into URLs.
 """

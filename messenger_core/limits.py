@@ -1,0 +1,45 @@
+"""Every limit the messenger enforces, defined once.
+
+The rules in ``policies`` check against these; the web edge reads them for the request
+schemas, the OpenAPI document, the pages and the scripts (``public_limits``), so no
+layer retypes a number.
+"""
+
+from __future__ import annotations
+
+NAME_MAX = 64
+CITY_MAX = 100
+ABOUT_MAX = 1000
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024  # bounds the hashing work one request can ask for
+EMAIL_MAX = 254
+AGE_MIN = 1
+AGE_MAX = 150
+MESSAGE_MAX = 4096
+ATTACHMENTS_MAX = 10
+FILE_NAME_MAX = 255
+SEARCH_LIMIT_MAX = 20
+SEARCH_WORDS_MAX = 10  # words of a search query that count; the rest are ignored
+HISTORY_LIMIT_DEFAULT = 50
+HISTORY_LIMIT_MAX = 100
+EVENTS_LIMIT = 100
+ALTERNATIVE_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
+ALTERNATIVE_ID_LENGTH = 16
+
+
+def public_limits() -> dict[str, int]:
+    """The limits a client needs to know to guide its user, by name."""
+    return {
+        "name_max": NAME_MAX,
+        "city_max": CITY_MAX,
+        "about_max": ABOUT_MAX,
+        "password_min": PASSWORD_MIN,
+        "password_max": PASSWORD_MAX,
+        "email_max": EMAIL_MAX,
+        "age_min": AGE_MIN,
+        "age_max": AGE_MAX,
+        "message_max": MESSAGE_MAX,
+        "attachments_max": ATTACHMENTS_MAX,
+        "history_limit_max": HISTORY_LIMIT_MAX,
+        "search_limit_max": SEARCH_LIMIT_MAX,
+    }

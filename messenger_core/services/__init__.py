@@ -1,0 +1,122 @@
+"""The messenger's use cases, one module per capability, behind one entry point.
+
+``Messenger`` wires the capabilities to the ports and names every use case, so callers
+write ``messenger.send_message(actor, …)`` whatever module the use case lives in. Each
+use case takes the acting user and plain values, runs in one unit of work, writes the
+events for everyone it concerns in the same transaction, wakes waiters only after the
+commit, deletes blobs only after the rows pointing at them are gone, and returns frozen
+read models.
+"""
+
+from __future__ import annotations
+
+from ..ports import (
+    BlobStore,
+    Clock,
+    EventNotifier,
+    ImageProcessor,
+    Mailer,
+    PasswordHasher,
+    RandomSource,
+    TokenCodec,
+    UnitOfWorkFactory,
+)
+from ..tokens import TokenPolicy
+from .accounts import Accounts
+from .chats import Chats
+from .context import Context, MessengerSettings, Upload
+from .events import Events
+from .friends import Friends
+from .media import Media
+from .messages import Messages
+from .profiles import Profiles
+
+__all__ = ["Messenger", "MessengerSettings", "Upload"]
+
+
+class Messenger:
+    """Every use case of the messenger, by name."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        random: RandomSource,
+        hasher: PasswordHasher,
+        codec: TokenCodec,
+        blobs: BlobStore,
+        images: ImageProcessor,
+        notifier: EventNotifier,
+        mailer: Mailer,
+        settings: MessengerSettings | None = None,
+    ) -> None:
+        self.settings = settings or MessengerSettings()
+        self.tokens = TokenPolicy(
+            codec=codec,
+            clock=clock,
+            access_lifetime=self.settings.access_token_lifetime,
+            access_max_lifetime=self.settings.access_token_max_lifetime,
+        )
+        ctx = Context(
+            uow=uow,
+            clock=clock,
+            random=random,
+            hasher=hasher,
+            tokens=self.tokens,
+            blobs=blobs,
+            images=images,
+            notifier=notifier,
+            mailer=mailer,
+            settings=self.settings,
+        )
+        accounts = Accounts(ctx)
+        self.register = accounts.register
+        self.login = accounts.login
+        self.authenticate = accounts.authenticate
+        self.refresh = accounts.refresh
+        self.request_confirmation = accounts.request_confirmation
+        self.confirm_email = accounts.confirm_email
+
+        profiles = Profiles(ctx)
+        self.get_user = profiles.get_user
+        self.update_profile = profiles.update_profile
+        self.set_avatar = profiles.set_avatar
+        self.open_avatar = profiles.open_avatar
+        self.search_users = profiles.search_users
+
+        friends = Friends(ctx)
+        self.send_friend_request = friends.send_friend_request
+        self.accept_friend_request = friends.accept_friend_request
+        self.deny_friend_request = friends.deny_friend_request
+        self.remove_friend = friends.remove_friend
+        self.list_friends = friends.list_friends
+
+        chats = Chats(ctx)
+        self.open_chat = chats.open_chat
+        self.get_chat = chats.get_chat
+        self.find_chat_with = chats.find_chat_with
+        self.list_chats = chats.list_chats
+        self.latest_messages = chats.latest_messages
+        self.delete_chat = chats.delete_chat
+        self.delete_chat_with = chats.delete_chat_with
+
+        messages = Messages(ctx)
+        self.send_message = messages.send_message
+        self.history = messages.history
+        self.history_with = messages.history_with
+        self.edit_message = messages.edit_message
+        self.delete_message = messages.delete_message
+        self.mark_read = messages.mark_read
+
+        media = Media(ctx)
+        self.list_sticker_packs = media.list_sticker_packs
+        self.add_sticker_pack = media.add_sticker_pack
+        self.open_sticker = media.open_sticker
+        self.upload_attachment = media.upload_attachment
+        self.open_attachment = media.open_attachment
+        self.remove_orphan_uploads = media.remove_orphan_uploads
+
+        events = Events(ctx)
+        self.events = events.events
+        self.prune_events = events.prune_events

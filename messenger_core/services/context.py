@@ -1,0 +1,78 @@
+"""What every capability works with: the ports, the settings, and the steps they share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from ..model import Attachment, EventType
+from ..ports import (
+    BlobStore,
+    Clock,
+    EventNotifier,
+    ImageProcessor,
+    Mailer,
+    PasswordHasher,
+    RandomSource,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from ..tokens import TokenPolicy
+
+
+@attrs.frozen(kw_only=True)
+class MessengerSettings:
+    access_token_lifetime: int = 3600
+    access_token_max_lifetime: int = 30 * 24 * 3600
+    max_upload_size: int = 16 * 1024 * 1024
+    orphan_upload_lifetime: timedelta = timedelta(hours=24)
+    event_retention: timedelta = timedelta(days=7)
+    thumbnail_side: int = 320
+    avatar_side: int = 256
+    max_sticker_size: int = 512 * 1024
+
+
+@attrs.frozen(kw_only=True)
+class Upload:
+    """An uploaded file: its display name and its bytes as chunks."""
+
+    name: str | None
+    chunks: Iterable[bytes]
+
+
+@attrs.frozen(kw_only=True)
+class Context:
+    """The ports and settings of one Messenger, shared by its capabilities."""
+
+    uow: UnitOfWorkFactory
+    clock: Clock
+    random: RandomSource
+    hasher: PasswordHasher
+    tokens: TokenPolicy
+    blobs: BlobStore
+    images: ImageProcessor
+    notifier: EventNotifier
+    mailer: Mailer
+    settings: MessengerSettings
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def append_events(
+        self, uow: UnitOfWork, user_ids: Iterable[int], type: EventType, data: dict[str, Any]
+    ) -> None:
+        """Write one event per user in the unit of work (waking them is the caller's
+        step after commit)."""
+        now = self.clock.now()
+        for user_id in user_ids:
+            uow.events.append(user_id, type, data, now)
+
+    def delete_blobs(self, attachments: Iterable[Attachment]) -> None:
+        """Remove the stored bytes of attachments whose rows are already gone."""
+        for attachment in attachments:
+            self.blobs.delete(attachment.storage_key)
+            if attachment.thumbnail_key:
+                self.blobs.delete(attachment.thumbnail_key)
