@@ -104,6 +104,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone_hint": "В международном формате, например +79161234567",
         "photo": "Фото",
         "close": "Закрыть",
+        "theme_title": "Тема",
+        "theme_system": "Системная",
+        "theme_light": "Светлая",
+        "theme_dark": "Тёмная",
+        "theme_hint": "Системная следует настройке устройства. Выбор хранится в этом браузере.",
     },
     "en": {
         "app_name": "Messenger",
@@ -172,6 +177,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "phone_hint": "International form, e.g. +79161234567",
         "photo": "Photo",
         "close": "Close",
+        "theme_title": "Theme",
+        "theme_system": "System",
+        "theme_light": "Light",
+        "theme_dark": "Dark",
+        "theme_hint": "System follows your device's setting. The choice is kept in this browser.",
     },
 }
 
