@@ -1,4 +1,5 @@
 // The profile page: read-only until "Изменить"; saves through the API, errors beside fields.
+// The theme picker below the form is not part of that: a choice applies at once (theme.js).
 
 import { api, ApiError, upload } from "./api.js";
 import { fullName } from "./dom.js";
@@ -224,3 +225,19 @@ subscribe(async (event) => {
 });
 
 setEditing(false);
+
+// The theme: theme.js (in <head>) holds the choice; the radios show it and change it.
+const themePicker = document.querySelector("[data-theme-picker]");
+const theme = window.messengerTheme;
+
+function showThemeChoice() {
+  const radio = themePicker.querySelector(`input[value="${theme.choice}"]`);
+  if (radio) radio.checked = true;
+}
+
+if (theme) {
+  showThemeChoice();
+  themePicker.hidden = false;
+  themePicker.addEventListener("change", (event) => theme.choose(event.target.value));
+  window.addEventListener("themechange", showThemeChoice); // chosen in another tab
+}
