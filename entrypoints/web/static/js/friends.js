@@ -174,3 +174,5 @@ subscribe((event) => {
 onResync(() => loadLists());
 
 loadLists();
+// Text typed (or restored by the browser) before this script ran gets its search too.
+if (input.value.trim()) search();
