@@ -163,7 +163,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
     """cProfile of the WSGI app on a copy of the database, each endpoint called directly."""
     from falcon import testing
 
-    from entrypoints.bootstrap import build_messenger
+    from entrypoints.bootstrap import build_messenger, prepare_database
     from entrypoints.config import Settings
     from entrypoints.web.app import create_app
 
@@ -182,6 +182,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
             RATE_LIMITS_ENABLED=False,
             SQLITE_SYNCHRONOUS=synchronous,
         )
+        prepare_database(settings)
         app = create_app(build_messenger(settings), settings)
         auth = {"Authorization": f"Bearer {setup.token}"}
 

@@ -40,17 +40,16 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
-from adapters.images_pillow import PillowImageProcessor
-from adapters.mail_log import LoggingMailer
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
-from adapters.notify_threading import ThreadingEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.sqlite.rows import dump_time
 from adapters.testing import ManualClock, SeededRandom
+from entrypoints import bootstrap
+from entrypoints.config import Settings
 from messenger_core import Messenger
+from messenger_core.limits import ALTERNATIVE_ID_ALPHABET, ALTERNATIVE_ID_LENGTH
 from messenger_core.model import Actor, NewMessage, NewUser
 from messenger_core.normalize import email_key, search_key
-from messenger_core.policies import ALTERNATIVE_ID_ALPHABET, ALTERNATIVE_ID_LENGTH
 from messenger_core.ports import UnitOfWorkFactory
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -87,16 +86,14 @@ QUICK_PLAN = Plan(1.0, (1_000, 100_000), 200, 20, 100_000, 5)
 
 
 def build_messenger(uow: UnitOfWorkFactory, clock: ManualClock, seed: int = 1) -> Messenger:
-    return Messenger(
+    return bootstrap.build_messenger(
+        Settings(),
         uow=uow,
         clock=clock,
         random=SeededRandom(seed),
         hasher=Argon2PasswordHasher.fast_for_tests(),
         codec=MemoryTokenCodec(),
         blobs=MemoryBlobStore(),
-        images=PillowImageProcessor(),
-        notifier=ThreadingEventNotifier(),
-        mailer=LoggingMailer(),
     )
 
 
@@ -294,6 +291,7 @@ class SqliteStorage:
         self._dir = tempfile.TemporaryDirectory(prefix="core-bench-")
         self.path = Path(self._dir.name) / "messenger.sqlite3"
         self._factory = SqliteUnitOfWorkFactory(self.path, synchronous=synchronous)
+        self._factory.migrate()
 
     def factory(self) -> UnitOfWorkFactory:
         return self._factory

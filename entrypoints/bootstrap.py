@@ -1,12 +1,17 @@
-"""The composition root: settings → adapters → Messenger. The only importer of adapters."""
+"""The composition root: settings → adapters → Messenger. The only importer of adapters.
+
+``build_messenger`` wires every port from the settings; any part can be handed in
+instead (tests pass a manual clock, a seeded random source, a cheap hasher, the memory
+store). ``prepare_database`` is the one explicit migration step: the server, the CLI
+and the WSGI factory call it once before building a Messenger on the database.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import attrs
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.hashing_argon2 import Argon2PasswordHasher
@@ -20,23 +25,26 @@ from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
 from messenger_core import Messenger, MessengerSettings
-from messenger_core.ports import BlobStore, Clock, EventNotifier, PasswordHasher, UnitOfWorkFactory
+from messenger_core.ports import (
+    BlobStore,
+    Clock,
+    EventNotifier,
+    ImageProcessor,
+    Mailer,
+    PasswordHasher,
+    RandomSource,
+    TokenCodec,
+    UnitOfWorkFactory,
+)
+from messenger_core.services import Upload
 
 from .config import Settings
 
 log = logging.getLogger("messenger")
 
 DEMO_EPOCH = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
-
-
-@attrs.frozen(kw_only=True)
-class Wiring:
-    """The ports a Messenger was built from, for the CLI and demo data."""
-
-    uow: UnitOfWorkFactory
-    blobs: BlobStore
-    hasher: PasswordHasher
-    notifier: EventNotifier = attrs.field(factory=ThreadingEventNotifier)
+STICKER_FOLDER = Path(__file__).parent / "stickers" / "default"
+BUILT_IN_PACK = "Эмоции"
 
 
 def messenger_settings(settings: Settings) -> MessengerSettings:
@@ -49,77 +57,118 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
     )
 
 
-def build_messenger(settings: Settings, *, memory: bool = False, clock: Clock | None = None) -> Messenger:
-    """A Messenger on SQLite and the filesystem (or on memory, for tests)."""
-    if not settings.SECRET_KEY:
-        raise ValueError("SECRET_KEY is required")
-    if memory:
-        wiring = Wiring(uow=MemoryUnitOfWorkFactory(), blobs=MemoryBlobStore(), hasher=Argon2PasswordHasher())
-    else:
-        uow = SqliteUnitOfWorkFactory(settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
-        wiring = Wiring(
-            uow=uow,
-            blobs=FilesystemBlobStore(settings.UPLOAD_FOLDER),
-            hasher=Argon2PasswordHasher(),
-            notifier=event_notifier(settings, uow),
-        )
-    return _messenger(settings, wiring, clock or SystemClock(), SecretsRandom())
-
-
-def _messenger(
-    settings: Settings, wiring: Wiring, clock: Clock, random: SecretsRandom | SeededRandom
+def build_messenger(
+    settings: Settings,
+    *,
+    memory: bool = False,
+    uow: UnitOfWorkFactory | None = None,
+    clock: Clock | None = None,
+    random: RandomSource | None = None,
+    hasher: PasswordHasher | None = None,
+    codec: TokenCodec | None = None,
+    blobs: BlobStore | None = None,
+    images: ImageProcessor | None = None,
+    notifier: EventNotifier | None = None,
+    mailer: Mailer | None = None,
+    core: MessengerSettings | None = None,
 ) -> Messenger:
+    """A Messenger as the settings describe it: SQLite and the filesystem (or, with
+    ``memory``, the in-memory store), the system clock, PyJWT tokens, argon2id. Every
+    keyword part replaces the one the settings would give."""
+    if codec is None and not settings.SECRET_KEY:
+        raise ValueError("SECRET_KEY is required")
+    if uow is None:
+        uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
+    if blobs is None:
+        blobs = MemoryBlobStore() if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
     return Messenger(
-        uow=wiring.uow,
-        clock=clock,
-        random=random,
-        hasher=wiring.hasher,
-        codec=PyJwtCodec(settings.SECRET_KEY or ""),
-        blobs=wiring.blobs,
-        images=PillowImageProcessor(),
-        notifier=wiring.notifier,
-        mailer=LoggingMailer(),
-        settings=messenger_settings(settings),
+        uow=uow,
+        clock=clock or SystemClock(),
+        random=random or SecretsRandom(),
+        hasher=hasher or Argon2PasswordHasher(),
+        codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
+        blobs=blobs,
+        images=images or PillowImageProcessor(),
+        notifier=notifier or event_notifier(settings, uow),
+        mailer=mailer or LoggingMailer(),
+        settings=core or messenger_settings(settings),
     )
 
 
-def event_notifier(settings: Settings, uow: SqliteUnitOfWorkFactory) -> EventNotifier:
+def open_database(settings: Settings, path: str | os.PathLike[str] | None = None) -> SqliteUnitOfWorkFactory:
+    """The configured SQLite database (or the one at ``path``), as it is: no migration."""
+    return SqliteUnitOfWorkFactory(path or settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
+
+
+def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
     """Conditions in this process, or, when several processes share the database
     (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
-    if settings.NOTIFIER == "polling":
+    if settings.NOTIFIER == "polling" and isinstance(uow, SqliteUnitOfWorkFactory):
         return PollingEventNotifier(
             uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL, users_with_events=uow.users_with_events
         )
     return ThreadingEventNotifier()
 
 
-def database_exists(settings: Settings) -> bool:
-    return Path(settings.DATABASE_PATH).exists()
+def prepare_database(settings: Settings) -> bool:
+    """Bring the configured database up to date: migrate it, or create it with the
+    built-in sticker pack (and the demo data when DEMO_DATA is on). A new database is
+    built under a temporary name and renamed into place when complete, so a start that
+    fails half-way never leaves a half-filled database for later starts to serve.
+    Returns whether the database was created now."""
+    path = Path(settings.DATABASE_PATH)
+    if path.exists():
+        database = open_database(settings)
+        try:
+            database.migrate()
+            install_built_in_stickers(build_messenger(settings, uow=database))  # older databases lack it
+        finally:
+            database.close()
+        return False
+    building = path.with_name(f"{path.name}.building")
+    remove_database(building)
+    database = open_database(settings, building)
+    try:
+        database.migrate()
+        if settings.DEMO_DATA:
+            _fill_demo_data(settings, database)
+        else:
+            install_built_in_stickers(build_messenger(settings, uow=database))
+    finally:
+        database.close()
+    for source, target in zip(_database_files(building), _database_files(path), strict=True):
+        if source.exists():  # the log and index files go with the database they belong to
+            os.replace(source, target)
+    log.info("created database %s%s", path, " with demo data" if settings.DEMO_DATA else "")
+    return True
 
 
-def fill_demo_data(settings: Settings) -> None:
-    """Fill the configured database with the shipped demo data (deterministic)."""
+def remove_database(path: str | os.PathLike[str]) -> None:
+    """Delete a database file with its write-ahead log and index files."""
+    for file in _database_files(Path(path)):
+        file.unlink(missing_ok=True)
+
+
+def install_built_in_stickers(messenger: Messenger) -> None:
+    """Add the shipped sticker pack (Fluent Emoji 3D, MIT) to a database without packs."""
+    if messenger.list_sticker_packs():
+        return
+    images = sorted(STICKER_FOLDER.glob("*.png"))
+    uploads = [Upload(name=p.name, chunks=[p.read_bytes()]) for p in images]
+    if uploads:
+        messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
+
+
+def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)
-    wiring = Wiring(
-        uow=SqliteUnitOfWorkFactory(settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS),
-        blobs=FilesystemBlobStore(settings.UPLOAD_FOLDER),
-        hasher=Argon2PasswordHasher(),
+    demo = build_messenger(
+        settings, uow=database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
     )
-    demo = _messenger(settings, wiring, clock, SeededRandom(2026))
+    install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)
-    wiring.uow.close()  # type: ignore[attr-defined]
 
 
-def prepare_database(settings: Settings) -> bool:
-    """Create the schema of a missing database, with demo data when DEMO_DATA is on.
-    Returns whether the database was created now."""
-    if database_exists(settings):
-        return False
-    if settings.DEMO_DATA:
-        fill_demo_data(settings)
-    else:
-        SqliteUnitOfWorkFactory(settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS).close()
-    log.info("created database %s%s", settings.DATABASE_PATH, " with demo data" if settings.DEMO_DATA else "")
-    return True
+def _database_files(path: Path) -> list[Path]:
+    return [Path(f"{path}{suffix}") for suffix in ("", "-wal", "-shm")]

@@ -45,8 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"database ready: {settings.DATABASE_PATH}")
         return 0
     if command == "cleanup":
-        from .bootstrap import build_messenger
+        from .bootstrap import build_messenger, prepare_database
 
+        prepare_database(settings)
         messenger = build_messenger(settings)
         uploads, events = messenger.remove_orphan_uploads(), messenger.prune_events()
         print(f"removed {uploads} unsent uploads, {events} old events")
@@ -106,16 +107,17 @@ def _start_maintenance(messenger: object, interval: float) -> None:
 
 
 def make_demo_data(settings: Settings, *, force: bool) -> int:
-    from .bootstrap import fill_demo_data
+    import attrs
+
+    from .bootstrap import prepare_database, remove_database
 
     path = Path(settings.DATABASE_PATH)
     if path.exists():
         if not force:
             print(f"{path} exists; use --force to replace it", file=sys.stderr)
             return 1
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    fill_demo_data(settings)
+        remove_database(path)
+    prepare_database(attrs.evolve(settings, DEMO_DATA=True))
     print(f"demo data written to {path}")
     return 0
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 from messenger_core import Messenger
 from messenger_core.model import Actor, ProfileChanges
-from messenger_core.services import Upload
 
 DEMO_PASSWORD = "password123"
-STICKER_FOLDER = Path(__file__).parent / "stickers" / "default"
 
 # (first name, second name, email, city)
 DEMO_USERS = (
@@ -97,10 +94,6 @@ def load_demo_data(messenger: Messenger, advance: Callable[[timedelta], None]) -
 
 
 def _sticker_pack(messenger: Messenger) -> int | None:
-    """Load the shipped sticker pack, returning its first sticker's id."""
-    images = sorted(STICKER_FOLDER.glob("*.png"))
-    if not images:
-        return None
-    uploads = [Upload(name=p.name, chunks=[p.read_bytes()]) for p in images]
-    pack = messenger.add_sticker_pack("Эмоции", uploads)
-    return pack.stickers[0].id
+    """The first sticker of the built-in pack (every database is created with it)."""
+    packs = messenger.list_sticker_packs()
+    return packs[0].stickers[0].id if packs and packs[0].stickers else None

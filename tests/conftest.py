@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
-from adapters.images_pillow import PillowImageProcessor
-from adapters.mail_log import LoggingMailer
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
-from adapters.notify_threading import ThreadingEventNotifier
 from adapters.testing import ManualClock, SeededRandom
+from entrypoints import bootstrap
+from entrypoints.config import Settings
 from messenger_core import Messenger, MessengerSettings
 from messenger_core.ports import UnitOfWorkFactory
 
@@ -26,17 +25,17 @@ def build_messenger(
     settings: MessengerSettings | None = None,
     hasher: Argon2PasswordHasher = FAST_HASHER,
 ) -> Messenger:
-    return Messenger(
+    """The composition root's Messenger with the parts property tests want: a manual
+    clock, a seeded random source, the cheap token codec and blob store."""
+    return bootstrap.build_messenger(
+        Settings(),
         uow=uow,
         clock=clock,
         random=SeededRandom(seed),
         hasher=hasher,
         codec=MemoryTokenCodec(),
         blobs=MemoryBlobStore(),
-        images=PillowImageProcessor(),
-        notifier=ThreadingEventNotifier(),
-        mailer=LoggingMailer(),
-        settings=settings,
+        core=settings or MessengerSettings(),
     )
 
 

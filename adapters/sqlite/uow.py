@@ -117,7 +117,9 @@ class SqliteUnitOfWork:
 
 
 class SqliteUnitOfWorkFactory:
-    """Makes units of work on the database at ``path``, migrated when the factory is made.
+    """Makes units of work on the database at ``path``. Opening it changes nothing:
+    bringing the schema up to date is the explicit ``migrate()`` step, which the
+    composition root runs once at start.
 
     Each thread gets its own connection (waitress serves requests on threads). The
     connections allow use from other threads only so that ``close()`` can close them
@@ -137,7 +139,10 @@ class SqliteUnitOfWorkFactory:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writing unit at a time in this process
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        migrate(self.connection())
+
+    def migrate(self) -> int:
+        """Apply every pending migration step; return the schema version."""
+        return migrate(self.connection())
 
     def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(self.connection(), read_only=read_only, write_lock=self._write_lock)

@@ -21,5 +21,6 @@ def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Unit
         from adapters.sqlite import SqliteUnitOfWorkFactory
 
         factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+        factory.migrate()
         yield factory
         factory.close()

@@ -204,6 +204,7 @@ class AgreementMachine(RuleBasedStateMachine):
         self.tmp = tempfile.mkdtemp(prefix="agreement-")
         # NORMAL only skips the fsync per commit (WAL): durability is not under test here.
         self.sqlite_uow = SqliteUnitOfWorkFactory(Path(self.tmp) / "messenger.sqlite3", synchronous="NORMAL")
+        self.sqlite_uow.migrate()
         self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED)
         self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED)
         self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))

@@ -26,6 +26,7 @@ def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, SqliteUnitO
     if kind == "threading":
         return ThreadingEventNotifier(), None
     factory = SqliteUnitOfWorkFactory(tmp_path / "events.sqlite3")
+    factory.migrate()
     return PollingEventNotifier(factory.latest_event_id, interval=0.02), factory
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
-from adapters.images_pillow import PillowImageProcessor
-from adapters.mail_log import LoggingMailer
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec
 from adapters.notify_polling import PollingEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.system import SystemClock
 from adapters.testing import SeededRandom
+from entrypoints.bootstrap import build_messenger
+from entrypoints.config import Settings
 from messenger_core import Messenger
 from messenger_core.model import Actor, EventType
 from messenger_core.ports import EventNotifier
@@ -225,26 +225,27 @@ def test_with_users_known_only_they_are_woken(table: FakeEventTable) -> None:
 def messenger_on(path: Path, seed: int) -> tuple[Messenger, PollingEventNotifier, SqliteUnitOfWorkFactory]:
     """A Messenger as one server process builds it, with its own connections and notifier."""
     uow = SqliteUnitOfWorkFactory(path)
+    uow.migrate()
     notifier = PollingEventNotifier(
         uow.latest_event_id, interval=INTERVAL, users_with_events=uow.users_with_events
     )
-    messenger = Messenger(
+    messenger = build_messenger(
+        Settings(),
         uow=uow,
-        clock=SystemClock(),
         random=SeededRandom(seed),
         hasher=Argon2PasswordHasher.fast_for_tests(),
         codec=MemoryTokenCodec(),
         blobs=MemoryBlobStore(),
-        images=PillowImageProcessor(),
         notifier=notifier,
-        mailer=LoggingMailer(),
     )
     return messenger, notifier, uow
 
 
 def test_a_message_sent_through_one_process_wakes_a_waiter_in_the_other(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
-    SqliteUnitOfWorkFactory(path).close()
+    created = SqliteUnitOfWorkFactory(path)
+    created.migrate()
+    created.close()
     first, first_notifier, first_uow = messenger_on(path, 1)
     second, second_notifier, second_uow = messenger_on(path, 2)
     try:
@@ -283,7 +284,9 @@ def test_a_message_sent_through_one_process_wakes_a_waiter_in_the_other(tmp_path
 
 def test_latest_event_id_reads_without_waiting_for_a_writer(tmp_path: Path) -> None:
     uow = SqliteUnitOfWorkFactory(tmp_path / "db.sqlite3")
+    uow.migrate()
     other = SqliteUnitOfWorkFactory(tmp_path / "db.sqlite3")
+    other.migrate()
     try:
         assert uow.latest_event_id() == 0
         other.connection().execute("PRAGMA foreign_keys = OFF")  # an event with no user row

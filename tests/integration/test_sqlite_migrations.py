@@ -114,6 +114,7 @@ def conn(tmp_path: Path) -> Iterator[sqlite3.Connection]:
 @pytest.fixture
 def factory(tmp_path: Path) -> Iterator[SqliteUnitOfWorkFactory]:
     made = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+    made.migrate()
     yield made
     made.close()
 
@@ -200,9 +201,10 @@ def test_a_database_newer_than_the_code_is_refused(conn: sqlite3.Connection) -> 
     assert not conn.in_transaction
 
 
-def test_the_factory_creates_the_directory_and_migrates(tmp_path: Path) -> None:
+def test_the_factory_creates_the_directory_and_migrate_brings_the_schema_up(tmp_path: Path) -> None:
     path = tmp_path / "user_data" / "nested" / "messenger.sqlite3"
     factory = SqliteUnitOfWorkFactory(path)
+    factory.migrate()
     try:
         assert path.exists()
         assert migrations.schema_version(factory.connection()) == migrations.LATEST_VERSION
@@ -210,6 +212,7 @@ def test_the_factory_creates_the_directory_and_migrates(tmp_path: Path) -> None:
         factory.close()
     # A second factory on the same file finds nothing to do.
     again = SqliteUnitOfWorkFactory(path)
+    again.migrate()
     try:
         assert migrations.schema_version(again.connection()) == migrations.LATEST_VERSION
     finally:
@@ -219,6 +222,7 @@ def test_the_factory_creates_the_directory_and_migrates(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("synchronous", "level"), [("FULL", 2), ("NORMAL", 1)])
 def test_connections_set_their_pragmas(tmp_path: Path, synchronous: str, level: int) -> None:
     factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3", synchronous=synchronous)
+    factory.migrate()
     try:
         conn = factory.connection()
         pragmas = {
@@ -307,6 +311,7 @@ def test_a_commit_is_visible_from_another_thread(factory: SqliteUnitOfWorkFactor
 
 def test_a_unit_holds_the_write_lock_from_enter(tmp_path: Path) -> None:
     factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+    factory.migrate()
     other = sqlite3.connect(tmp_path / "messenger.sqlite3", isolation_level=None, timeout=0)
     try:
         with factory(), pytest.raises(sqlite3.OperationalError, match="locked"):
@@ -375,3 +380,13 @@ def test_step_two_indexes_users_that_existed_before_it(tmp_path: Path) -> None:
         conn.execute("SELECT count(*) FROM user_search WHERE user_search MATCH '\"але\"'").fetchone()[0] == 0
     )
     conn.close()
+
+
+def test_opening_a_database_changes_nothing_until_migrate(tmp_path: Path) -> None:
+    factory = SqliteUnitOfWorkFactory(tmp_path / "messenger.sqlite3")
+    try:
+        assert migrations.schema_version(factory.connection()) == 0
+        assert factory.migrate() == migrations.LATEST_VERSION
+        assert factory.migrate() == migrations.LATEST_VERSION  # again: nothing to do
+    finally:
+        factory.close()

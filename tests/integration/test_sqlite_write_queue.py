@@ -19,6 +19,7 @@ from adapters.sqlite import SqliteUnitOfWorkFactory
 
 def test_a_writer_outwaits_the_busy_timeout_behind_another_writer(tmp_path: Path) -> None:
     factory = SqliteUnitOfWorkFactory(tmp_path / "db.sqlite3")
+    factory.migrate()
     holding = threading.Event()
     outcome: list[str] = []
 
@@ -49,6 +50,7 @@ def test_a_writer_outwaits_the_busy_timeout_behind_another_writer(tmp_path: Path
 
 def test_readers_do_not_queue_behind_writers(tmp_path: Path) -> None:
     factory = SqliteUnitOfWorkFactory(tmp_path / "db.sqlite3")
+    factory.migrate()
     holding, done = threading.Event(), threading.Event()
     read_took: list[float] = []
 
@@ -76,6 +78,7 @@ def test_readers_do_not_queue_behind_writers(tmp_path: Path) -> None:
 
 def test_the_write_lock_is_released_when_a_unit_fails(tmp_path: Path) -> None:
     factory = SqliteUnitOfWorkFactory(tmp_path / "db.sqlite3")
+    factory.migrate()
     with pytest.raises(RuntimeError), factory():
         raise RuntimeError("the use case failed")
     with factory() as uow:  # would wait WRITE_LOCK_TIMEOUT if the lock had leaked

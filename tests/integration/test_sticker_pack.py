@@ -59,16 +59,33 @@ def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def stored(tmp_path: Path) -> list[Path]:
+def stored(tmp_path: Path) -> set[Path]:
     upload = tmp_path / "upload"
-    return [Path(d, n) for d, _, names in os.walk(upload) for n in names]
+    return {Path(d, n) for d, _, names in os.walk(upload) for n in names}
 
 
-def test_the_shipped_folder_is_added_as_it_is(tmp_path: Path) -> None:
+@pytest.fixture
+def before(tmp_path: Path) -> set[Path]:
+    """The files of a new database (it comes with the built-in pack)."""
+    done = run_cli(tmp_path, "init-db")
+    assert done.returncode == 0, done.stderr
+    return stored(tmp_path)
+
+
+def test_every_new_database_has_the_built_in_pack(tmp_path: Path, before: set[Path]) -> None:
+    # DEMO_DATA is off, as on any production install: the stickers come all the same.
+    assert len(before) == len(shipped_stickers())
+    again = run_cli(tmp_path, "init-db")  # a second start adds nothing
+    assert again.returncode == 0, again.stderr
+    assert stored(tmp_path) == before
+
+
+def test_the_shipped_folder_is_added_as_it_is(tmp_path: Path, before: set[Path]) -> None:
     done = run_cli(tmp_path, "add-sticker-pack", "Эмоции", str(PACK))
     assert done.returncode == 0, done.stderr
     assert f"with {len(shipped_stickers())} stickers" in done.stdout
-    assert len(stored(tmp_path)) == len(shipped_stickers())  # LICENSE.txt, ATTRIBUTION.md skipped
+    added = stored(tmp_path) - before
+    assert len(added) == len(shipped_stickers())  # LICENSE.txt, ATTRIBUTION.md skipped
 
 
 @pytest.mark.parametrize(
@@ -79,7 +96,9 @@ def test_the_shipped_folder_is_added_as_it_is(tmp_path: Path) -> None:
         ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
     ],
 )
-def test_a_folder_with_a_non_image_is_refused(tmp_path: Path, name: str, data: bytes) -> None:
+def test_a_folder_with_a_non_image_is_refused(
+    tmp_path: Path, before: set[Path], name: str, data: bytes
+) -> None:
     folder = tmp_path / "pack"
     folder.mkdir()
     for path in shipped_stickers()[:3]:
@@ -88,13 +107,13 @@ def test_a_folder_with_a_non_image_is_refused(tmp_path: Path, name: str, data: b
     done = run_cli(tmp_path, "add-sticker-pack", "Broken", str(folder))
     assert done.returncode == 1
     assert "refused" in done.stderr and name in done.stderr
-    assert stored(tmp_path) == []  # the images before it were removed again
+    assert stored(tmp_path) == before  # the images before it were removed again
 
 
-def test_an_oversized_sticker_is_refused(tmp_path: Path) -> None:
+def test_an_oversized_sticker_is_refused(tmp_path: Path, before: set[Path]) -> None:
     folder = tmp_path / "pack"
     folder.mkdir()
     (folder / "huge.png").write_bytes(shipped_stickers()[0].read_bytes() + bytes(600 * 1024))
     done = run_cli(tmp_path, "add-sticker-pack", "Huge", str(folder))
     assert done.returncode == 1
-    assert stored(tmp_path) == []
+    assert stored(tmp_path) == before

@@ -20,13 +20,7 @@ from falcon import testing
 from PIL import Image
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
-from adapters.images_pillow import PillowImageProcessor
-from adapters.mail_log import LoggingMailer
-from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
-from adapters.notify_threading import ThreadingEventNotifier
-from adapters.system import SecretsRandom, SystemClock
-from adapters.tokens_pyjwt import PyJwtCodec
-from entrypoints.bootstrap import build_messenger, messenger_settings, prepare_database
+from entrypoints.bootstrap import build_messenger, prepare_database
 from entrypoints.config import Settings
 from entrypoints.web.app import create_app
 from messenger_core import Messenger
@@ -221,18 +215,7 @@ def disposition_name(header: str) -> str:
 def memory_messenger(settings: Settings, clock: Clock | None = None) -> Messenger:
     """What ``build_messenger(settings, memory=True)`` wires (PyJWT tokens included),
     but with argon2 at its cheapest, so a test may register people freely."""
-    return Messenger(
-        uow=MemoryUnitOfWorkFactory(),
-        clock=clock or SystemClock(),
-        random=SecretsRandom(),
-        hasher=FAST_HASHER,
-        codec=PyJwtCodec(settings.SECRET_KEY or ""),
-        blobs=MemoryBlobStore(),
-        images=PillowImageProcessor(),
-        notifier=ThreadingEventNotifier(),
-        mailer=LoggingMailer(),
-        settings=messenger_settings(settings),
-    )
+    return build_messenger(settings, memory=True, clock=clock, hasher=FAST_HASHER)
 
 
 FAST_HASHER = Argon2PasswordHasher.fast_for_tests()

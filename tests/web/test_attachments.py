@@ -22,7 +22,7 @@ import pytest
 from PIL import Image
 
 from adapters.testing import ManualClock
-from entrypoints.bootstrap import build_messenger
+from entrypoints.bootstrap import build_messenger, prepare_database
 from entrypoints.config import Settings
 from entrypoints.web.app import create_app
 from entrypoints.web.media import send_file
@@ -48,6 +48,8 @@ class Api:
             **overrides,
         )
         self.upload_folder = Path(self.settings.UPLOAD_FOLDER)
+        prepare_database(self.settings)
+        self.built_in = set(self._files())  # the sticker pack every database comes with
         self.messenger = build_messenger(self.settings, memory=False, clock=clock)
         self.client = falcon.testing.TestClient(create_app(self.messenger, self.settings))
 
@@ -69,8 +71,11 @@ class Api:
         )
 
     def stored_files(self) -> list[Path]:
-        """Every file under UPLOAD_FOLDER, temporary ones included."""
-        return sorted(Path(d, n) for d, _, names in os.walk(self.upload_folder) for n in names)
+        """Every file under UPLOAD_FOLDER, temporary ones included, but the built-in stickers."""
+        return sorted(set(self._files()) - self.built_in)
+
+    def _files(self) -> list[Path]:
+        return [Path(d, n) for d, _, names in os.walk(self.upload_folder) for n in names]
 
 
 class User:
