@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    import waitress
+    from waitress.server import create_server
 
     from .bootstrap import build_messenger, prepare_database
     from .web.app import create_app
@@ -64,7 +64,7 @@ def serve(settings: Settings) -> int:
     prepare_database(settings)
     messenger = build_messenger(settings)
     app = create_app(messenger, settings)
-    server = waitress.create_server(
+    server = create_server(
         app,
         host=settings.HOST,
         port=settings.PORT,

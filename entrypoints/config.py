@@ -193,7 +193,7 @@ def _settings_from(values: dict[str, Any]) -> Settings:
     for name, value in values.items():
         if not _fits(value, hints[name]):
             raise ConfigError(f"{name} must be of type {hints[name]}, not {value!r}")
-    checked = {k: float(v) if hints[k] is float else v for k, v in values.items()}
+    checked: dict[str, Any] = {k: float(v) if hints[k] is float else v for k, v in values.items()}
     settings = Settings(**checked)
     if settings.SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL"):
         raise ConfigError("SQLITE_SYNCHRONOUS must be 'FULL' or 'NORMAL'")

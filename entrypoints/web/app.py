@@ -12,7 +12,7 @@ import orjson
 from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge
 
 from ..config import Settings
-from . import api
+from . import WebApp, api
 from .access_log import AccessLog
 from .errors import BadRequest, MethodNotAllowed, ServerError, error_body, status_of
 from .limits import RateLimits
@@ -47,9 +47,10 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 )
 
 
-def create_app(messenger: Messenger, settings: Settings) -> falcon.App:
+def create_app(messenger: Messenger, settings: Settings) -> WebApp:
     """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
-    app = falcon.App(middleware=[AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)])
+    middleware: list[Any] = [AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)]
+    app: WebApp = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     app.req_options.auto_parse_qs_csv = False
     app.req_options.media_handlers[falcon.MEDIA_JSON] = falcon.media.JSONHandler(loads=loads_json)
@@ -164,7 +165,7 @@ class Id(falcon.routing.IntConverter):
         super().__init__(num_digits, min, max)
 
 
-def get_app() -> falcon.App:
+def get_app() -> WebApp:
     """The app as configured by APP_CONFIG (for WSGI servers: ``entrypoints.web.app:get_app()``)."""
     from ..bootstrap import build_messenger, prepare_database
     from ..config import load_settings

@@ -7,6 +7,7 @@ import json
 import falcon
 
 from ..config import Settings
+from . import WebApp
 from .openapi import openapi_document
 
 OPENAPI_PATH = "/api/v1/openapi.json"
@@ -24,6 +25,6 @@ class OpenApiResource:
         resp.data = self._body
 
 
-def add_doc_routes(app: falcon.App, settings: Settings) -> None:
+def add_doc_routes(app: WebApp, settings: Settings) -> None:
     """Register /api/v1/openapi.json."""
     app.add_route(OPENAPI_PATH, OpenApiResource(settings))

@@ -101,10 +101,10 @@ class _Limited:
         self._stream = stream
         self._remaining = remaining
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1, /) -> bytes:
         if self._remaining <= 0:
             return b""
-        size = self._remaining if size < 0 else min(size, self._remaining)
+        size = self._remaining if size is None or size < 0 else min(size, self._remaining)
         data = self._stream.read(size)
         self._remaining -= len(data)
         return data

@@ -23,6 +23,7 @@ from messenger_core.limits import public_limits
 from messenger_core.model import UserView
 
 from ..config import Settings
+from . import WebApp
 from .auth import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
 from .errors import CrossSite, edge_field, status_of
 from .i18n import Catalogue, catalogue, choose_language
@@ -119,7 +120,7 @@ class Pages:
     def user_or_redirect(self, req: falcon.Request, resp: falcon.Response) -> UserView | None:
         """The logged-in user, or None after setting the redirect a protected page needs."""
         here = safe_next(req.relative_uri)
-        token = (req.get_cookie_values(ACCESS_COOKIE) or [None])[0]
+        token = cookie(req, ACCESS_COOKIE)
         if not token:
             if req.get_cookie_values(REFRESH_COOKIE):
                 _redirect(resp, _with_next("/refresh", here))
@@ -143,7 +144,7 @@ class Pages:
         return {name: texts.field_error(error) for name, error in failure.fields.items()}
 
     def maybe_user(self, req: falcon.Request) -> UserView | None:
-        token = (req.get_cookie_values(ACCESS_COOKIE) or [None])[0]
+        token = cookie(req, ACCESS_COOKIE)
         if not token:
             return None
         try:
@@ -193,6 +194,12 @@ def _form(req: falcon.Request) -> dict[str, str]:
         return {}
     media = req.get_media(default_when_empty={})
     return {k: (v if isinstance(v, str) else v[-1]) for k, v in media.items()}
+
+
+def cookie(req: falcon.Request, name: str) -> str | None:
+    """The first value of a cookie, if the request carries it."""
+    values = req.get_cookie_values(name)
+    return values[0] if values else None
 
 
 def texts_for(req: falcon.Request) -> Catalogue:
@@ -320,7 +327,7 @@ class RefreshPage(PageResource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         next_path = safe_next(req.get_param("next"))
-        token = (req.get_cookie_values(REFRESH_COOKIE) or [None])[0]
+        token = cookie(req, REFRESH_COOKIE)
         try:
             access = self.messenger.refresh(token)
         except MessengerError:
@@ -342,7 +349,7 @@ class RevalidateStatic:
 
 
 def add_page_routes(
-    app: falcon.App, messenger: Messenger, settings: Settings, limits: RateLimits | None = None
+    app: WebApp, messenger: Messenger, settings: Settings, limits: RateLimits | None = None
 ) -> None:
     """Register the pages. Pass the API's ``limits`` so that the login and registration
     forms count against the same abuse limits as the API does."""

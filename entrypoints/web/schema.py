@@ -154,7 +154,7 @@ _WIRE_NAMES: dict[type, dict[str, str]] = {}
 def _renamed(cls: type[T], **wire_names: str) -> Any:
     """A structure function for ``cls`` reading each named field under its wire name."""
     _WIRE_NAMES[cls] = wire_names
-    renames = {name: override(rename=wire) for name, wire in wire_names.items()}
+    renames: dict[str, Any] = {name: override(rename=wire) for name, wire in wire_names.items()}
     return make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **renames)
 
 
@@ -322,7 +322,7 @@ class MessageQuery:
 
 
 def _structure_message_query(data: dict[str, Any], _: type) -> MessageQuery:
-    chat = {k: data[k] for k in ("receiver_id", "chat_id") if k in data}
+    chat: dict[str, Any] = {k: data[k] for k in ("receiver_id", "chat_id") if k in data}
     paging = {k: v for k, v in data.items() if k not in chat}
     query = _message_query_fields(chat, MessageQuery)
     return attrs.evolve(query, page=_history_page(paging, HistoryPage))
