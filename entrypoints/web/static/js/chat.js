@@ -15,7 +15,7 @@ import {
   shortTime,
 } from "./dom.js";
 import { onConnection, onResync, subscribe } from "./events.js";
-import { limits, t } from "./i18n.js";
+import { errorText, limits, t } from "./i18n.js";
 import { setUnreadTotal } from "./nav.js";
 
 const PAGE = 50;
@@ -267,8 +267,10 @@ function buildPane(chat) {
     rows: 1,
     placeholder: t("messagePlaceholder"),
     "aria-label": t("message"),
-    maxlength: limits.message_max,
+    "aria-describedby": "composer-counter",
   });
+  // No maxlength: pasted text is never cut silently; the counter says how far over it is.
+  const counter = h("span", { class: "composer-counter", id: "composer-counter", "aria-live": "polite", hidden: true });
   const fileInput = h("input", { type: "file", multiple: true, hidden: true, "aria-label": t("attach"), "data-file-input": true });
   const stickerButton = h("button", {
     type: "button",
@@ -294,7 +296,7 @@ function buildPane(chat) {
     stickerPanel,
     tray,
     errorEl,
-    h("div", { class: "composer-row" }, attachButton, stickerButton, fileInput, textarea, sendButton),
+    h("div", { class: "composer-row" }, attachButton, stickerButton, fileInput, textarea, counter, sendButton),
   );
   const header = h(
     "header",
@@ -306,7 +308,7 @@ function buildPane(chat) {
   );
   const dropHint = h("div", { class: "drop-hint", "aria-hidden": "true", text: t("dropHere") });
   const pane = h("div", { class: "chat-view" }, header, scroller, form, dropHint);
-  return { pane, header, scroller, historyEl, textarea, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, errorEl, form };
+  return { pane, header, scroller, historyEl, textarea, counter, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, errorEl, form };
 }
 
 async function openChat(chatId, { focus = true } = {}) {
@@ -575,6 +577,7 @@ function wireComposer(view) {
   ui.textarea.addEventListener("input", () => {
     ui.errorEl.textContent = "";
     autoGrow(ui.textarea);
+    updateCounter(view);
   });
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -679,9 +682,23 @@ function addFiles(view, files) {
   }
 }
 
+/** Show the length near and past the limit; past it, say so and hold the message back. */
+function updateCounter(view) {
+  const { counter, errorEl } = view.ui;
+  const length = view.ui.textarea.value.trim().length;
+  const max = limits.message_max;
+  const over = length > max;
+  counter.hidden = length < max * 0.9;
+  counter.textContent = `${length} / ${max}`;
+  counter.classList.toggle("is-over", over);
+  if (over) errorEl.textContent = errorText("too_long", { max });
+  return over;
+}
+
 async function send(view) {
   if (view.sending) return;
   const ui = view.ui;
+  if (updateCounter(view)) return;
   const text = ui.textarea.value.trim();
   const waiting = view.uploads.filter((u) => u.status === "uploading").map((u) => u.promise);
   view.sending = true;
@@ -694,6 +711,7 @@ async function send(view) {
     const data = await api(`/api/v1/chats/${view.id}/messages`, { method: "POST", body });
     ui.textarea.value = "";
     autoGrow(ui.textarea);
+    updateCounter(view);
     for (const item of ready) item.el.remove();
     view.uploads = view.uploads.filter((u) => !ready.includes(u));
     ui.errorEl.textContent = "";
