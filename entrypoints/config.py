@@ -51,10 +51,16 @@ class Settings:
     ORPHAN_UPLOAD_HOURS: int = 24
     MAINTENANCE_INTERVAL: float = 600.0
     RATE_LIMITS_ENABLED: bool = True
-    LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes
-    LOGIN_FAILURES_PER_ADDRESS: int = 50
+    LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes, for one account from one address
+    LOGIN_FAILURES_PER_ADDRESS: int = 50  # per 15 minutes, whatever the accounts
+    PASSWORD_CHECKS_PER_MINUTE: int = 20  # per account (twice that per address), successes too
     REGISTRATIONS_PER_ADDRESS: int = 20  # per hour
     SEARCHES_PER_MINUTE: int = 120
+    MESSAGES_PER_MINUTE: int = 120  # per user, also the burst
+    FRIEND_REQUESTS_PER_HOUR: int = 60  # per user, also the burst
+    UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
+    LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
+    LONG_POLLS_PER_ADDRESS: int = 16
     NOTIFIER: str = "threading"  # or "polling" when several processes share the database
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import falcon
@@ -16,7 +17,7 @@ from ..config import Settings
 from . import render, schema
 from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
 from .errors import BadRequest, UnsupportedMediaType, edge_field
-from .limits import RateLimits
+from .limits import RateLimits, WaiterCap
 from .media import send_file
 from .schema import fields_of
 
@@ -75,15 +76,24 @@ class TokensResource(Resource):
     """Email confirmation: get a confirmation token (also mailed), then confirm with it."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = schema.parse(schema.Credentials, params(req))
+        """The specification's form, with the password in the query string (and so in
+        logs and history): kept for its clients, discouraged; POST the credentials."""
+        self._request_token(req, resp, params(req))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        data = json_body(req)
+        if "token" not in data and ({"email", "password"} & data.keys()):  # ask for a token
+            self._request_token(req, resp, data)
+            return
+        body = schema.parse(schema.Confirmation, data)
+        resp.media = {"user": render.full_user(self.messenger.confirm_email(body.token))}
+
+    def _request_token(self, req: falcon.Request, resp: falcon.Response, data: dict[str, Any]) -> None:
+        body = schema.parse(schema.Credentials, data)
         token = self.limits.guard_password_check(
             body.email, req.remote_addr, lambda: self.messenger.request_confirmation(**fields_of(body))
         )
         resp.media = {"token": token}
-
-    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        body = schema.parse(schema.Confirmation, json_body(req))
-        resp.media = {"user": render.full_user(self.messenger.confirm_email(body.token))}
 
 
 # --- users ----------------------------------------------------------------------------
@@ -122,7 +132,13 @@ class UsersResource(Resource):
         if user_id not in ("me", actor.alternative_id):
             raise Forbidden("not_yours")
         changes = schema.parse(ProfileChanges, json_body(req))
-        user, tokens = self.messenger.update_profile(actor, changes)
+        if changes.email is None and changes.password is None:
+            user, tokens = self.messenger.update_profile(actor, changes)
+        else:  # the current password is checked: under the sign-in limits
+            email = self.messenger.get_user(actor).email
+            user, tokens = self.limits.guard_password_check(
+                email, req.remote_addr, lambda: self.messenger.update_profile(actor, changes)
+            )
         resp.media = {"user_id": user.user_id, "user": render.full_user(user)}
         if tokens is not None:
             set_token_cookies(resp, self.settings, tokens)
@@ -136,6 +152,7 @@ class AvatarResource(Resource):
         actor = self.actor(req)
         if user_id not in ("me", actor.alternative_id):
             raise Forbidden("not_yours")
+        self.limits.upload(actor.id, req.content_length or 0)
         user = self.messenger.set_avatar(actor, upload_from(req, self.settings))
         resp.media = {"user": render.full_user(user)}
 
@@ -181,6 +198,8 @@ class FriendsResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
         body = schema.parse(schema.FriendAction, json_body(req))
+        if body.action is schema.FriendActionKind.ADD:
+            self.limits.friend_request(actor.id)
         actions = {
             schema.FriendActionKind.ADD: self.messenger.send_friend_request,
             schema.FriendActionKind.ACCEPT: self.messenger.accept_friend_request,
@@ -254,7 +273,9 @@ class MessagesResource(Resource):
         data = json_body(req)
         if chat_id is not None:
             data = data | {"chat_id": chat_id}
-        message = self.messenger.send_message(actor, **fields_of(schema.parse(schema.MessageSend, data)))
+        body = schema.parse(schema.MessageSend, data)
+        self.limits.message_sent(actor.id)
+        message = self.messenger.send_message(actor, **fields_of(body))
         resp.status = falcon.HTTP_201
         resp.media = {"message": render.message(message)}
 
@@ -306,7 +327,9 @@ class StickersResource(Resource):
 
 class AttachmentsResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        attachment = self.messenger.upload_attachment(self.actor(req), upload_from(req, self.settings))
+        actor = self.actor(req)
+        self.limits.upload(actor.id, req.content_length or 0)
+        attachment = self.messenger.upload_attachment(actor, upload_from(req, self.settings))
         resp.status = falcon.HTTP_201
         resp.media = {"attachment": render.attachment(attachment)}
 
@@ -349,13 +372,17 @@ class EventsResource(Resource):
     """Long-poll: waits up to ``timeout`` for the user's next events.
 
     A waiting request holds a waitress thread, so waiters are capped below the thread
-    count: the rest of the threads stay free for ordinary requests. Past the cap the
-    answer comes at once and the client simply polls again with its cursor.
+    count: the rest of the threads stay free for ordinary requests. One user (or one
+    address) may hold only a few of those places, so nobody can take them all. Past a
+    cap the answer comes at once (``X-Long-Poll: busy``) and the client polls again with
+    its cursor, losing nothing.
     """
 
     def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
         super().__init__(messenger, settings, limits)
         self.waiters = threading.BoundedSemaphore(max(1, settings.THREADS - settings.RESERVED_THREADS))
+        self.per_user = WaiterCap(settings.LONG_POLLS_PER_USER)
+        self.per_address = WaiterCap(settings.LONG_POLLS_PER_ADDRESS)
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)
@@ -363,16 +390,29 @@ class EventsResource(Resource):
         if not 0 <= query.timeout <= self.settings.LONG_POLL_MAX_TIMEOUT:
             raise Invalid({"timeout": edge_field("seconds_range", max=self.settings.LONG_POLL_MAX_TIMEOUT)})
         timeout = query.timeout if query.since is not None else 0  # no cursor: answer at once
-        waiting = timeout > 0 and self.waiters.acquire(blocking=False)
-        if timeout > 0 and not waiting:
-            timeout = 0  # the waiter cap is reached: answer now, the client polls again
-            resp.set_header("X-Long-Poll", "busy")
-        try:
+        with self._place(str(actor.id), req.remote_addr or "unknown", wanted=timeout > 0) as waiting:
+            if timeout > 0 and not waiting:
+                timeout = 0  # a cap is reached: answer now, the client polls again
+                resp.set_header("X-Long-Poll", "busy")
             batch = self.messenger.events(actor, since=query.since, timeout=timeout)
-        finally:
-            if waiting:
-                self.waiters.release()
         resp.media = {"events": [render.event(e) for e in batch.events], "cursor": batch.cursor}
+
+    @contextlib.contextmanager
+    def _place(self, user: str, address: str, *, wanted: bool) -> Iterator[bool]:
+        """A waiter's place (True), or False when the user's, the address's or the
+        server's places are all taken."""
+        taken: list[Callable[[], None]] = []
+        try:
+            if wanted and self.per_user.acquire(user):
+                taken.append(lambda: self.per_user.release(user))
+                if self.per_address.acquire(address):
+                    taken.append(lambda: self.per_address.release(address))
+                    if self.waiters.acquire(blocking=False):
+                        taken.append(self.waiters.release)
+            yield len(taken) == 3
+        finally:
+            for release in reversed(taken):
+                release()
 
 
 def not_found(_: Any) -> None:
