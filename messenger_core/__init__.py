@@ -12,6 +12,7 @@ from .errors import (
     Throttled,
     TooLarge,
     Unauthorized,
+    Unavailable,
 )
 from .services import Messenger, MessengerSettings
 
@@ -28,4 +29,5 @@ __all__ = [
     "Throttled",
     "TooLarge",
     "Unauthorized",
+    "Unavailable",
 ]

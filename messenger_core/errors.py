@@ -192,6 +192,16 @@ class Throttled(MessengerError):
         self.retry_after = retry_after
 
 
+class Unavailable(MessengerError):
+    """The storage cannot take the change now (a full disk, a read-only or broken
+    database or folder): nothing was changed, and trying later may work."""
+
+    CODES: ClassVar[Mapping[str, str]] = {
+        "storage_full": "The server's storage is full: try again later",
+        "storage_unavailable": "The server's storage is unavailable: try again later",
+    }
+
+
 CATEGORIES: tuple[type[MessengerError], ...] = (
     NotFound,
     Forbidden,
@@ -201,6 +211,7 @@ CATEGORIES: tuple[type[MessengerError], ...] = (
     TooLarge,
     Gone,
     Throttled,
+    Unavailable,
 )
 
 

@@ -22,9 +22,19 @@ def email_key(email: str) -> str:
     return email.strip().casefold()
 
 
+# Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+# let a message reorder how the text after it reads ("gpj.exe" shown as "exe.jpg").
+# Pages isolate each message's direction themselves (dir="auto"); marks (LRM, RLM) and
+# the joiners emoji need stay.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# C0 and C1 controls but the line break and the tab: NUL, escape sequences, bells.
+_CONTROLS = dict.fromkeys(c for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (0x09, 0x0A))
+
+
 def clean_text(text: str) -> str:
-    """Trim surrounding white space and normalise line endings."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """Normalise line endings, drop control characters and bidi overrides, trim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.translate(_CONTROLS).translate(_BIDI_CONTROLS).strip()
 
 
 def clean_name(name: str) -> str:

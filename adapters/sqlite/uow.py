@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+from messenger_core.errors import Unavailable
 from messenger_core.ports import (
     AttachmentRepository,
     ChatRepository,
@@ -33,6 +34,25 @@ from .repositories import (
 )
 
 SYNCHRONOUS_MODES = ("FULL", "NORMAL")
+
+# SQLite's primary result codes that mean the storage, not the request, is at fault.
+_FULL = {13}  # SQLITE_FULL
+_UNAVAILABLE = {5, 6, 8, 10, 11, 14, 26}  # BUSY, LOCKED, READONLY, IOERR, CORRUPT, CANTOPEN, NOTADB
+
+
+def storage_error(error: BaseException | None) -> Unavailable | None:
+    """The Unavailable a failing database means (a full disk, a read-only or broken
+    file), or None for any other error."""
+    if not isinstance(error, sqlite3.Error):
+        return None
+    code = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in _FULL:
+        return Unavailable("storage_full")
+    if code in _UNAVAILABLE:
+        return Unavailable("storage_unavailable")
+    return None
+
+
 WRITE_LOCK_TIMEOUT = 30.0  # seconds a writing unit waits for the other writers of its process
 
 
@@ -77,8 +97,11 @@ class SqliteUnitOfWork:
             self._held = self._write_lock
         try:
             self._conn.execute("BEGIN" if self._read_only else "BEGIN IMMEDIATE")
-        except BaseException:
+        except BaseException as error:
             self._release()
+            unavailable = storage_error(error)
+            if unavailable is not None:
+                raise unavailable from error
             raise
         return self
 
@@ -92,8 +115,15 @@ class SqliteUnitOfWork:
         try:
             if self._conn.in_transaction:
                 self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            if exc is None:
+                raise
+            # The database is failing already (its error follows): nothing to undo here.
         finally:
             self._release()
+        unavailable = storage_error(exc)
+        if unavailable is not None:
+            raise unavailable from exc
 
     def _release(self) -> None:
         held, self._held = self._held, None
@@ -145,7 +175,11 @@ class SqliteUnitOfWorkFactory:
         return migrate(self.connection())
 
     def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self.connection(), read_only=read_only, write_lock=self._write_lock)
+        try:
+            conn = self.connection()
+        except sqlite3.Error as error:
+            raise storage_error(error) or error from error
+        return SqliteUnitOfWork(conn, read_only=read_only, write_lock=self._write_lock)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection, opened with its pragmas on first use."""

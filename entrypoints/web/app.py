@@ -9,7 +9,7 @@ from typing import Any
 import falcon
 import orjson
 
-from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge
+from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge, Unavailable
 
 from ..config import Settings
 from . import WebApp, api
@@ -95,6 +95,8 @@ def _json_error(resp: falcon.Response, error: MessengerError) -> None:
 
 
 def _domain_error(req: falcon.Request, resp: falcon.Response, ex: MessengerError, params: Any) -> None:
+    if isinstance(ex, Unavailable):  # the operator's business: one clear line
+        log.error("storage unavailable on %s %s: %s (%r)", req.method, req.path, ex.code, ex.__cause__)
     _json_error(resp, ex)
 
 

@@ -34,6 +34,7 @@ from messenger_core.errors import (
     Throttled,
     TooLarge,
     Unauthorized,
+    Unavailable,
     all_codes,
 )
 
@@ -112,6 +113,7 @@ STATUS_BY_ERROR: tuple[tuple[type[MessengerError], int], ...] = (
     (Invalid, 422),
     (Throttled, 429),
     (ServerError, 500),
+    (Unavailable, 503),
 )
 
 

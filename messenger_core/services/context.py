@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from ..ports import (
     UnitOfWorkFactory,
 )
 from ..tokens import TokenPolicy
+
+log = logging.getLogger("messenger.core")
 
 
 @attrs.frozen(kw_only=True)
@@ -73,6 +76,15 @@ class Context:
     def delete_blobs(self, attachments: Iterable[Attachment]) -> None:
         """Remove the stored bytes of attachments whose rows are already gone."""
         for attachment in attachments:
-            self.blobs.delete(attachment.storage_key)
+            self.discard_blob(attachment.storage_key)
             if attachment.thumbnail_key:
-                self.blobs.delete(attachment.thumbnail_key)
+                self.discard_blob(attachment.thumbnail_key)
+
+    def discard_blob(self, key: str) -> None:
+        """Delete bytes no row points at any more. It runs after the commit, so a failure
+        must not turn a committed change into an error: it is logged, and the sweep of
+        stray files removes the bytes later."""
+        try:
+            self.blobs.delete(key)
+        except Exception:
+            log.warning("could not delete stored file %s now; the sweep will", key, exc_info=True)

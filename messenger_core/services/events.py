@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..errors import Gone, Invalid, field
+from ..errors import Gone, Invalid, Unauthorized, field
 from ..limits import EVENTS_LIMIT
 from ..model import Actor, EventBatch
 from .context import Context
+from .lookups import current_user
 
 
 class Events:
@@ -31,6 +32,10 @@ class Events:
         while True:
             version = notifier.version(actor.id)
             with self._ctx.uow(read_only=True) as uow:
+                # A wait outlives the check of its token: an identity rotated meanwhile
+                # (a password change) ends it, and nothing after it is delivered.
+                if current_user(uow, actor.id).alternative_id != actor.alternative_id:
+                    raise Unauthorized("token_revoked")
                 if since > uow.events.latest_id() or since < uow.events.oldest_retained_id():
                     raise Gone("resync")
                 found = uow.events.after(actor.id, since, limit)

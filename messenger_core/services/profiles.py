@@ -82,7 +82,7 @@ class Profiles:
             blobs.delete(avatar.key)
             raise
         if old_key:
-            blobs.delete(old_key)
+            self._ctx.discard_blob(old_key)
         self._wake_contacts_of(user.id)
         return user_view(user)
 

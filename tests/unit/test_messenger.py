@@ -540,5 +540,43 @@ def test_long_poll_wakes_on_a_new_event(messenger: Messenger, friends: tuple[Act
     assert [e.type for e in batch.events] == [EventType.MESSAGE_NEW]
 
 
+def test_a_password_change_ends_a_long_poll_already_waiting(
+    messenger: Messenger, friends: tuple[Actor, Actor]
+) -> None:
+    import threading
+
+    _, bob = friends
+    cursor = messenger.events(bob).cursor
+    outcome: list[BaseException | object] = []
+
+    def wait() -> None:
+        try:
+            outcome.append(messenger.events(bob, since=cursor, timeout=10))
+        except Unauthorized as error:
+            outcome.append(error)
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    # Rotating the identity wakes the user's waiters (their own user.updated event).
+    messenger.update_profile(bob, ProfileChanges(password="a new passphrase", old_password=PASSWORD))
+    waiter.join(10)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], Unauthorized) and outcome[0].reason == "token_revoked"
+
+
 def test_search_ignores_control_characters(messenger: Messenger, alice: Actor) -> None:
     assert [u.first_name for u in messenger.search_users(alice, text="al\x00ice\x07")] == ["Alice"]
+
+
+def test_message_text_loses_controls_and_bidi_overrides(
+    messenger: Messenger, friends: tuple[Actor, Actor]
+) -> None:
+    alice, bob = friends
+    sent = messenger.send_message(
+        alice,
+        receiver_id=bob.alternative_id,
+        text="photo\u202egpj.exe\x00 \x1b[31mred\tand 👨\u200d👩\u200d👧\u200f",
+    )
+    assert sent.text == "photogpj.exe [31mred\tand 👨\u200d👩\u200d👧\u200f"  # ZWJ, RLM and tabs stay
+    edited = messenger.edit_message(alice, sent.id, text="\u2067isolated\u2069\x07")
+    assert edited.text == "isolated"

@@ -96,7 +96,7 @@ function renderChatList() {
           h(
             "span",
             { class: "chat-item-bottom" },
-            h("span", { class: `chat-item-preview${last && last.is_deleted ? " fst-italic" : ""}`, text: preview(last) }),
+            h("span", { class: `chat-item-preview${last && last.is_deleted ? " fst-italic" : ""}`, dir: "auto", text: preview(last) }),
             unread
               ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", { n: chat.unread_count }), text: chat.unread_count })
               : null,
@@ -208,7 +208,7 @@ function messageView(message) {
     if (message.attachments.length) {
       content.push(h("div", { class: "attachments" }, message.attachments.map(attachmentView)));
     }
-    if (message.text) content.push(h("p", { class: "message-text", text: message.text }));
+    if (message.text) content.push(h("p", { class: "message-text", dir: "auto", text: message.text }));
   }
   const meta = h(
     "span",
