@@ -17,6 +17,7 @@ from adapters.blobs_fs import FilesystemBlobStore
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
+from adapters.mail_smtp import SmtpMailer
 from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
@@ -90,9 +91,26 @@ def build_messenger(
         blobs=blobs,
         images=images or PillowImageProcessor(),
         notifier=notifier or event_notifier(settings, uow),
-        mailer=mailer or LoggingMailer(),
+        mailer=mailer or build_mailer(settings),
         settings=core or messenger_settings(settings),
     )
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set; otherwise the log, which shows the confirmation link
+    only in development (DEBUG): a production log must not hold live tokens."""
+    link = f"{settings.PUBLIC_URL.rstrip('/')}/confirm?token={{token}}"
+    if settings.SMTP_HOST:
+        return SmtpMailer(
+            host=settings.SMTP_HOST,
+            port=settings.SMTP_PORT,
+            security=settings.SMTP_SECURITY,
+            username=settings.SMTP_USERNAME,
+            password=settings.SMTP_PASSWORD,
+            sender=settings.MAIL_FROM,
+            link_template=link,
+        )
+    return LoggingMailer(link, reveal=settings.DEBUG)
 
 
 def open_database(settings: Settings, path: str | os.PathLike[str] | None = None) -> SqliteUnitOfWorkFactory:

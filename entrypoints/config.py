@@ -61,6 +61,13 @@ class Settings:
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
+    PUBLIC_URL: str = ""  # e.g. "https://chat.example.org": where mailed links point
+    SMTP_HOST: str | None = None  # without it, confirmations are logged (DEBUG) or not sent
+    SMTP_PORT: int = 587
+    SMTP_SECURITY: str = "starttls"  # or "tls" (implicit, port 465) or "none"
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    MAIL_FROM: str = "messenger@localhost"
     NOTIFIER: str = "threading"  # or "polling" when several processes share the database
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
 
@@ -203,6 +210,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
     settings = Settings(**checked)
     if settings.SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL"):
         raise ConfigError("SQLITE_SYNCHRONOUS must be 'FULL' or 'NORMAL'")
+    if settings.SMTP_SECURITY not in ("starttls", "tls", "none"):
+        raise ConfigError("SMTP_SECURITY must be 'starttls', 'tls' or 'none'")
     if settings.NOTIFIER not in ("threading", "polling"):
         raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
     if settings.RESERVED_THREADS >= settings.THREADS:

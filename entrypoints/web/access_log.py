@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 import falcon
 
@@ -28,19 +28,26 @@ def _printable(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
-def redact_query(query: str) -> str:
-    """The query string with the value of every secret parameter replaced.
+def is_secret(name: str) -> bool:
+    """Whether a query parameter of this name may carry a secret (compared decoded and
+    case-folded, so ``J%57T`` is caught too)."""
+    return unquote_plus(name).strip().casefold() in SECRET_PARAMETERS
 
-    Names are compared decoded and case-folded, so ``J%57T=…`` is caught too; everything
-    else is kept as the client sent it.
-    """
+
+def redact_query(query: str) -> str:
+    """The query string with the value of every secret parameter replaced, also inside
+    a parameter that holds a URL of its own (``next=/x%3Fjwt%3D…``); everything else is
+    kept as the client sent it."""
     if not query:
         return ""
     parts = []
     for part in query.split("&"):
-        name, sep, _ = part.partition("=")
-        if unquote_plus(name).strip().casefold() in SECRET_PARAMETERS:
+        name, sep, value = part.partition("=")
+        if is_secret(name):
             part = f"{name}={REDACTED}" if sep else name
+        elif "?" in unquote_plus(value):
+            path, _, inner = unquote_plus(value).partition("?")
+            part = f"{name}={quote(path + '?' + redact_query(inner), safe='/?=&[]')}"
         parts.append(part)
     return "&".join(parts)
 

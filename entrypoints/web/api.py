@@ -15,8 +15,8 @@ from messenger_core.services import Upload
 
 from ..config import Settings
 from . import render, schema
-from .auth import authenticate, clear_token_cookies, json_body, set_token_cookies, token_from
-from .errors import BadRequest, UnsupportedMediaType, edge_field
+from .auth import authenticate, clear_token_cookies, json_body, same_origin, set_token_cookies, token_from
+from .errors import BadRequest, CrossSite, UnsupportedMediaType, edge_field
 from .limits import RateLimits, WaiterCap
 from .media import send_file
 from .schema import fields_of
@@ -49,6 +49,8 @@ class Resource:
 
 class LoginResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not same_origin(req):  # another site must not sign a browser into our app
+            raise CrossSite("cross_site")
         body = schema.parse(schema.Login, json_body(req))
         tokens = self.limits.guard_password_check(
             body.email, req.remote_addr, lambda: self.messenger.login(**fields_of(body))

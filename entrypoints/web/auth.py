@@ -90,6 +90,22 @@ def check_csrf(req: falcon.Request) -> None:
     raise CrossSite("csrf_failed")
 
 
+def same_origin(req: falcon.Request) -> bool:
+    """Whether a request may come from our own pages (or from no page at all: a typed
+    URL, an API client). Used where no token proves anything yet: sign-in and the
+    pages' forms.
+
+    Our pages send ``Referrer-Policy: no-referrer``, under which browsers post forms with
+    ``Origin: null``; so the browser's Fetch Metadata decides first, then the Origin."""
+    site = req.get_header("Sec-Fetch-Site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = req.get_header("Origin")
+    if origin is None:
+        return True
+    return origin != "null" and urlsplit(origin).netloc == req.netloc
+
+
 def authenticate(messenger: Messenger, req: falcon.Request) -> Actor:
     token, from_cookie = token_from(req, TokenType.ACCESS)
     actor = messenger.authenticate(token)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import falcon
 import jinja2
@@ -24,7 +24,8 @@ from messenger_core.model import UserView
 
 from ..config import Settings
 from . import WebApp
-from .auth import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
+from .access_log import is_secret
+from .auth import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, same_origin, set_token_cookies
 from .errors import CrossSite, edge_field, status_of
 from .i18n import Catalogue, catalogue, choose_language
 from .limits import RateLimits
@@ -50,7 +51,18 @@ def safe_next(value: str | None) -> str:
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return "/"
-    return value
+    return without_secrets(value)
+
+
+def without_secrets(path: str) -> str:
+    """The path with token parameters (``?jwt=`` …) taken out of its query string, so a
+    token never travels on into a ``next`` parameter, a redirect or a log."""
+    parts = urlsplit(path)
+    if not parts.query:
+        return path
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_secret(k)]
+    query = urlencode(kept)
+    return parts.path + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _redirect(resp: falcon.Response, location: str) -> None:
@@ -62,20 +74,6 @@ def _redirect(resp: falcon.Response, location: str) -> None:
 
 def _with_next(path: str, next_path: str) -> str:
     return path if next_path == "/" else f"{path}?{urlencode({'next': next_path})}"
-
-
-def _same_origin(req: falcon.Request) -> bool:
-    """A form post must come from our own pages (as auth.check_csrf judges the API).
-
-    Our pages send ``Referrer-Policy: no-referrer``, under which browsers post forms with
-    ``Origin: null``; so the browser's Fetch Metadata decides first, then the Origin."""
-    site = req.get_header("Sec-Fetch-Site")
-    if site is not None:
-        return site in ("same-origin", "none")
-    origin = req.get_header("Origin")
-    if origin is None:
-        return True
-    return origin != "null" and urlsplit(origin).netloc == req.netloc
 
 
 # --- the pages -----------------------------------------------------------------------
@@ -227,7 +225,7 @@ class LoginPage(PageResource):
         next_path = safe_next(form.get("next") or req.get_param("next"))
         email = form.get("email", "").strip()
         try:
-            if not _same_origin(req):
+            if not same_origin(req):
                 raise CrossSite("cross_site")
             password = form.get("password", "")
             tokens = self.pages.limits.guard_password_check(
@@ -265,7 +263,7 @@ class RegisterPage(PageResource):
         password = form.get("password", "")
         errors: dict[str, str] = {}
         try:
-            if not _same_origin(req):
+            if not same_origin(req):
                 raise CrossSite("cross_site")
             if password != form.get("password_again", ""):
                 raise Invalid({"password_again": edge_field("passwords_differ")})
@@ -315,11 +313,49 @@ class DocsPage(PageResource):
 
 
 class LogoutPage(PageResource):
+    """The specification's log-out link. Followed from our own pages (or typed) it logs
+    out at once; a link or image on another site gets a confirmation form instead, so no
+    other site can sign our users out."""
+
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not same_origin(req):
+            self.pages.render(req, resp, "logout.html", user=self.pages.maybe_user(req))
+            return
+        self._log_out(resp)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if not same_origin(req):
+            raise CrossSite("cross_site")
+        self._log_out(resp)
+
+    def _log_out(self, resp: falcon.Response) -> None:
         clear_token_cookies(resp, self.settings)
         _redirect(resp, "/login")
 
-    on_post = on_get
+
+class ConfirmPage(PageResource):
+    """Where a mailed confirmation link leads: a button that confirms the email (a GET
+    changes nothing, since mail scanners follow links)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = req.get_param("token") or ""
+        self.pages.render(req, resp, "confirm.html", token=token, done=None, error=None)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        token = _form(req).get("token", "")
+        try:
+            if not same_origin(req):
+                raise CrossSite("cross_site")
+            user = self.messenger.confirm_email(token)
+        except MessengerError as failure:
+            resp.status = status_of(failure)
+            texts = texts_for(req)
+            error = (
+                texts.text("confirm_bad_link") if isinstance(failure, Unauthorized) else texts.error(failure)
+            )
+            self.pages.render(req, resp, "confirm.html", token=token, done=None, error=error)
+            return
+        self.pages.render(req, resp, "confirm.html", token="", done=user.email, error=None)
 
 
 class RefreshPage(PageResource):
@@ -363,5 +399,6 @@ def add_page_routes(
     app.add_route("/login", LoginPage(pages))
     app.add_route("/register", RegisterPage(pages))
     app.add_route("/logout", LogoutPage(pages))
+    app.add_route("/confirm", ConfirmPage(pages))
     app.add_route("/refresh", RefreshPage(pages))
     app.add_route("/docs/v1/api_docs", DocsPage(pages))

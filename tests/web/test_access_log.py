@@ -113,3 +113,11 @@ def test_redact_query_keeps_everything_else_as_sent() -> None:
     assert redact_query("jwt=abc&jwt=def") == "jwt=[redacted]&jwt=[redacted]"
     assert redact_query("password") == "password"
     assert redact_query("next=/chats&Refresh_Token=abc") == "next=/chats&Refresh_Token=[redacted]"
+
+
+def test_a_token_inside_a_url_valued_parameter_is_redacted_too() -> None:
+    from entrypoints.web.access_log import redact_query
+
+    logged = redact_query("next=%2Ffriends%3Fjwt%3Dabc.def%26tab%3D2&page=1")
+    assert "abc.def" not in logged
+    assert "tab=2" in logged and "page=1" in logged

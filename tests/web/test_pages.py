@@ -419,3 +419,38 @@ def test_static_files_are_served(site: Site) -> None:
 )
 def test_safe_next(value: str | None, expected: str) -> None:
     assert pages.safe_next(value) == expected
+
+
+def test_logout_from_another_site_asks_first(site: Site) -> None:
+    site.register()
+    lured = site.get("/logout", headers={"Sec-Fetch-Site": "cross-site"})
+    assert lured.status_code == 200 and 'action="/logout"' in lured.text
+    assert "access_token_cookie" in site.jar  # still signed in
+    forged = site.post_form("/logout", {}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert forged.status_code == 403 and "access_token_cookie" in site.jar
+    ours = site.get("/logout", headers={"Sec-Fetch-Site": "same-origin"})
+    assert ours.status_code == 303 and ours.headers["Location"] == "/login"
+    assert "access_token_cookie" not in site.jar
+
+
+def test_a_token_in_the_url_is_not_carried_into_next(site: Site) -> None:
+    result = site.get("/friends?jwt=secret.token.value&tab=incoming")
+    assert result.status_code == 303
+    assert "secret.token.value" not in result.headers["Location"]
+    assert "tab%3Dincoming" in result.headers["Location"]
+
+
+def test_the_confirm_page_confirms_only_when_the_button_is_pressed(site: Site) -> None:
+    email = site.register()
+    token = site.client.simulate_post("/api/v1/tokens", json={"email": email, "password": PASSWORD}).json[
+        "token"
+    ]
+    shown = site.get(f"/confirm?token={token}")
+    assert shown.status_code == 200 and 'action="/confirm"' in shown.text
+    me = site.get("/api/v1/users/me").json["user"]
+    assert me["is_confirmed"] is False  # opening the link changes nothing
+    done = site.post_form("/confirm", {"token": token})
+    assert done.status_code == 200 and "подтверждён" in done.text
+    assert site.get("/api/v1/users/me").json["user"]["is_confirmed"] is True
+    stale = site.post_form("/confirm", {"token": "garbage"})
+    assert stale.status_code == 401 and "Ссылка неверна или устарела" in stale.text

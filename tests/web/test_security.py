@@ -370,3 +370,14 @@ def test_a_cross_site_form_cannot_use_the_cookies(api: Api, ivan: Person, anna: 
     ]:
         assert_error(api.request(method, path, json=body, headers=forged), 403, "csrf_failed")
     assert api.get("/api/v1/users_friends", ivan, params={"type": "outgoing"}).json["friends"] == []
+
+
+def test_the_api_login_refuses_another_sites_page(api: Api, ivan: Person) -> None:
+    body = {"email": ivan.email, "password": ivan.password}
+    refused = api.post("/api/v1/login", json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert_error(refused, 403, "cross_site")
+    assert "access_token_cookie" not in refused.cookies
+    foreign = api.post("/api/v1/login", json=body, headers={"Origin": "https://evil.example"})
+    assert_error(foreign, 403, "cross_site")
+    assert api.post("/api/v1/login", json=body, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
+    assert api.post("/api/v1/login", json=body).status_code == 200  # an API client sends neither
