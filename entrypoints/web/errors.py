@@ -14,13 +14,14 @@ The error shape stays what clients already read::
 
 ``fields`` keeps the English message per field (the shape the first clients parse);
 ``details`` adds each field's code and parameters, for clients that speak the user's
-language. ``params`` and both maps appear only when they have content.
+language. ``params`` and both maps appear only when they have content. The TypedDicts
+below are that shape; the OpenAPI document is generated from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, TypedDict
 
 from messenger_core.errors import (
     CATEGORIES,
@@ -37,6 +38,8 @@ from messenger_core.errors import (
     Unavailable,
     all_codes,
 )
+
+from .shapes import doc
 
 
 class BadRequest(MessengerError):
@@ -122,8 +125,32 @@ def status_of(error: MessengerError | type[MessengerError]) -> int:
     return next((status for cls, status in STATUS_BY_ERROR if issubclass(category, cls)), 400)
 
 
-def error_body(error: MessengerError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
+class FieldDetail(TypedDict):
+    code: Annotated[str, doc("What is wrong with the field: a stable code")]
+    params: Annotated[dict[str, Any], doc("Values its message names (e.g. max, min)")]
+
+
+class _ErrorCodeAndMessage(TypedDict):
+    code: Annotated[str, doc("A stable machine-readable code")]
+    message: Annotated[str, doc("For people")]
+
+
+# The optional keys through total=False: Python 3.11 does not see NotRequired in a
+# postponed annotation, and the document reads __required_keys__.
+class ErrorDetail(_ErrorCodeAndMessage, total=False):
+    params: Annotated[dict[str, Any], doc("Values the message names (e.g. retry_after, max, what)")]
+    fields: Annotated[dict[str, str], doc("Field name → what is wrong with it, in English")]
+    details: Annotated[
+        dict[str, FieldDetail], doc("Field name → the code and parameters of what is wrong with it")
+    ]
+
+
+class ErrorBody(TypedDict):
+    error: ErrorDetail
+
+
+def error_body(error: MessengerError) -> ErrorBody:
+    body: ErrorDetail = {"code": error.code, "message": error.message}
     if error.params:
         body["params"] = dict(error.params)
     if error.fields:

@@ -1,16 +1,18 @@
 """JSON forms of read models, with URLs: the API's answers and the events' payloads.
 
 Each answer's shape is a TypedDict, checked by mypy where it is built; the OpenAPI
-document is generated from the same TypedDicts. Plain dicts rather than attrs records:
+document is generated from the same TypedDicts (descriptions and what a type cannot say
+ride on the fields as ``Annotated[T, doc(…)]``). Plain dicts rather than attrs records:
 a history page renders fifty messages per request, and building them as dicts costs
 nothing past the dict itself.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict, cast
+from typing import Annotated, Any, TypedDict, cast
 
 from messenger_core.model import (
+    AttachmentKind,
     AttachmentView,
     ChatView,
     Event,
@@ -21,22 +23,27 @@ from messenger_core.model import (
     UserView,
 )
 from messenger_core.payloads import attachment_data, message_data, user_data
+from messenger_core.policies import PHONE_EXAMPLE
+
+from .shapes import doc
+
+UnixTime = Annotated[float, doc("Unix time, seconds")]
 
 
 class ShortUser(TypedDict):
-    user_id: str
+    user_id: Annotated[str, doc("The public id (alternative_id); it changes when email or password does")]
     first_name: str
     second_name: str
-    avatar: str
+    avatar: Annotated[str, doc("URL of the avatar image (a generated SVG until one is uploaded)")]
 
 
 class FullUser(ShortUser):
     email: str
-    phone_number: str | None
+    phone_number: Annotated[str | None, doc(f"International form, e.g. {PHONE_EXAMPLE}")]
     age: int | None
     city: str | None
     additional_inf: str | None
-    created_date: str
+    created_date: Annotated[str, doc("ISO 8601 with time zone", format="date-time")]
     is_confirmed: bool
 
 
@@ -46,10 +53,10 @@ class FriendOut(ShortUser):
 
 class AttachmentOut(TypedDict):
     id: int
-    kind: str
+    kind: Annotated[str, doc(enum=[k.value for k in AttachmentKind])]
     name: str
-    size: int
-    mime: str
+    size: Annotated[int, doc(minimum=0)]
+    mime: Annotated[str, doc("Sniffed from the content, never taken from the client")]
     width: int | None
     height: int | None
     has_thumbnail: bool
@@ -65,28 +72,28 @@ class StickerRef(TypedDict):
 class MessageOut(TypedDict):
     id: int
     chat_id: int
-    sender_id: str
+    sender_id: Annotated[str, doc("user_id of the author")]
     text: str | None
     sticker: StickerRef | None
     attachments: list[AttachmentOut]
-    sending_date: float
-    edited_date: float | None
+    sending_date: UnixTime
+    edited_date: UnixTime | None
     is_deleted: bool
-    is_read: bool
+    is_read: Annotated[bool, doc("Read by every other member of the chat")]
 
 
 class LatestMessageOut(MessageOut):
-    chat_with: str | None
+    chat_with: Annotated[str | None, doc("user_id of the other member")]
 
 
 class ChatOut(TypedDict):
     id: int
-    title: str
+    title: Annotated[str, doc("The other members' names")]
     members: list[ShortUser]
     last_message: MessageOut | None
-    unread_count: int
-    last_read_message_id: int
-    last_activity: float
+    unread_count: Annotated[int, doc(minimum=0)]
+    last_read_message_id: Annotated[int, doc(minimum=0)]
+    last_activity: UnixTime
 
 
 class StickerPackOut(TypedDict):
@@ -96,8 +103,8 @@ class StickerPackOut(TypedDict):
 
 
 class EventOut(TypedDict):
-    id: int
-    type: str
+    id: Annotated[int, doc("The event's place in the stream: the next cursor", minimum=1)]
+    type: Annotated[str, doc(enum=[t.value for t in EventType])]
     data: dict[str, Any]
 
 

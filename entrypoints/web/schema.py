@@ -3,7 +3,9 @@
 Each shape's fields are named after the parameters of the use case it feeds, so a
 resource calls ``messenger.use_case(actor, **fields_of(body))`` with no copying; where
 the wire name differs from the use case's (``search_request`` is ``text``), the
-converter renames it. The OpenAPI document is generated from these classes.
+converter renames it. The OpenAPI document is generated from these classes: what a
+field's type cannot say (limits, patterns, descriptions) rides on it as
+``Annotated[T, doc(…)]`` metadata, which cattrs sees through.
 
 Wrong types are a 400, missing, unknown or out-of-set fields a 422; both name the fields
 with a code each.
@@ -15,7 +17,7 @@ import enum
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import attrs
 import cattrs
@@ -24,10 +26,26 @@ from cattrs.gen import make_dict_structure_fn, override
 
 from messenger_core import Invalid
 from messenger_core.errors import FieldError, field
-from messenger_core.limits import HISTORY_LIMIT_DEFAULT, SEARCH_LIMIT_MAX
+from messenger_core.limits import (
+    ABOUT_MAX,
+    AGE_MAX,
+    AGE_MIN,
+    ATTACHMENTS_MAX,
+    CITY_MAX,
+    EMAIL_MAX,
+    HISTORY_LIMIT_DEFAULT,
+    HISTORY_LIMIT_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    SEARCH_LIMIT_MAX,
+)
 from messenger_core.model import FriendListKind, ProfileChanges
+from messenger_core.policies import EMAIL_PATTERN, PHONE_EXAMPLE
 
 from .errors import BadRequest, edge_field
+from .shapes import NAME_PATTERN, NOT_BLANK, PHONE_PATTERN, Doc, doc, setting
 
 T = TypeVar("T")
 
@@ -35,9 +53,11 @@ T = TypeVar("T")
 # by authentication, never by a use case.
 TOKEN_FIELDS = frozenset({"access_token", "refresh_token", "jwt"})
 
-# ASCII digits only: "１" and "٣" are digits to Python, never ids to us.
-_INT = re.compile(r"^-?[0-9]{1,18}$")
-_FLOAT = re.compile(r"^-?[0-9]{1,18}(\.[0-9]+)?$")
+# ASCII digits only: "１" and "٣" are digits to Python, never ids to us. At most
+# QUERY_DIGITS of them, so a number from a query string always fits in 64 bits.
+QUERY_DIGITS = 18
+_INT = re.compile(rf"^-?[0-9]{{1,{QUERY_DIGITS}}}$")
+_FLOAT = re.compile(rf"^-?[0-9]{{1,{QUERY_DIGITS}}}(\.[0-9]+)?$")
 # Ids and counts are SQLite INTEGERs: a JSON number past 64 bits would overflow the driver.
 INT_RANGE = (-(2**63), 2**63 - 1)
 
@@ -194,25 +214,47 @@ def fields_of(shape: Any) -> dict[str, Any]:
 
 # --- shapes ----------------------------------------------------------------------------
 
+NAME = doc(minLength=1, maxLength=NAME_MAX, pattern=NAME_PATTERN)
+EMAIL = doc(maxLength=EMAIL_MAX, pattern=EMAIL_PATTERN)
+PASSWORD = doc(minLength=PASSWORD_MIN, maxLength=PASSWORD_MAX)
+MessageText = Annotated[str, doc(maxLength=MESSAGE_MAX)]
+OtherUser = Annotated[str | None, doc("user_id of the other user")]
+AlsoOtherUser = Annotated[str | None, doc("The same as friend_id")]
+ChatId = Annotated[int | None, doc("The chat's id", minimum=1)]
+
 
 @attrs.frozen
 class Register:
-    first_name: str
-    second_name: str
-    email: str
-    password: str
+    first_name: Annotated[str, NAME]
+    second_name: Annotated[str, NAME]
+    email: Annotated[str, EMAIL]
+    password: Annotated[str, PASSWORD]
 
 
 @attrs.frozen
 class Login:
     email: str
     password: str
-    expires_in: int | None = None
+    expires_in: Annotated[
+        int | None,
+        doc(
+            "Lifetime of the access token, seconds (default {JWT_ACCESS_TOKEN_EXPIRES})",
+            minimum=1,
+            maximum=setting("JWT_ACCESS_TOKEN_MAX_EXPIRES"),
+        ),
+    ] = None
 
 
 @attrs.frozen
 class Refresh:
-    expires_in: int | None = None
+    expires_in: Annotated[
+        int | None,
+        doc(
+            "Lifetime of the new access token, seconds",
+            minimum=1,
+            maximum=setting("JWT_ACCESS_TOKEN_MAX_EXPIRES"),
+        ),
+    ] = None
 
 
 # A profile edit is structured straight into the core's ProfileChanges: a clearable
@@ -231,14 +273,29 @@ def _structure_profile_changes(data: dict[str, Any], _: type) -> ProfileChanges:
 
 converter.register_structure_hook(ProfileChanges, _structure_profile_changes)
 
+# ProfileChanges is the core's, so its fields cannot carry the edge's metadata: it is here.
+PROFILE_CHANGES_DOCS: dict[str, Doc] = {
+    "first_name": NAME,
+    "second_name": NAME,
+    "phone_number": doc(f"International form, e.g. {PHONE_EXAMPLE}", pattern=PHONE_PATTERN),
+    "age": doc(minimum=AGE_MIN, maximum=AGE_MAX),
+    "city": doc(maxLength=CITY_MAX),
+    "additional_inf": doc(maxLength=ABOUT_MAX),
+    "email": EMAIL,
+    "password": PASSWORD,
+    "old_password": doc("Required to change email or password"),
+}
+
 
 @attrs.frozen
 class Search:
-    text: str | None = None  # "search_request" on the wire
-    first_name: str | None = None
-    second_name: str | None = None
-    start: int = 0
-    limit: int = SEARCH_LIMIT_MAX
+    text: Annotated[  # "search_request" on the wire
+        str | None, doc("Words to find, each in the first name, second name or user_id")
+    ] = None
+    first_name: Annotated[str | None, doc("Text to find in the first name")] = None
+    second_name: Annotated[str | None, doc("Text to find in the second name")] = None
+    start: Annotated[int, doc("How many results to skip", minimum=0)] = 0
+    limit: Annotated[int, doc("Page size", minimum=1, maximum=SEARCH_LIMIT_MAX)] = SEARCH_LIMIT_MAX
 
 
 converter.register_structure_hook(Search, _renamed(Search, text="search_request"))
@@ -246,7 +303,9 @@ converter.register_structure_hook(Search, _renamed(Search, text="search_request"
 
 @attrs.frozen
 class FriendList:
-    kind: FriendListKind = FriendListKind.FRIENDS  # "type" on the wire
+    kind: Annotated[  # "type" on the wire
+        FriendListKind, doc("friends, requests to you (incoming) or your requests (outgoing)")
+    ] = FriendListKind.FRIENDS
 
 
 converter.register_structure_hook(FriendList, _renamed(FriendList, kind="type"))
@@ -268,8 +327,8 @@ def _named_user(friend_id: str | None, user_id: str | None) -> str:
 @attrs.frozen
 class FriendAction:
     action: FriendActionKind
-    friend_id: str | None = None
-    user_id: str | None = None  # another name for friend_id
+    friend_id: OtherUser = None
+    user_id: AlsoOtherUser = None  # another name for friend_id
 
     @property
     def other(self) -> str:
@@ -278,8 +337,8 @@ class FriendAction:
 
 @attrs.frozen
 class FriendRemoval:
-    friend_id: str | None = None
-    user_id: str | None = None
+    friend_id: OtherUser = None
+    user_id: AlsoOtherUser = None
 
     @property
     def other(self) -> str:
@@ -288,37 +347,47 @@ class FriendRemoval:
 
 @attrs.frozen
 class ChatOpen:
-    user_id: str
+    user_id: Annotated[str, doc("user_id of a friend")]
 
 
 @attrs.frozen
 class ChatSelect:
-    chat_id: int | None = None
-    chat_with: str | None = None
+    chat_id: ChatId = None
+    chat_with: Annotated[str | None, doc("Your 1:1 chat with this user_id")] = None
 
 
 @attrs.frozen
 class MessageSend:
-    receiver_id: str | None = None
-    chat_id: int | None = None
-    text: str | None = None
-    sticker_id: int | None = None
-    attachment_ids: list[int] = attrs.Factory(list)
+    receiver_id: Annotated[str | None, doc("user_id of a friend; the chat is created if needed")] = None
+    chat_id: ChatId = None
+    text: MessageText | None = None
+    sticker_id: Annotated[int | None, doc(minimum=1)] = None
+    attachment_ids: Annotated[
+        list[int],
+        doc(
+            "Your uploads not sent yet",
+            items={"minimum": 1},
+            maxItems=ATTACHMENTS_MAX,
+            uniqueItems=True,
+        ),
+    ] = attrs.Factory(list)
 
 
 @attrs.frozen
 class HistoryPage:
-    before: int | None = None
-    after: int | None = None
-    since: datetime | None = None  # "date" on the wire: unix seconds
-    limit: int = HISTORY_LIMIT_DEFAULT
+    before: Annotated[int | None, doc("A message id: the page just before it")] = None
+    after: Annotated[int | None, doc("A message id: the page just after it (not with `before`)")] = None
+    since: Annotated[  # "date" on the wire: unix seconds
+        datetime | None, doc("Unix time, seconds: only messages sent after it", minimum=0)
+    ] = None
+    limit: Annotated[int, doc("Page size", minimum=1, maximum=HISTORY_LIMIT_MAX)] = HISTORY_LIMIT_DEFAULT
 
 
 @attrs.frozen
 class MessageQuery:
-    receiver_id: str | None = None
-    chat_id: int | None = None
-    page: HistoryPage = HistoryPage()
+    receiver_id: Annotated[str | None, doc("The other user's user_id (your 1:1 chat with them)")] = None
+    chat_id: Annotated[int | None, doc("The chat's id (wins over receiver_id)", minimum=1)] = None
+    page: HistoryPage = HistoryPage()  # its fields ride beside these, not nested
 
 
 def _structure_message_query(data: dict[str, Any], _: type) -> MessageQuery:
@@ -337,26 +406,29 @@ converter.register_structure_hook(MessageQuery, _structure_message_query)
 
 @attrs.frozen
 class MessageEdit:
-    text: str
+    text: Annotated[MessageText, doc(pattern=NOT_BLANK)]
 
 
 @attrs.frozen
 class ReadMark:
-    message_id: int
+    message_id: Annotated[int, doc("A message of this chat", minimum=1)]
 
 
 @attrs.frozen
 class EventsQuery:
-    since: int | None = None
-    timeout: float = 0.0
+    since: Annotated[int | None, doc("The cursor of your last answer", minimum=0)] = None
+    timeout: Annotated[
+        float,
+        doc("Seconds to wait for the first event", minimum=0, maximum=setting("LONG_POLL_MAX_TIMEOUT")),
+    ] = 0.0
 
 
 @attrs.frozen
 class Credentials:
-    email: str
-    password: str
+    email: Annotated[str, doc("Your email")]
+    password: Annotated[str, doc("Your password")]
 
 
 @attrs.frozen
 class Confirmation:
-    token: str
+    token: Annotated[str, doc("The token from GET /api/v1/tokens")]

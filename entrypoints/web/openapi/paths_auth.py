@@ -1,0 +1,107 @@
+"""Paths of signing in: login, refresh, logout, email confirmation tokens."""
+
+from __future__ import annotations
+
+import attrs
+
+from messenger_core.tokens import TokenPolicy
+
+from .. import render, schema
+from .generate import Components, Schema, obj
+from .parts import body, errors, json_content, ok, one, op, string, success
+from .responses import SET_COOKIE
+
+
+def paths(c: Components) -> dict[str, Schema]:
+    return {
+        "/api/v1/login": {"post": _login(c)},
+        "/api/v1/refresh": {"post": _refresh(c)},
+        "/api/v1/logout": {"post": _logout(c)},
+        "/api/v1/tokens": {"get": _request_confirmation(c), "post": _confirm_email(c)},
+    }
+
+
+def _login(c: Components) -> Schema:
+    pair = c.add(
+        "TokenPair",
+        obj({"access_token": string(), "refresh_token": string()}, ["access_token", "refresh_token"]),
+    )
+    return op(
+        "login",
+        "auth",
+        "Log in: tokens in the body and in cookies",
+        public=True,
+        requestBody=body(c.request(schema.Login)),
+        responses={
+            "200": ok(
+                pair,
+                "Tokens; the cookies access_token_cookie, refresh_token_cookie and csrf_token are set too",
+                headers=SET_COOKIE,
+            ),
+            **errors(400, 401, 413, 415, 422, 429),
+        },
+    )
+
+
+def _refresh(c: Components) -> Schema:
+    access = c.add("AccessToken", obj({"access_token": string()}, ["access_token"]))
+    return op(
+        "refresh",
+        "auth",
+        "A new access token for a refresh token",
+        security=[{"refreshCookie": []}, {"jwtQuery": []}, {}],
+        description="The refresh token comes from the JSON body (`refresh_token` or `jwt`), the "
+        "query parameter `jwt` or the cookie `refresh_token_cookie` (not from Authorization).",
+        parameters=c.parameters(schema.Refresh),
+        # The resource reads expires_in alone: other fields are let through.
+        requestBody=body(
+            c.request(schema.Refresh, closed=False, description="Other fields are ignored"), required=False
+        ),
+        responses={
+            "200": ok(access, "The new access token (the access cookie is set too)", headers=SET_COOKIE),
+            **errors(400, 401, 413, 415, 422),
+        },
+    )
+
+
+def _logout(c: Components) -> Schema:
+    return op(
+        "logout",
+        "auth",
+        "Clear the token cookies",
+        public=True,
+        description="Tokens themselves stay valid until they expire; changing the password revokes them all.",
+        responses={"200": ok(success(c), headers=SET_COOKIE)},
+    )
+
+
+def _request_confirmation(c: Components) -> Schema:
+    lifetime = attrs.fields(TokenPolicy).confirm_lifetime.default  # bootstrap keeps the default
+    assert isinstance(lifetime, int)
+    hours = lifetime // 3600
+    return op(
+        "requestConfirmation",
+        "auth",
+        "Get (and mail) an email confirmation token",
+        public=True,
+        parameters=c.parameters(schema.Credentials),
+        responses={
+            "200": ok(one("token", string()), f"The confirmation token (valid {hours} h)"),
+            **errors(400, 401, 422, 429),
+        },
+    )
+
+
+def _confirm_email(c: Components) -> Schema:
+    return op(
+        "confirmEmail",
+        "auth",
+        "Confirm the email with the token",
+        public=True,
+        requestBody=body(c.request(schema.Confirmation)),
+        responses={
+            "200": {"description": "The user, now is_confirmed"}
+            | json_content(one("user", c.answer(render.FullUser))),
+            **errors(400, 401, 413, 415, 422),
+        },
+    )

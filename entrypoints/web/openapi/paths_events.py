@@ -1,0 +1,100 @@
+"""The long-poll path and the events it answers with, one schema per group of types.
+
+Every event type is listed here with the shape of its data; the document does not build
+while a type of ``EventType`` is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from messenger_core.model import EventType
+
+from .. import render, schema
+from .generate import Components, Schema, obj, ref
+from .parts import AUTH_ERRORS, array, errors, ok, one, op, string
+
+
+def _message(c: Components) -> Schema:
+    return one("message", c.answer(render.MessageOut))
+
+
+def _chat_read(c: Components) -> Schema:
+    return obj(
+        {"chat_id": INTEGER, "user_id": string(), "message_id": INTEGER}, ["chat_id", "user_id", "message_id"]
+    )
+
+
+def _chat_id(c: Components) -> Schema:
+    return one("chat_id", INTEGER)
+
+
+def _user(c: Components) -> Schema:
+    return one("user", c.answer(render.ShortUser))
+
+
+def _user_id(c: Components) -> Schema:
+    return one("user_id", string())
+
+
+INTEGER: Schema = {"type": "integer"}
+E = EventType
+# group name → the types whose data has one shape, and that shape
+_GROUPS: dict[str, tuple[tuple[EventType, ...], Callable[[Components], Schema]]] = {
+    "MessageEvent": ((E.MESSAGE_NEW, E.MESSAGE_EDITED, E.MESSAGE_DELETED), _message),
+    "ChatReadEvent": ((E.CHAT_READ,), _chat_read),
+    "ChatDeletedEvent": ((E.CHAT_DELETED,), _chat_id),
+    "UserEvent": ((E.FRIEND_REQUEST, E.FRIEND_ACCEPTED, E.USER_UPDATED), _user),
+    "UserIdEvent": ((E.FRIEND_DENIED, E.FRIEND_CANCELLED, E.FRIEND_REMOVED), _user_id),
+}
+
+
+def documented_event_types() -> set[EventType]:
+    return {t for types, _ in _GROUPS.values() for t in types}
+
+
+def paths(c: Components) -> dict[str, Schema]:
+    missing = set(EventType) - documented_event_types()
+    if missing:
+        raise LookupError(f"event types without a documented payload: {sorted(t.value for t in missing)}")
+    return {"/api/v1/events": {"get": _events(c)}}
+
+
+def _event(c: Components) -> Schema:
+    """The Event component: one of the groups, each an EventOut with its types and data."""
+    for name, (types, data) in _GROUPS.items():
+        envelope = c.answer_schema(render.EventOut)
+        envelope["properties"] = envelope["properties"] | {
+            "type": envelope["properties"]["type"] | {"enum": [t.value for t in types]},
+            "data": data(c),
+        }
+        c.add(name, envelope)
+    return c.add("Event", {"oneOf": [ref(name) for name in _GROUPS]})
+
+
+def _events(c: Components) -> Schema:
+    busy = {
+        "X-Long-Poll": {
+            "description": "`busy` when the answer did not wait because too many requests were waiting",
+            "schema": {"type": "string", "enum": ["busy"]},
+        }
+    }
+    cursor = {"type": "integer", "minimum": 0}
+    return op(
+        "events",
+        "events",
+        "Long-poll for your events after a cursor",
+        description="Without `since`: no events and the current cursor. With it: the events after "
+        f"it, waiting up to `timeout` seconds (0 to {c.settings.LONG_POLL_MAX_TIMEOUT:g}) for the "
+        "first. When too many requests already wait, the answer comes at once with the "
+        "header X-Long-Poll: busy. 410 means the cursor is unknown or too old: reload.",
+        parameters=c.parameters(schema.EventsQuery),
+        responses={
+            "200": ok(
+                obj({"events": array(_event(c)), "cursor": cursor}, ["events", "cursor"]),
+                "The events, oldest first, and the cursor for the next request",
+                headers=busy,
+            ),
+            **errors(*AUTH_ERRORS, 410, 422),
+        },
+    )
