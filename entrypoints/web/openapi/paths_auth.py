@@ -31,6 +31,8 @@ def _login(c: Components) -> Schema:
         "auth",
         "Log in: tokens in the body and in cookies",
         public=True,
+        description="A browser page of another site is refused (403 `cross_site`, judged by Fetch "
+        "Metadata or Origin); API clients send neither header.",
         requestBody=body(c.request(schema.Login)),
         responses={
             "200": ok(
@@ -38,7 +40,7 @@ def _login(c: Components) -> Schema:
                 "Tokens; the cookies access_token_cookie, refresh_token_cookie and csrf_token are set too",
                 headers=SET_COOKIE,
             ),
-            **errors(400, 401, 413, 415, 422, 429),
+            **errors(400, 401, 403, 413, 415, 422, 429),
         },
     )
 
@@ -82,8 +84,11 @@ def _request_confirmation(c: Components) -> Schema:
     return op(
         "requestConfirmation",
         "auth",
-        "Get (and mail) an email confirmation token",
+        "Get (and mail) an email confirmation token — discouraged: POST the credentials",
         public=True,
+        deprecated=True,
+        description="The specification's form. The password rides in the query string, and so in "
+        "logs and browser history: POST `{email, password}` to the same path instead.",
         parameters=c.parameters(schema.Credentials),
         responses={
             "200": ok(one("token", string()), f"The confirmation token (valid {hours} h)"),
@@ -93,15 +98,19 @@ def _request_confirmation(c: Components) -> Schema:
 
 
 def _confirm_email(c: Components) -> Schema:
+    lifetime = attrs.fields(TokenPolicy).confirm_lifetime.default  # bootstrap keeps the default
+    assert isinstance(lifetime, int)
     return op(
         "confirmEmail",
         "auth",
-        "Confirm the email with the token",
+        "Ask for a confirmation token (email and password), or confirm the email with one",
         public=True,
-        requestBody=body(c.request(schema.Confirmation)),
+        description="With `{email, password}`: the confirmation token (also mailed), checked under "
+        "the sign-in limits. With `{token}`: the email is confirmed.",
+        requestBody=body({"oneOf": [c.request(schema.Confirmation), c.request(schema.Credentials)]}),
         responses={
-            "200": {"description": "The user, now is_confirmed"}
-            | json_content(one("user", c.answer(render.FullUser))),
-            **errors(400, 401, 413, 415, 422),
+            "200": {"description": f"The user, now is_confirmed; or the token (valid {lifetime // 3600} h)"}
+            | json_content({"oneOf": [one("user", c.answer(render.FullUser)), one("token", string())]}),
+            **errors(400, 401, 413, 415, 422, 429),
         },
     )
