@@ -454,3 +454,20 @@ def test_the_confirm_page_confirms_only_when_the_button_is_pressed(site: Site) -
     assert site.get("/api/v1/users/me").json["user"]["is_confirmed"] is True
     stale = site.post_form("/confirm", {"token": "garbage"})
     assert stale.status_code == 401 and "Ссылка неверна или устарела" in stale.text
+
+
+def test_the_api_docs_contents_link_to_their_sections(site: Site) -> None:
+    html = site.get("/docs/v1/api_docs").text
+    anchors = re.findall(r'<a href="#([^"]+)">', html)
+    assert len(anchors) >= 10
+    for anchor in anchors:
+        assert f'id="{anchor}"' in html, anchor
+    assert "Справочник API написан на английском" in html  # a Russian reader is told why
+    assert "Справочник API" not in site.get("/docs/v1/api_docs", headers={"Accept-Language": "en"}).text
+
+
+def test_the_sign_in_forms_mark_their_required_fields(site: Site) -> None:
+    login = site.get("/login").text
+    assert "novalidate" not in login  # the browser stops an empty sign-in itself
+    for path in ("/login", "/register"):  # registration explains each field in the reader's language
+        assert re.search(r'name="email"[^>]*required', site.get(path).text), path

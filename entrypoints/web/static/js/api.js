@@ -100,6 +100,9 @@ export async function api(path, { method = "GET", body, query, signal } = {}, re
     if (code === "token_expired" && !retried && (await refreshAccess())) {
       return api(path, { method, body, query, signal }, true);
     }
+    // A request that left before this tab changed the password (a waiting long-poll)
+    // carried the old token; the cookies now hold the new one: try once more with them.
+    if (code === "token_revoked" && !retried) return api(path, { method, body, query, signal }, true);
     goToLogin();
     return new Promise(() => {}); // the page is leaving: callers need not handle this
   }
