@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import AttachmentView, MessageView, UserView
+from .read_models import AttachmentView, MessageView, UserView
 
 
 def unix(moment: datetime | None) -> float | None:

@@ -1,28 +1,123 @@
-"""Read models assembled from entities: the one place that decides what a view holds.
+"""Read models: the frozen views use cases return, and their assembly from entities —
+the one place that decides what a view holds.
 
-Use cases call these inside their unit of work; nothing here writes.
+Use cases call the assembly functions inside their unit of work; nothing here writes.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import attrs
+
 from .model import (
     Actor,
     Attachment,
-    AttachmentView,
+    AttachmentKind,
     Chat,
-    ChatView,
+    Event,
     Friendship,
-    FriendView,
     Message,
-    MessageView,
     Sticker,
     StickerPack,
-    StickerPackView,
-    StickerView,
     User,
-    UserView,
 )
 from .ports import UnitOfWork
+
+
+@attrs.frozen(kw_only=True)
+class UserView:
+    id: int
+    user_id: str  # the public alternative_id
+    first_name: str
+    second_name: str
+    avatar: str | None
+    email: str
+    phone_number: str | None
+    age: int | None
+    city: str | None
+    additional_inf: str | None
+    created_date: datetime
+    is_confirmed: bool
+
+
+@attrs.frozen(kw_only=True)
+class FriendView:
+    user: UserView
+    is_accepted: bool
+    since: datetime
+
+
+@attrs.frozen(kw_only=True)
+class AttachmentView:
+    id: int
+    kind: AttachmentKind
+    name: str
+    size: int
+    mime: str
+    width: int | None = None
+    height: int | None = None
+    has_thumbnail: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class StickerView:
+    id: int
+    pack_id: int
+    mime: str
+
+
+@attrs.frozen(kw_only=True)
+class MessageView:
+    id: int
+    chat_id: int
+    sender_id: str  # alternative_id of the sender
+    text: str | None
+    sticker: StickerView | None
+    attachments: tuple[AttachmentView, ...]
+    sending_date: datetime
+    edited_date: datetime | None
+    is_deleted: bool
+    is_read: bool  # read by every other participant
+
+
+@attrs.frozen(kw_only=True)
+class ChatView:
+    id: int
+    title: str
+    members: tuple[UserView, ...]
+    last_message: MessageView | None
+    unread_count: int
+    last_read_message_id: int
+    last_activity: datetime
+
+    def peer(self, me: str) -> UserView | None:
+        """The other member of a 1:1 chat."""
+        return next((m for m in self.members if m.user_id != me), None)
+
+
+@attrs.frozen(kw_only=True)
+class LatestMessage:
+    """The last message of a chat, with the other member of a direct chat."""
+
+    message: MessageView
+    chat_with: str | None
+
+
+@attrs.frozen(kw_only=True)
+class StickerPackView:
+    id: int
+    title: str
+    stickers: tuple[StickerView, ...]
+
+
+@attrs.frozen(kw_only=True)
+class EventBatch:
+    events: tuple[Event, ...]
+    cursor: int
+
+
+# --- assembly ---------------------------------------------------------------------
 
 
 def user_view(user: User) -> UserView:

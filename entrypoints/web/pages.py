@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from messenger_core import Invalid, Messenger, MessengerError, TooLarge, Unauthorized
 from messenger_core.limits import public_limits
-from messenger_core.model import UserView
+from messenger_core.read_models import UserView
 
 from ..config import Settings
 from . import WebApp

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypedDict, cast
 
-from messenger_core.model import (
-    AttachmentKind,
+from messenger_core.model import AttachmentKind, Event, EventType
+from messenger_core.payloads import attachment_data, message_data, user_data
+from messenger_core.policies import PHONE_EXAMPLE
+from messenger_core.read_models import (
     AttachmentView,
     ChatView,
-    Event,
-    EventType,
     LatestMessage,
     MessageView,
     StickerPackView,
     UserView,
 )
-from messenger_core.payloads import attachment_data, message_data, user_data
-from messenger_core.policies import PHONE_EXAMPLE
 
 from .shapes import doc
 

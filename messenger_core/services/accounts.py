@@ -7,9 +7,9 @@ import attrs
 from .. import policies
 from ..errors import Conflict, FieldErrors, Unauthorized, field
 from ..limits import ALTERNATIVE_ID_ALPHABET, ALTERNATIVE_ID_LENGTH
-from ..model import Actor, NewUser, TokenPair, TokenType, User, UserView
+from ..model import Actor, NewUser, TokenPair, TokenType, User
 from ..ports import UnitOfWork
-from ..read_models import user_view
+from ..read_models import UserView, user_view
 from .context import Context
 from .lookups import current_user
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..errors import Forbidden, NotFound
-from ..model import Actor, Chat, ChatView, EventType, LatestMessage, User
+from ..model import Actor, Chat, EventType, User
 from ..ports import UnitOfWork
-from ..read_models import chat_view
+from ..read_models import ChatView, LatestMessage, chat_view
 from .context import Context
 from .lookups import member_chat, member_ids, other_user
 

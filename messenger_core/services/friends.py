@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..errors import NotFound
-from ..model import Actor, EventType, FriendListKind, Friendship, FriendView, User
+from ..model import Actor, EventType, FriendListKind, Friendship, User
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import friend_view, user_view
+from ..read_models import FriendView, friend_view, user_view
 from .context import Context
 from .lookups import current_user, other_user
 

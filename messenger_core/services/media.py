@@ -9,8 +9,15 @@ import attrs
 
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
-from ..model import Actor, AttachmentKind, AttachmentView, NewAttachment, StickerPackView, StickerView
-from ..read_models import attachment_view, sticker_pack_view, sticker_view
+from ..model import Actor, AttachmentKind, NewAttachment
+from ..read_models import (
+    AttachmentView,
+    StickerPackView,
+    StickerView,
+    attachment_view,
+    sticker_pack_view,
+    sticker_view,
+)
 from .context import Context, Upload
 from .lookups import can_see_message
 

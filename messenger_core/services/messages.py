@@ -9,10 +9,10 @@ from typing import Any
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
 from ..limits import HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX
-from ..model import Actor, Attachment, Chat, ChatView, EventType, Message, MessageView, NewMessage
+from ..model import Actor, Attachment, Chat, EventType, Message, NewMessage
 from ..payloads import message_data
 from ..ports import UnitOfWork
-from ..read_models import chat_view, message_views, new_message_view
+from ..read_models import ChatView, MessageView, chat_view, message_views, new_message_view
 from .chats import start_direct_chat
 from .context import Context
 from .lookups import member_chat, member_ids, other_user, visible_message

@@ -9,11 +9,11 @@ import attrs
 from .. import policies
 from ..errors import Conflict, FieldErrors, Forbidden, NotFound, field
 from ..limits import SEARCH_LIMIT_MAX, SEARCH_WORDS_MAX
-from ..model import Actor, EventType, ProfileChanges, TokenPair, User, UserView
+from ..model import Actor, EventType, ProfileChanges, TokenPair, User
 from ..normalize import email_key, search_key
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import user_view
+from ..read_models import UserView, user_view
 from .accounts import fresh_alternative_id, issue_tokens
 from .context import Context, Upload
 from .lookups import contact_ids, current_user
