@@ -3,6 +3,10 @@
 Every adapter of a port must pass the same contract suite (tests/contract).
 Times are timezone-aware UTC datetimes. "Missing" is ``None``, never an exception,
 unless a method says otherwise. Repositories never commit: the unit of work does.
+
+A write that a repository refuses (a ``Conflict``) changes nothing and leaves the unit of
+work open and usable with its earlier changes: whether to roll them back is the caller's
+choice. A refused ``add`` uses up no id.
 """
 
 from __future__ import annotations
@@ -33,7 +37,11 @@ from .model import (
 
 class UserRepository(Protocol):
     def add(self, new: NewUser) -> User:
-        """Store a new user and return it with its permanent ``id`` (ids grow)."""
+        """Store a new user and return it with its permanent ``id`` (ids grow).
+
+        One account per email and per public id: raises ``Conflict("email_taken")`` when
+        another user has the same ``normalize.email_key`` (checked first), else
+        ``Conflict("alternative_id_taken")`` when one has this exact ``alternative_id``."""
 
     def get(self, user_id: int) -> User | None:
         """The user with this permanent id."""
@@ -48,7 +56,10 @@ class UserRepository(Protocol):
         """The user with this email, compared case-insensitively (``normalize.email_key``)."""
 
     def update(self, user: User) -> None:
-        """Replace the stored user that has ``user.id`` (search keys follow the names)."""
+        """Replace the stored user that has ``user.id`` (search keys follow the names).
+
+        Raises ``Conflict("email_taken" | "alternative_id_taken")`` as ``add`` does when
+        the new email or public id belongs to another user (keeping one's own is fine)."""
 
     def search(
         self,
@@ -76,7 +87,8 @@ class FriendshipRepository(Protocol):
         """The row between two users, whichever of them asked."""
 
     def add(self, friendship: Friendship) -> None:
-        """Store a new row; the pair must have none yet."""
+        """Store a new row. Raises ``Conflict("friendship_exists")`` when the pair already
+        has one, whichever way round."""
 
     def update(self, friendship: Friendship) -> None:
         """Replace the row of that pair."""

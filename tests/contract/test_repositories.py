@@ -7,11 +7,13 @@ except the Friendship value the port itself asks for.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 
 import attrs
 import pytest
 
+from messenger_core.errors import Conflict
 from messenger_core.model import (
     AttachmentKind,
     Chat,
@@ -323,6 +325,171 @@ def test_friendships_of_a_user_are_listed_oldest_first(uow_factory: UnitOfWorkFa
         assert uow.friendships.list_for(alena.id) == [oldest, middle, newest]
         assert uow.friendships.list_for(clara.id) == [unrelated, oldest]
         assert uow.friendships.list_for(dmitry.id + 100) == []
+
+
+# --- refused writes: one account per email and public id, one row per pair ---------------
+#
+# A refused write raises Conflict with its code and changes nothing; the unit stays open
+# and usable with its earlier changes, and rolling back is the caller's choice.
+
+
+def all_users(uow: UnitOfWork) -> list[User]:
+    return uow.users.search(text=None, first_name=None, second_name=None, start=0, limit=1000)
+
+
+def refused(code: str, write: Callable[[], object]) -> None:
+    with pytest.raises(Conflict) as caught:
+        write()
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("email", "taken"),
+    [
+        ("alena@example.org", "alena@example.org"),
+        ("A@x.io", "a@X.IO"),  # the same address: normalize.email_key
+        ("Straße@Example.org", "STRASSE@example.ORG"),  # casefold: ß is ss
+        ("alena@example.org", "  alena@example.org "),
+    ],
+)
+def test_adding_a_user_with_a_taken_email_is_refused(
+    uow_factory: UnitOfWorkFactory, email: str, taken: str
+) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", email=email)
+        before = all_users(uow)
+
+        refused("email_taken", lambda: add_user(uow, "Intruder", email=taken))
+
+        assert all_users(uow) == before and uow.users.count() == 1
+        assert uow.users.get_by_email(taken) == alena
+        assert search(uow, "intruder") == []
+
+
+def test_adding_a_user_with_a_taken_alternative_id_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", alternative_id="Xk42Qz")
+        before = all_users(uow)
+
+        refused("alternative_id_taken", lambda: add_user(uow, "Intruder", alternative_id="Xk42Qz"))
+
+        assert all_users(uow) == before
+        assert uow.users.get_by_alternative_id("Xk42Qz") == alena
+        assert uow.users.get_by_email("user2@example.org") is None
+        assert search(uow, "intruder") == []
+        # Public ids are exact: another case is another id.
+        assert add_user(uow, "Other", alternative_id="xk42qz").id > alena.id
+
+
+def test_when_both_are_taken_the_email_is_named(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        add_user(uow, alternative_id="Xk42Qz", email="alena@example.org")
+
+        refused("email_taken", lambda: add_user(uow, alternative_id="Xk42Qz", email="ALENA@example.org"))
+
+
+def test_updating_a_user_onto_another_users_email_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", email="alena@example.org")
+        boris = add_user(uow, "Boris", email="boris@example.org")
+        before = all_users(uow)
+        # The names change too: the refused update must not move the search keys either.
+        moved = attrs.evolve(boris, email="ALENA@Example.org", first_name="Renamed", age=40)
+
+        refused("email_taken", lambda: uow.users.update(moved))
+
+        assert all_users(uow) == before
+        assert uow.users.get_by_email("alena@example.org") == alena
+        assert uow.users.get_by_email("boris@example.org") == boris
+        assert search(uow, "renamed") == [] and search(uow, "boris") == ["Boris"]
+
+
+def test_updating_a_user_onto_another_users_alternative_id_is_refused(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", alternative_id="alena1")
+        boris = add_user(uow, "Boris", alternative_id="boris1")
+        before = all_users(uow)
+        moved = attrs.evolve(boris, alternative_id="alena1", first_name="Renamed")
+
+        refused("alternative_id_taken", lambda: uow.users.update(moved))
+
+        assert all_users(uow) == before
+        assert uow.users.get_by_alternative_id("alena1") == alena
+        assert uow.users.get_by_alternative_id("boris1") == boris
+        assert search(uow, "renamed") == [] and search(uow, "boris1") == ["Boris"]
+
+
+def test_a_user_may_keep_or_recase_their_own_email_and_id(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", alternative_id="alena1", email="alena@example.org")
+        recased = attrs.evolve(alena, email="ALENA@Example.ORG", first_name="Alyona")
+        uow.users.update(recased)
+
+        assert uow.users.get_by_email("alena@example.org") == recased
+        assert uow.users.get_by_alternative_id("alena1") == recased
+        # Freed by the change: another account may now take the old public id.
+        uow.users.update(attrs.evolve(recased, alternative_id="alena2"))
+        assert add_user(uow, "Boris", alternative_id="alena1").alternative_id == "alena1"
+
+
+def test_a_refused_user_leaves_the_unit_usable_and_uses_up_no_id(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", alternative_id="alena1", email="alena@example.org")
+        uow.commit()
+    with uow_factory() as uow:
+        boris = add_user(uow, "Boris", alternative_id="boris1", email="boris@example.org")
+        refused("email_taken", lambda: add_user(uow, "X", email="Alena@example.org"))
+        refused("alternative_id_taken", lambda: add_user(uow, "X", alternative_id="boris1"))
+        refused("email_taken", lambda: uow.users.update(attrs.evolve(alena, email="boris@example.org")))
+        clara = add_user(uow, "Clara", alternative_id="clara1", email="clara@example.org")
+        uow.commit()
+
+    assert (boris.id, clara.id) == (alena.id + 1, alena.id + 2)
+    with uow_factory() as uow:
+        assert all_users(uow) == [alena, boris, clara]
+        assert search(uow, "x") == []
+
+
+def test_a_refused_user_does_not_undo_the_units_earlier_changes(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow, "Alena", email="alena@example.org")
+        renamed = attrs.evolve(alena, first_name="Alyona")
+        uow.users.update(renamed)
+        refused("email_taken", lambda: add_user(uow, "X", email="alena@example.org"))
+
+        assert uow.users.get(alena.id) == renamed and search(uow, "alyona") == ["Alyona"]
+        uow.rollback()  # the caller's choice: everything of the unit goes
+        assert uow.users.count() == 0
+
+
+@pytest.mark.parametrize("reversed_pair", [False, True], ids=["same-way", "other-way-round"])
+def test_a_second_friendship_row_for_a_pair_is_refused(
+    uow_factory: UnitOfWorkFactory, reversed_pair: bool
+) -> None:
+    with uow_factory() as uow:
+        alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
+        first = request(alena, boris, at(1))
+        uow.friendships.add(first)
+        accepted = attrs.evolve(request(boris, alena, at(2)), status=FriendshipStatus.ACCEPTED)
+        second = (
+            accepted
+            if reversed_pair
+            else attrs.evolve(accepted, requester_id=alena.id, addressee_id=boris.id)
+        )
+
+        refused("friendship_exists", lambda: uow.friendships.add(second))
+
+        assert uow.friendships.get(boris.id, alena.id) == first
+        assert uow.friendships.list_for(alena.id) == [first]
+        assert uow.friendships.list_for(boris.id) == [first]
+        # The unit goes on: other pairs may still be added, and the first row kept.
+        other = request(clara, alena, at(3))
+        uow.friendships.add(other)
+        uow.commit()
+    with uow_factory() as uow:
+        assert uow.friendships.list_for(alena.id) == [first, other]
 
 
 # --- chats --------------------------------------------------------------------------------
