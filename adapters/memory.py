@@ -40,7 +40,7 @@ from messenger_core.model import (
     StickerPack,
     User,
 )
-from messenger_core.normalize import email_key, search_key
+from messenger_core.normalize import email_key, search_text
 from messenger_core.ports import (
     AttachmentRepository,
     ChatRepository,
@@ -148,8 +148,8 @@ class MemoryUsers:
         self._s.put(self._s.users, user.id, user)
         self._s.put(self._s.user_by_public_id, user.alternative_id, user.id)
         self._s.put(self._s.user_by_email, email_key(user.email), user.id)
-        first, second = search_key(user.first_name), search_key(user.second_name)
-        joined = f"{first}\n{second}\n{search_key(user.alternative_id)}"
+        joined = search_text(user.first_name, user.second_name, user.alternative_id)
+        first, second, _ = joined.split("\n")  # no key holds a newline
         self._s.put(self._s.user_keys, user.id, (joined, first, second))
         self._s.search_text = None
 
