@@ -8,15 +8,16 @@ judges them against the Clock port instead.
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
 import jwt
 
 from messenger_core.errors import Unauthorized
+from messenger_core.tokens import REQUIRED_CLAIMS, has_required_claims
 
 ALGORITHM = "HS256"
-REQUIRED_CLAIMS = ("sub", "type", "iat")
 # RFC 7518 §3.2: an HS256 key must be at least as long as the hash output.
 MIN_SECRET_BYTES = 32
 
@@ -52,7 +53,14 @@ class PyJwtCodec:
         signature, another algorithm (``none``, HS512, RS256…), a malformed token,
         or a missing ``sub``/``type``/``iat``.
         """
-        return dict(self._verified(token))  # a copy: callers may not change the cached claims
+        if not token.isascii():  # a JWT is ASCII; PyJWT would fail to encode a lone surrogate
+            raise Unauthorized("token_invalid")
+        claims = self._verified(token)
+        # A copy: callers may change what they get, never the cached claims. Nested claims
+        # (which the core's tokens never hold) need a deep one.
+        if any(isinstance(value, dict | list) for value in claims.values()):
+            return copy.deepcopy(claims)
+        return dict(claims)
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -61,8 +69,7 @@ class PyJwtCodec:
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized("token_invalid") from exc
-        # PyJWT checks the type of sub; with its iat check off we check iat here.
-        iat = claims["iat"]
-        if not isinstance(iat, int) or isinstance(iat, bool) or not isinstance(claims["type"], str):
+        # PyJWT checks that they are there; their types (iat with its check off) are ours.
+        if not has_required_claims(claims):
             raise Unauthorized("token_invalid")
         return claims

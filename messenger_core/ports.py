@@ -260,12 +260,24 @@ class PasswordHasher(Protocol):
 
 
 class TokenCodec(Protocol):
+    """Signs claims under one server secret and checks signatures; judges no times.
+
+    Claims are JSON values under string keys. Of the names JWT registers, the core uses
+    ``sub``, ``iat``, ``exp`` and ``nbf`` only (a codec may refuse others, such as ``aud``).
+    """
+
     def encode(self, claims: dict[str, Any]) -> str:
-        """Sign the claims."""
+        """Sign the claims into a token: ASCII text that ``decode`` turns back into them."""
 
     def decode(self, token: str) -> dict[str, Any]:
-        """Verify signature and algorithm and return the claims, expiry unchecked
-        (the core judges times). Raises ``Unauthorized("token_invalid")``."""
+        """Verify the signature (and the algorithm) and return the claims, equal to those
+        encoded and the caller's to change. Times are not judged: an ``exp`` in the past
+        or an ``nbf`` in the future decodes (the core judges them against the Clock).
+
+        Raises ``Unauthorized("token_invalid")``, never another error, for any text that
+        is not a token signed with this secret (tampered, of another secret, garbage),
+        and for claims without a string ``sub`` and ``type`` and an integer ``iat``
+        (``tokens.has_required_claims``)."""
 
 
 class BlobStore(Protocol):

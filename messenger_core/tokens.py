@@ -6,6 +6,7 @@ here against the Clock, so expiry is testable with a manual clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,21 @@ import attrs
 from .errors import Invalid, Unauthorized, field
 from .model import TokenType
 from .ports import Clock, TokenCodec
+
+# What every token TokenPolicy issues holds; a codec refuses a token without them.
+REQUIRED_CLAIMS = ("sub", "type", "iat")
+
+
+def has_required_claims(claims: Mapping[str, Any]) -> bool:
+    """Whether the claims hold a string ``sub`` and ``type`` and an integer ``iat``: the
+    shape every ``TokenCodec`` checks before it returns claims, so all codecs agree."""
+    issued_at = claims.get("iat")
+    return (
+        isinstance(claims.get("sub"), str)
+        and isinstance(claims.get("type"), str)
+        and isinstance(issued_at, int)
+        and not isinstance(issued_at, bool)
+    )
 
 
 @attrs.frozen(kw_only=True)
