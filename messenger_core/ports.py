@@ -281,15 +281,22 @@ class TokenCodec(Protocol):
 
 
 class BlobStore(Protocol):
+    """Uploaded bytes under keys the store makes. A string the store never gave (or a
+    deleted key) names no blob."""
+
     def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
-        """Store the bytes under a fresh random key. Past ``max_size`` bytes raise
-        ``TooLarge`` and leave nothing behind; a reader never sees a partial blob."""
+        """Store the bytes under a fresh random key (one per write, even for the same
+        bytes); no chunks make an empty blob. Past ``max_size`` bytes raise
+        ``TooLarge(max=max_size)`` without reading further chunks and leave nothing
+        behind, as does an error from ``chunks``; a reader never sees a partial blob."""
 
     def open(self, key: str) -> BinaryIO:
-        """A binary file object of the blob; ``NotFound`` when missing."""
+        """A new binary file object of the blob, at its start; ``NotFound("stored_file")``
+        when missing."""
 
     def path(self, key: str) -> str | None:
-        """A filesystem path of the blob when the store has one (for image tools)."""
+        """A filesystem path of the blob's bytes when the store keeps files (for image
+        tools); None when it does not, or when the blob is missing."""
 
     def size(self, key: str) -> int | None:
         """The blob's size, None when missing."""
