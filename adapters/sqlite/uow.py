@@ -53,11 +53,21 @@ def storage_error(error: BaseException | None) -> Unavailable | None:
     return None
 
 
+# Exactly SQLITE_READONLY, what query_only gives a write; its extended codes (a WAL that
+# cannot be recovered or initialised on a read-only file) are the storage's fault.
+_SQLITE_READONLY = 8
+
 WRITE_LOCK_TIMEOUT = 30.0  # seconds a writing unit waits for the other writers of its process
 
 
 class SqliteUnitOfWork:
-    """One transaction on a connection; leaving without ``commit()`` rolls back."""
+    """One transaction on a connection; leaving without ``commit()`` rolls back.
+
+    A writing unit begins with ``BEGIN IMMEDIATE`` (the write lock) on the thread's
+    connection. A read-only unit begins a deferred transaction on the thread's read-only
+    connection, which has ``PRAGMA query_only`` on for good, so SQLite itself refuses
+    its writes; under WAL it reads one snapshot from its first read on and waits for no
+    writer. ``thread`` marks, per thread, that a unit is open: a second is refused."""
 
     # Annotated with the ports: UnitOfWork's attributes are invariant.
     users: UserRepository
@@ -69,9 +79,15 @@ class SqliteUnitOfWork:
     events: EventRepository
 
     def __init__(
-        self, conn: sqlite3.Connection, *, read_only: bool = False, write_lock: threading.Lock | None = None
+        self,
+        conn: sqlite3.Connection,
+        *,
+        read_only: bool = False,
+        write_lock: threading.Lock | None = None,
+        thread: threading.local | None = None,
     ) -> None:
         self._conn = conn
+        self._thread = thread
         self._read_only = read_only
         self._write_lock = None if read_only else write_lock
         self._held: threading.Lock | None = None  # the write lock, while this unit holds it
@@ -84,6 +100,12 @@ class SqliteUnitOfWork:
         self.events = SqliteEventRepository(conn)
 
     def __enter__(self) -> Self:
+        if self._thread is not None:
+            # The reader's and the writer's connections differ, so SQLite alone would let
+            # a unit of one kind open inside the other.
+            if getattr(self._thread, "unit_open", False):
+                raise RuntimeError("a unit of work is already open on this thread")
+            self._thread.unit_open = True
         # A reader takes a WAL snapshot and no lock, so reads never queue behind writers;
         # a writer takes the write lock up front.
         if self._write_lock is not None and not self._conn.in_transaction:
@@ -93,6 +115,7 @@ class SqliteUnitOfWork:
             # busy_timeout and fail with "database is locked"; a blocked thread is woken as
             # soon as the lock is released. busy_timeout still arbitrates between processes.
             if not self._write_lock.acquire(timeout=WRITE_LOCK_TIMEOUT):
+                self._release()
                 raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
             self._held = self._write_lock
         try:
@@ -121,6 +144,8 @@ class SqliteUnitOfWork:
             # The database is failing already (its error follows): nothing to undo here.
         finally:
             self._release()
+        if self._read_only and getattr(exc, "sqlite_errorcode", None) == _SQLITE_READONLY:
+            return  # query_only refused a write: the caller's bug, not the storage's
         unavailable = storage_error(exc)
         if unavailable is not None:
             raise unavailable from exc
@@ -129,6 +154,8 @@ class SqliteUnitOfWork:
         held, self._held = self._held, None
         if held is not None:
             held.release()
+        if self._thread is not None:
+            self._thread.unit_open = False
 
     def commit(self) -> None:
         self._conn.execute("COMMIT")
@@ -151,9 +178,10 @@ class SqliteUnitOfWorkFactory:
     bringing the schema up to date is the explicit ``migrate()`` step, which the
     composition root runs once at start.
 
-    Each thread gets its own connection (waitress serves requests on threads). The
-    connections allow use from other threads only so that ``close()`` can close them
-    all; each one is still only used by the thread that opened it.
+    Each thread gets its own connection (waitress serves requests on threads), and a
+    second one for its read-only units. The connections allow use from other threads
+    only so that ``close()`` can close them all; each one is still only used by the
+    thread that opened it.
     """
 
     def __init__(self, path: str | os.PathLike[str], synchronous: str = "FULL") -> None:
@@ -176,17 +204,26 @@ class SqliteUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> SqliteUnitOfWork:
         try:
-            conn = self.connection()
+            conn = self.connection(read_only=read_only)
         except sqlite3.Error as error:
             raise storage_error(error) or error from error
-        return SqliteUnitOfWork(conn, read_only=read_only, write_lock=self._write_lock)
+        if read_only:
+            return SqliteUnitOfWork(conn, read_only=True, thread=self._local)
+        return SqliteUnitOfWork(conn, write_lock=self._write_lock, thread=self._local)
 
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened with its pragmas on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+    def connection(self, *, read_only: bool = False) -> sqlite3.Connection:
+        """This thread's connection, opened with its pragmas on first use; with
+        ``read_only``, the thread's other connection, for read-only units, on which
+        ``PRAGMA query_only`` is on. (Switching one connection's ``query_only`` per unit
+        would expire every prepared statement twice a unit: SQLite expires them whenever
+        a flag pragma changes.)"""
+        name = "reader" if read_only else "conn"
+        conn: sqlite3.Connection | None = getattr(self._local, name, None)
         if conn is None:
             conn = self._open()
-            self._local.conn = conn
+            if read_only:
+                conn.execute("PRAGMA query_only = ON")
+            setattr(self._local, name, conn)
         return conn
 
     def _open(self) -> sqlite3.Connection:
