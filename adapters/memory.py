@@ -1,8 +1,14 @@
 """Dict-backed repositories and unit of work: the fast model every other adapter must match.
 
-The unit of work snapshots the whole store on enter and restores it on rollback, so a
-use case that fails half-way leaves nothing behind, exactly as a database transaction.
-A single lock serialises units of work, like SQLite's ``BEGIN IMMEDIATE``.
+Writing units work on the live store, one at a time (a lock, like SQLite's ``BEGIN
+IMMEDIATE``), and journal every change: how to undo it, so a use case that fails half-way
+leaves nothing behind, and how to redo it. ``commit`` replays the redo journal onto a
+second store, the committed one, which is all that read-only units see: they take no
+unit-long lock, so they never wait for a writer nor make one wait, and they never see a
+change that is not committed. Each read holds a short lock that a commit takes to
+publish, so every read sees one whole commit; a commit may land between two reads of one
+read-only unit (SQLite keeps one snapshot for the unit; giving memory that too would mean
+copying the store per unit). Costs stay proportional to what a unit changes.
 """
 
 from __future__ import annotations
@@ -55,14 +61,37 @@ from messenger_core.tokens import has_required_claims
 
 _MISSING: Any = object()
 
+# Every journaled table of a store, as replayed onto the committed store.
+_TABLES = (
+    "users",
+    "user_keys",
+    "user_by_public_id",
+    "user_by_email",
+    "friendships",
+    "chats",
+    "members",
+    "messages",
+    "chat_messages",
+    "attachments",
+    "packs",
+    "events",
+    "next_ids",
+)
+
+
+class ReadOnlyUnitError(RuntimeError):
+    """A write in a read-only unit of work: a bug in the caller, never a user's error."""
+
 
 @attrs.define
 class _Store:
-    """All tables of the memory adapter, with an undo log for rollback.
+    """All tables of the memory adapter, with an undo log for rollback and a redo log
+    for publishing commits.
 
-    Every mutation goes through ``put``/``pop``/``append``, which record how to undo
-    it while a unit of work is open: rollback costs what the unit changed, not the
-    size of the store.
+    Every mutation goes through ``put``/``pop``/``append``, which record how to undo and
+    how to redo it while a unit of work is open: rollback and commit cost what the unit
+    changed, not the size of the store. A ``read_only`` store refuses every mutation
+    before it changes anything.
     """
 
     users: dict[int, User] = attrs.Factory(dict)
@@ -82,30 +111,68 @@ class _Store:
     events: dict[int, Event] = attrs.Factory(dict)
     next_ids: dict[str, int] = attrs.Factory(dict)
     undo: list[Callable[[], None]] | None = None
-    owner: int | None = None  # the thread holding the open unit of work
+    # (operation, table name, key, value) since the last commit, oldest first.
+    redo: list[tuple[str, str, Any, Any]] = attrs.Factory(list)
+    read_only: bool = False
+    _names: dict[int, str] = attrs.field(init=False, factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        self._names = {id(getattr(self, name)): name for name in _TABLES}
 
     def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        self.require_writable()
         old = table.get(key, _MISSING)
         table[key] = value
-        self._record(lambda: table.pop(key) if old is _MISSING else table.__setitem__(key, old))
+        # A list (a chat's message ids) grows in place later: redo puts a copy of it now.
+        self._record(
+            lambda: table.pop(key) if old is _MISSING else table.__setitem__(key, old),
+            ("put", table, key, list(value) if type(value) is list else value),
+        )
 
     def pop(self, table: dict[Any, Any], key: Any) -> Any:
+        self.require_writable()
         old = table.pop(key, _MISSING)
         if old is not _MISSING:
-            self._record(lambda: table.__setitem__(key, old))
+            self._record(lambda: table.__setitem__(key, old), ("pop", table, key, None))
         return None if old is _MISSING else old
 
-    def append(self, items: list[Any], value: Any) -> None:
+    def append(self, table: dict[Any, list[Any]], key: Any, value: Any) -> None:
+        """Append ``value`` to the list ``table[key]``."""
+        self.require_writable()
+        items = table[key]
         items.append(value)
-        self._record(items.pop)
+        self._record(items.pop, ("append", table, key, value))
 
     def next_id(self, table: str) -> int:
         self.put(self.next_ids, table, self.next_ids.get(table, 0) + 1)
         return self.next_ids[table]
 
-    def _record(self, undo: Callable[[], None]) -> None:
+    def publish(self, committed: _Store) -> None:
+        """Replay the changes since the last commit onto ``committed``, in order, so its
+        tables (and their order) become what this store's are; forget them here."""
+        for operation, name, key, value in self.redo:
+            table = getattr(committed, name)
+            if operation == "put":
+                table[key] = value
+            elif operation == "pop":
+                table.pop(key, None)
+            else:
+                table[key].append(value)
+            if name == "user_keys":
+                committed.search_text = None
+        self.redo.clear()
+
+    def require_writable(self) -> None:
+        """Raise in a read-only store; a write that may find nothing to change calls it
+        first, so that it refuses as SQLite's ``query_only`` does."""
+        if self.read_only:
+            raise ReadOnlyUnitError("this unit of work is read-only: it cannot write")
+
+    def _record(self, undo: Callable[[], None], redo: tuple[str, dict[Any, Any], Any, Any]) -> None:
         if self.undo is not None:
             self.undo.append(undo)
+            operation, table, key, value = redo
+            self.redo.append((operation, self._names[id(table)], key, value))
 
 
 class MemoryUsers:
@@ -283,7 +350,7 @@ class MemoryMessages:
     def add(self, new: NewMessage) -> Message:
         message = Message(id=self._s.next_id("messages"), **attrs.asdict(new, recurse=False))
         self._s.put(self._s.messages, message.id, message)
-        self._s.append(self._s.chat_messages[message.chat_id], message.id)
+        self._s.append(self._s.chat_messages, message.chat_id, message.id)
         return message
 
     def get(self, message_id: int) -> Message | None:
@@ -347,6 +414,7 @@ class MemoryAttachments:
         )
 
     def detach_all(self, message_id: int) -> list[Attachment]:
+        self._s.require_writable()
         gone = sorted(
             (a for a in self._s.attachments.values() if a.message_id == message_id), key=lambda a: a.position
         )
@@ -405,13 +473,59 @@ class MemoryEvents:
         return next(iter(self._s.events), self.latest_id() + 1) - 1
 
     def prune_before(self, before: datetime) -> int:
+        self._s.require_writable()
         old = [i for i, e in self._s.events.items() if e.created_date < before]
         for i in old:
             self._s.pop(self._s.events, i)
         return len(old)
 
 
-class MemoryUnitOfWork:
+class _Shared:
+    """What the units of work of one factory share."""
+
+    def __init__(self) -> None:
+        self.live = _Store()  # what writing units read and change
+        self.committed = _Store(read_only=True)  # what read-only units read
+        # One writing unit at a time. Not re-entrant: a nested unit would share the undo
+        # log, so a thread with a unit open may open no other (as SQLite's one connection
+        # per thread cannot begin twice).
+        self.write_lock = threading.Lock()
+        # Held while a commit publishes, and by each read of the committed store.
+        self.publish_lock = threading.Lock()
+        self.open_units = threading.local()
+        self.readers = _Repositories.over(self.committed, self.publish_lock)
+
+    def enter(self) -> None:
+        if getattr(self.open_units, "open", False):
+            raise RuntimeError("a unit of work is already open on this thread")
+        self.open_units.open = True
+
+    def leave(self) -> None:
+        self.open_units.open = False
+
+
+class _Serialized:
+    """A repository over the committed store whose every call holds the publish lock, so
+    that each read sees one whole commit and never half of one."""
+
+    def __init__(self, repository: object, lock: threading.Lock) -> None:
+        self._repository = repository
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._repository, name)
+        lock = self._lock
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        setattr(self, name, call)  # found once: later calls skip __getattr__
+        return call
+
+
+@attrs.frozen
+class _Repositories:
     users: UserRepository
     friendships: FriendshipRepository
     chats: ChatRepository
@@ -420,22 +534,56 @@ class MemoryUnitOfWork:
     stickers: StickerRepository
     events: EventRepository
 
-    def __init__(self, store: _Store, lock: threading.Lock) -> None:
-        self._store = store
-        self._lock = lock
-        self.users = MemoryUsers(store)
-        self.friendships = MemoryFriendships(store)
-        self.chats = MemoryChats(store)
-        self.messages = MemoryMessages(store)
-        self.attachments = MemoryAttachments(store)
-        self.stickers = MemoryStickers(store)
-        self.events = MemoryEvents(store)
+    @classmethod
+    def over(cls, store: _Store, lock: threading.Lock | None = None) -> _Repositories:
+        """The repositories of a store; with ``lock``, each call holds it."""
+
+        def made(repository: Any) -> Any:
+            return repository if lock is None else _Serialized(repository, lock)
+
+        return cls(
+            users=made(MemoryUsers(store)),
+            friendships=made(MemoryFriendships(store)),
+            chats=made(MemoryChats(store)),
+            messages=made(MemoryMessages(store)),
+            attachments=made(MemoryAttachments(store)),
+            stickers=made(MemoryStickers(store)),
+            events=made(MemoryEvents(store)),
+        )
+
+
+class _MemoryUnit:
+    # Annotated with the ports: UnitOfWork's attributes are invariant.
+    users: UserRepository
+    friendships: FriendshipRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    stickers: StickerRepository
+    events: EventRepository
+
+    def __init__(self, shared: _Shared, repositories: _Repositories) -> None:
+        self._shared = shared
+        self.users = repositories.users
+        self.friendships = repositories.friendships
+        self.chats = repositories.chats
+        self.messages = repositories.messages
+        self.attachments = repositories.attachments
+        self.stickers = repositories.stickers
+        self.events = repositories.events
+
+
+class MemoryUnitOfWork(_MemoryUnit):
+    """A writing unit: holds the write lock from enter to exit, works on the live store
+    and publishes its changes to read-only units on ``commit``."""
+
+    def __init__(self, shared: _Shared) -> None:
+        super().__init__(shared, _Repositories.over(shared.live))
+        self._store = shared.live
 
     def __enter__(self) -> Self:
-        if self._store.owner == threading.get_ident():
-            raise RuntimeError("a unit of work is already open on this thread")
-        self._lock.acquire()
-        self._store.owner = threading.get_ident()
+        self._shared.enter()
+        self._shared.write_lock.acquire()
         self._store.undo = []
         return self
 
@@ -449,12 +597,14 @@ class MemoryUnitOfWork:
             self.rollback()
         finally:
             self._store.undo = None
-            self._store.owner = None
-            self._lock.release()
+            self._shared.leave()
+            self._shared.write_lock.release()
 
     def commit(self) -> None:
         if self._store.undo is not None:
             self._store.undo.clear()
+            with self._shared.publish_lock:
+                self._store.publish(self._shared.committed)
 
     def rollback(self) -> None:
         undo = self._store.undo
@@ -462,18 +612,46 @@ class MemoryUnitOfWork:
             self._store.search_text = None
         while undo:
             undo.pop()()
+        self._store.redo.clear()
+
+
+class MemoryReadOnlyUnitOfWork(_MemoryUnit):
+    """A read-only unit: reads the committed store, takes no unit-long lock, and its
+    repositories raise ``ReadOnlyUnitError`` on any write, before changing anything."""
+
+    def __init__(self, shared: _Shared) -> None:
+        super().__init__(shared, shared.readers)
+
+    def __enter__(self) -> Self:
+        self._shared.enter()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._shared.leave()
+
+    def commit(self) -> None:
+        """Nothing to make durable."""
+
+    def rollback(self) -> None:
+        """Nothing to discard."""
 
 
 class MemoryUnitOfWorkFactory:
-    """Hands out units of work over one shared in-memory store; one unit at a time."""
+    """Hands out units of work over one shared in-memory store: writing units one at a
+    time, read-only ones beside them (see the module docstring for what they see)."""
 
     def __init__(self) -> None:
-        self._store = _Store()
-        # Not re-entrant: a nested unit would share the undo log; __enter__ refuses it.
-        self._lock = threading.Lock()
+        self._shared = _Shared()
 
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        return MemoryUnitOfWork(self._store, self._lock)
+        if read_only:
+            return MemoryReadOnlyUnitOfWork(self._shared)
+        return MemoryUnitOfWork(self._shared)
 
 
 class MemoryTokenCodec:
