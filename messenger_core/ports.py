@@ -234,8 +234,21 @@ class UnitOfWork(Protocol):
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
-        """A fresh unit of work. A writing unit takes the database's write lock on enter;
-        a ``read_only`` one sees a consistent snapshot and must not write."""
+        """A fresh unit of work. A thread with a unit open may open no other (entering one
+        raises, and the open unit goes on).
+
+        A writing unit takes the write lock on enter and holds it until exit: writing
+        units run one at a time, and each sees every commit before it.
+
+        A ``read_only`` unit must not write: every repository write raises, before it
+        changes anything, an error that is not a MessengerError (a bug in the caller, not
+        the user's), and the thread's next unit writes as usual. It holds no lock for its
+        duration that a writing unit waits for, nor waits for a writing unit to end.
+        Its reads see only committed units, never another unit's uncommitted changes,
+        and at least every unit committed before it began. Whether a read also sees a
+        unit committed while it is open differs, so use cases must not rely on either:
+        SQLite reads one snapshot from the unit's first read on; the memory adapter
+        shows each read the latest commit."""
 
 
 class Clock(Protocol):
