@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, NoReturn, Self
 
 import attrs
 
@@ -111,68 +111,74 @@ class _Store:
     events: dict[int, Event] = attrs.Factory(dict)
     next_ids: dict[str, int] = attrs.Factory(dict)
     undo: list[Callable[[], None]] | None = None
-    # (operation, table name, key, value) since the last commit, oldest first.
-    redo: list[tuple[str, str, Any, Any]] = attrs.Factory(list)
+    # (operation, table, key, value) since the last commit, oldest first.
+    redo: list[tuple[str, dict[Any, Any], Any, Any]] = attrs.Factory(list)
     read_only: bool = False
-    _names: dict[int, str] = attrs.field(init=False, factory=dict)
-
-    def __attrs_post_init__(self) -> None:
-        self._names = {id(getattr(self, name)): name for name in _TABLES}
 
     def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
-        self.require_writable()
+        if self.read_only:
+            self.refuse()
         old = table.get(key, _MISSING)
         table[key] = value
-        # A list (a chat's message ids) grows in place later: redo puts a copy of it now.
-        self._record(
-            lambda: table.pop(key) if old is _MISSING else table.__setitem__(key, old),
-            ("put", table, key, list(value) if type(value) is list else value),
-        )
+        if self.undo is not None:
+            self.undo.append(lambda: table.pop(key) if old is _MISSING else table.__setitem__(key, old))
+            # A list (a chat's message ids) grows in place later: redo puts a copy of it now.
+            self.redo.append(("put", table, key, list(value) if type(value) is list else value))
 
     def pop(self, table: dict[Any, Any], key: Any) -> Any:
-        self.require_writable()
+        if self.read_only:
+            self.refuse()
         old = table.pop(key, _MISSING)
-        if old is not _MISSING:
-            self._record(lambda: table.__setitem__(key, old), ("pop", table, key, None))
-        return None if old is _MISSING else old
+        if old is _MISSING:
+            return None
+        if self.undo is not None:
+            self.undo.append(lambda: table.__setitem__(key, old))
+            self.redo.append(("pop", table, key, None))
+        return old
 
     def append(self, table: dict[Any, list[Any]], key: Any, value: Any) -> None:
         """Append ``value`` to the list ``table[key]``."""
-        self.require_writable()
+        if self.read_only:
+            self.refuse()
         items = table[key]
         items.append(value)
-        self._record(items.pop, ("append", table, key, value))
+        if self.undo is not None:
+            self.undo.append(items.pop)
+            self.redo.append(("append", table, key, value))
 
     def next_id(self, table: str) -> int:
         self.put(self.next_ids, table, self.next_ids.get(table, 0) + 1)
         return self.next_ids[table]
 
-    def publish(self, committed: _Store) -> None:
-        """Replay the changes since the last commit onto ``committed``, in order, so its
-        tables (and their order) become what this store's are; forget them here."""
-        for operation, name, key, value in self.redo:
-            table = getattr(committed, name)
+    def twins(self, committed: _Store) -> dict[int, dict[Any, Any]]:
+        """Each table of ``committed`` by the id of this store's table of that name."""
+        return {id(getattr(self, name)): getattr(committed, name) for name in _TABLES}
+
+    def publish(self, committed: _Store, twins: dict[int, dict[Any, Any]]) -> None:
+        """Replay the changes since the last commit onto ``committed`` (whose tables are
+        ``twins``), in order, so its tables (and their order) become what this store's
+        are; forget them here."""
+        for operation, table, key, value in self.redo:
+            twin = twins[id(table)]
             if operation == "put":
-                table[key] = value
+                twin[key] = value
             elif operation == "pop":
-                table.pop(key, None)
+                twin.pop(key, None)
             else:
-                table[key].append(value)
-            if name == "user_keys":
+                twin[key].append(value)
+            if table is self.user_keys:
                 committed.search_text = None
         self.redo.clear()
 
     def require_writable(self) -> None:
-        """Raise in a read-only store; a write that may find nothing to change calls it
-        first, so that it refuses as SQLite's ``query_only`` does."""
+        """Refuse in a read-only store: for a write that may find nothing to change, so
+        that it refuses as SQLite's ``query_only`` does."""
         if self.read_only:
-            raise ReadOnlyUnitError("this unit of work is read-only: it cannot write")
+            self.refuse()
 
-    def _record(self, undo: Callable[[], None], redo: tuple[str, dict[Any, Any], Any, Any]) -> None:
-        if self.undo is not None:
-            self.undo.append(undo)
-            operation, table, key, value = redo
-            self.redo.append((operation, self._names[id(table)], key, value))
+    @staticmethod
+    def refuse() -> NoReturn:
+        raise ReadOnlyUnitError("this unit of work is read-only: it cannot write")
 
 
 class MemoryUsers:
@@ -487,12 +493,15 @@ class _Shared:
         self.live = _Store()  # what writing units read and change
         self.committed = _Store(read_only=True)  # what read-only units read
         # One writing unit at a time. Not re-entrant: a nested unit would share the undo
-        # log, so a thread with a unit open may open no other (as SQLite's one connection
-        # per thread cannot begin twice).
+        # log, so a thread with a unit open may open no other, of either kind (SQLite's
+        # units refuse the same).
         self.write_lock = threading.Lock()
         # Held while a commit publishes, and by each read of the committed store.
         self.publish_lock = threading.Lock()
+        self.twins = self.live.twins(self.committed)
         self.open_units = threading.local()
+        # Repositories hold nothing but their store, so all units share them.
+        self.writers = _Repositories.over(self.live)
         self.readers = _Repositories.over(self.committed, self.publish_lock)
 
     def enter(self) -> None:
@@ -578,7 +587,7 @@ class MemoryUnitOfWork(_MemoryUnit):
     and publishes its changes to read-only units on ``commit``."""
 
     def __init__(self, shared: _Shared) -> None:
-        super().__init__(shared, _Repositories.over(shared.live))
+        super().__init__(shared, shared.writers)
         self._store = shared.live
 
     def __enter__(self) -> Self:
@@ -604,7 +613,7 @@ class MemoryUnitOfWork(_MemoryUnit):
         if self._store.undo is not None:
             self._store.undo.clear()
             with self._shared.publish_lock:
-                self._store.publish(self._shared.committed)
+                self._store.publish(self._shared.committed, self._shared.twins)
 
     def rollback(self) -> None:
         undo = self._store.undo
