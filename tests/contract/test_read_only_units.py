@@ -142,6 +142,18 @@ def test_a_write_in_a_read_only_unit_raises_and_changes_nothing(
         assert fingerprint(uow, world) == before
 
 
+def test_a_refused_write_leaving_the_unit_stays_a_bug(uow_factory: UnitOfWorkFactory) -> None:
+    """Not turned into a MessengerError (such as Unavailable) on the way out."""
+    assert_refused_as_read_only(lambda: leave_with_a_write(uow_factory))
+    with uow_factory() as uow:
+        assert uow.users.count() == 0
+
+
+def leave_with_a_write(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory(read_only=True) as uow:
+        add_user(uow, "Dmitry")
+
+
 def test_the_threads_next_unit_writes_as_usual(uow_factory: UnitOfWorkFactory) -> None:
     world = build_world(uow_factory)
     with uow_factory(read_only=True) as uow:
