@@ -34,12 +34,17 @@ from messenger_core.model import (
     Attachment,
     BlobInfo,
     Chat,
+    ChatKind,
     ChatMember,
     Event,
     EventType,
     Friendship,
+    MemberRole,
     Message,
+    MessageKind,
     NewAttachment,
+    NewChat,
+    NewMember,
     NewMessage,
     NewUser,
     Sticker,
@@ -70,6 +75,8 @@ _TABLES = (
     "friendships",
     "chats",
     "members",
+    "chat_member_ids",
+    "user_chat_ids",
     "messages",
     "chat_messages",
     "attachments",
@@ -103,7 +110,11 @@ class _Store:
     search_text: tuple[str, list[int], list[int]] | None = None
     friendships: dict[frozenset[int], Friendship] = attrs.Factory(dict)
     chats: dict[int, Chat] = attrs.Factory(dict)
-    members: dict[tuple[int, int], ChatMember] = attrs.Factory(dict)
+    members: dict[tuple[int, int], ChatMember] = attrs.Factory(dict)  # (chat, user) → member
+    # Indexes of members, kept beside them (tuples, replaced whole: the journal replays
+    # flat tables): a chat's user ids in order, and a user's chat ids.
+    chat_member_ids: dict[int, tuple[int, ...]] = attrs.Factory(dict)
+    user_chat_ids: dict[int, tuple[int, ...]] = attrs.Factory(dict)
     messages: dict[int, Message] = attrs.Factory(dict)
     chat_messages: dict[int, list[int]] = attrs.Factory(dict)  # ids ascending
     attachments: dict[int, Attachment] = attrs.Factory(dict)
@@ -302,51 +313,93 @@ class MemoryChats:
     def __init__(self, store: _Store) -> None:
         self._s = store
 
-    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
-        chat = Chat(id=self._s.next_id("chats"), created_date=at, last_activity=at)
+    def add(self, new: NewChat, members: Sequence[NewMember]) -> Chat:
+        chat = Chat(
+            id=self._s.next_id("chats"),
+            created_date=new.created_date,
+            last_activity=new.created_date,
+            kind=new.kind,
+            title=new.title,
+            creator_id=new.creator_id,
+            history_visible=new.history_visible,
+        )
         self._s.put(self._s.chats, chat.id, chat)
         self._s.put(self._s.chat_messages, chat.id, [])
-        for user_id in member_ids:
-            self._s.put(self._s.members, (chat.id, user_id), ChatMember(chat_id=chat.id, user_id=user_id))
+        self._s.put(self._s.chat_member_ids, chat.id, ())
+        for member in members:
+            if self.member(chat.id, member.user_id) is None:
+                self.add_member(chat.id, member)
         return chat
 
     def get(self, chat_id: int) -> Chat | None:
         return self._s.chats.get(chat_id)
 
+    def update(self, chat: Chat) -> None:
+        stored = self._s.chats[chat.id]
+        kept = attrs.evolve(stored, title=chat.title, photo=chat.photo, history_visible=chat.history_visible)
+        self._s.put(self._s.chats, chat.id, kept)
+
     def find_direct(self, a: int, b: int) -> Chat | None:
-        wanted = {a, b}
-        for chat_id, user_id in self._s.members:
-            if user_id == a and {m.user_id for m in self.members(chat_id)} == wanted:
-                return self._s.chats[chat_id]
+        for chat_id in self._s.user_chat_ids.get(a, ()):
+            chat = self._s.chats[chat_id]
+            if chat.kind is ChatKind.DIRECT and set(self._s.chat_member_ids[chat_id]) == {a, b}:
+                return chat
         return None
 
     def members(self, chat_id: int) -> list[ChatMember]:
-        found = (m for (c, _), m in self._s.members.items() if c == chat_id)
-        return sorted(found, key=lambda m: m.user_id)
+        return [self._s.members[(chat_id, u)] for u in self._s.chat_member_ids.get(chat_id, ())]
+
+    def member(self, chat_id: int, user_id: int) -> ChatMember | None:
+        return self._s.members.get((chat_id, user_id))
+
+    def add_member(self, chat_id: int, member: NewMember) -> None:
+        if self.member(chat_id, member.user_id) is not None:
+            raise Conflict("already_member")
+        joined = ChatMember(chat_id=chat_id, **attrs.asdict(member))
+        self._s.put(self._s.members, (chat_id, member.user_id), joined)
+        ids = self._s.chat_member_ids[chat_id]
+        self._s.put(self._s.chat_member_ids, chat_id, tuple(sorted((*ids, member.user_id))))
+        theirs = self._s.user_chat_ids.get(member.user_id, ())
+        self._s.put(self._s.user_chat_ids, member.user_id, (*theirs, chat_id))
+
+    def remove_member(self, chat_id: int, user_id: int) -> None:
+        self._s.require_writable()
+        if self._s.pop(self._s.members, (chat_id, user_id)) is None:
+            return
+        ids = self._s.chat_member_ids[chat_id]
+        self._s.put(self._s.chat_member_ids, chat_id, tuple(u for u in ids if u != user_id))
+        theirs = self._s.user_chat_ids[user_id]
+        self._s.put(self._s.user_chat_ids, user_id, tuple(c for c in theirs if c != chat_id))
+
+    def set_role(self, chat_id: int, user_id: int, role: MemberRole) -> None:
+        self._replace_member(chat_id, user_id, role=role)
 
     def list_for_user(self, user_id: int) -> list[Chat]:
-        mine = [self._s.chats[c] for (c, u) in self._s.members if u == user_id]
+        mine = [self._s.chats[c] for c in self._s.user_chat_ids.get(user_id, ())]
         return sorted(mine, key=lambda c: (c.last_activity, c.id), reverse=True)
 
     def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
-        member = self._s.members[(chat_id, user_id)]
-        self._s.put(
-            self._s.members, (chat_id, user_id), attrs.evolve(member, last_read_message_id=message_id)
-        )
+        self._replace_member(chat_id, user_id, last_read_message_id=message_id)
 
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         chat = attrs.evolve(self._s.chats[chat_id], last_message_id=last_message_id, last_activity=at)
         self._s.put(self._s.chats, chat_id, chat)
 
     def remove(self, chat_id: int) -> None:
+        self._s.require_writable()
         self._s.pop(self._s.chats, chat_id)
-        for key in [k for k in self._s.members if k[0] == chat_id]:
-            self._s.pop(self._s.members, key)
+        for user_id in self._s.chat_member_ids.get(chat_id, ()):
+            self.remove_member(chat_id, user_id)
+        self._s.pop(self._s.chat_member_ids, chat_id)
         doomed = set(self._s.pop(self._s.chat_messages, chat_id) or ())
         for message_id in doomed:
             self._s.pop(self._s.messages, message_id)
         for attachment in [a for a in self._s.attachments.values() if a.message_id in doomed]:
             self._s.pop(self._s.attachments, attachment.id)
+
+    def _replace_member(self, chat_id: int, user_id: int, **changes: Any) -> None:
+        member = self._s.members[(chat_id, user_id)]
+        self._s.put(self._s.members, (chat_id, user_id), attrs.evolve(member, **changes))
 
 
 class MemoryMessages:
@@ -383,9 +436,18 @@ class MemoryMessages:
         return [m for m in newer if m.sending_date > since][:limit]
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
+        return sum(
+            1
+            for m in self._after(chat_id, after_id)
+            if m.sender_id != user_id and not m.is_deleted and m.kind is MessageKind.USER
+        )
+
+    def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
+        return sum(1 for m in self._after(chat_id, after_id) if user_id in m.mentions and not m.is_deleted)
+
+    def _after(self, chat_id: int, after_id: int) -> Iterator[Message]:
         ids = self._ids(chat_id)
-        unread = (self._s.messages[i] for i in ids[bisect.bisect_right(ids, after_id) :])
-        return sum(1 for m in unread if m.sender_id != user_id and not m.is_deleted)
+        return (self._s.messages[i] for i in ids[bisect.bisect_right(ids, after_id) :])
 
 
 class MemoryAttachments:
@@ -467,9 +529,27 @@ class MemoryEvents:
         self._s.put(self._s.events, event.id, event)
         return event
 
+    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        event = Event(
+            id=self._s.next_id("events"), user_id=None, chat_id=chat_id, type=type, data=data, created_date=at
+        )
+        self._s.put(self._s.events, event.id, event)
+        return event
+
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
+        # Where each of the user's chats begins for them: events after their joining.
+        joined = {
+            chat_id: self._s.members[(chat_id, user_id)].joined_event_id
+            for chat_id in self._s.user_chat_ids.get(user_id, ())
+        }
+
+        def theirs(event: Event) -> bool:
+            if event.chat_id is None:
+                return event.user_id == user_id
+            return event.chat_id in joined and event.id > joined[event.chat_id]
+
         # Event ids only grow, so dict order is id order.
-        newer = (e for i, e in self._s.events.items() if i > cursor and e.user_id == user_id)
+        newer = (e for i, e in self._s.events.items() if i > cursor and theirs(e))
         return list(itertools.islice(newer, limit))
 
     def latest_id(self) -> int:

@@ -41,6 +41,9 @@ FIELD_CODES: Mapping[str, str] = {
     "file_not_an_image": "{name} is not an image",
     "pack_empty": "A pack needs at least one image",
     "image_too_large": "The image is too large: at most {max_pixels} pixels",
+    "group_full": "A group has at most {max} members",
+    "not_a_member": "Not a member of this chat: {user_id}",
+    "no_members": "Name at least one friend to add",
 }
 
 
@@ -101,6 +104,7 @@ class NotFound(MessengerError):
         "thing": "Not found",
         "user": "No user with this id",
         "chat": "No such chat",
+        "member": "No such member in this chat",
         "message": "No such message",
         "message_in_chat": "No such message in this chat",
         "chat_with_user": "You have no chat with this user",
@@ -132,6 +136,10 @@ class Forbidden(MessengerError):
         "not_author": "Only the author may change a message",
         "wrong_password": "The current password is wrong",
         "not_yours": "You can only change your own account",
+        "not_group_admin": "Only the group's owner and admins may do this",
+        "not_group_owner": "Only the group's owner may do this",
+        "cannot_remove_admin": "An admin cannot remove the owner or another admin",
+        "add_only_friends": "You can add only your friends to a group",
     }
 
 
@@ -144,6 +152,9 @@ class Conflict(MessengerError):
         "already_friends": "You are already friends",
         "already_requested": "You have already sent a request",
         "message_deleted": "The message was deleted",
+        "already_member": "Already a member of this group",
+        "not_a_group": "This works in group chats only",
+        "system_message": "A system message cannot be changed",
     }
 
 

@@ -20,6 +20,8 @@ ATTACHMENTS_MAX = 10
 FILE_NAME_MAX = 255
 SEARCH_LIMIT_MAX = 20
 SEARCH_WORDS_MAX = 10  # words of a search query that count; the rest are ignored
+GROUP_TITLE_MAX = 128
+GROUP_MAX_MEMBERS_DEFAULT = 200  # a setting (GROUP_MAX_MEMBERS); this is its default
 HISTORY_LIMIT_DEFAULT = 50
 HISTORY_LIMIT_MAX = 100
 EVENTS_LIMIT = 100
@@ -39,6 +41,7 @@ def public_limits() -> dict[str, int]:
         "age_min": AGE_MIN,
         "age_max": AGE_MAX,
         "message_max": MESSAGE_MAX,
+        "group_title_max": GROUP_TITLE_MAX,
         "attachments_max": ATTACHMENTS_MAX,
         "history_limit_max": HISTORY_LIMIT_MAX,
         "search_limit_max": SEARCH_LIMIT_MAX,

@@ -33,6 +33,33 @@ class AttachmentKind(enum.Enum):
     FILE = "file"
 
 
+class ChatKind(enum.Enum):
+    DIRECT = "direct"  # two people; only friends start one
+    GROUP = "group"  # a title, members with roles
+
+
+class MemberRole(enum.Enum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class MessageKind(enum.Enum):
+    USER = "user"  # written by a member
+    SYSTEM = "system"  # what happened to the group (``Message.system`` says what)
+
+
+class SystemAction(enum.Enum):
+    GROUP_CREATED = "group_created"
+    MEMBER_ADDED = "member_added"
+    MEMBER_REMOVED = "member_removed"
+    MEMBER_LEFT = "member_left"
+    TITLE_CHANGED = "title_changed"
+    PHOTO_CHANGED = "photo_changed"
+    ROLE_CHANGED = "role_changed"
+    HISTORY_VISIBILITY_CHANGED = "history_visibility_changed"
+
+
 class TokenType(enum.Enum):
     ACCESS = "access"
     REFRESH = "refresh"
@@ -45,6 +72,11 @@ class EventType(enum.Enum):
     MESSAGE_DELETED = "message.deleted"
     CHAT_READ = "chat.read"
     CHAT_DELETED = "chat.deleted"
+    CHAT_CREATED = "chat.created"
+    CHAT_UPDATED = "chat.updated"
+    CHAT_MEMBER_ADDED = "chat.member_added"
+    CHAT_MEMBER_REMOVED = "chat.member_removed"
+    CHAT_ROLE_CHANGED = "chat.role_changed"
     FRIEND_REQUEST = "friend.request"
     FRIEND_ACCEPTED = "friend.accepted"
     FRIEND_DENIED = "friend.denied"
@@ -162,6 +194,24 @@ class Chat:
     created_date: datetime
     last_activity: datetime
     last_message_id: int | None = None
+    kind: ChatKind = ChatKind.DIRECT
+    title: str | None = None  # groups only
+    photo: str | None = None  # blob key of a group's 256 px photo
+    creator_id: int | None = None
+    history_visible: bool = True  # whether members who join later see what came before
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind is ChatKind.GROUP
+
+
+@attrs.frozen(kw_only=True)
+class NewChat:
+    kind: ChatKind
+    created_date: datetime
+    title: str | None = None
+    creator_id: int | None = None
+    history_visible: bool = True
 
 
 @attrs.frozen(kw_only=True)
@@ -169,6 +219,26 @@ class ChatMember:
     chat_id: int
     user_id: int
     last_read_message_id: int = 0
+    role: MemberRole = MemberRole.MEMBER
+    joined_date: datetime | None = None
+    # Where the member's part of the chat begins: events with a greater id reach them,
+    # and in a group without visible history, messages with a greater id are theirs.
+    joined_event_id: int = 0
+    visible_after_message_id: int = 0
+
+    @property
+    def manages(self) -> bool:
+        """Owners and admins run a group: members, title, photo, moderation."""
+        return self.role in (MemberRole.OWNER, MemberRole.ADMIN)
+
+
+@attrs.frozen(kw_only=True)
+class NewMember:
+    user_id: int
+    role: MemberRole
+    joined_date: datetime
+    joined_event_id: int = 0
+    visible_after_message_id: int = 0
 
 
 @attrs.frozen(kw_only=True)
@@ -181,10 +251,16 @@ class Message:
     sending_date: datetime
     edited_date: datetime | None = None
     is_deleted: bool = False
+    kind: MessageKind = MessageKind.USER
+    # A system message's action and its parameters, with user ids (never prose).
+    system: dict[str, Any] | None = None
+    mentions: tuple[int, ...] = ()
+    deleted_by: int | None = None  # who deleted it for everyone, when not its author
 
-    def tombstoned(self) -> Message:
-        """The message deleted for everyone: its content is gone, its place stays."""
-        return attrs.evolve(self, text=None, sticker_id=None, is_deleted=True)
+    def tombstoned(self, by: int | None = None) -> Message:
+        """The message deleted for everyone: its content is gone, its place stays.
+        ``by`` names a moderator who deleted someone else's message."""
+        return attrs.evolve(self, text=None, sticker_id=None, mentions=(), is_deleted=True, deleted_by=by)
 
     def edited(self, text: str, at: datetime) -> Message:
         """The message with new text; a tombstone cannot be edited."""
@@ -200,6 +276,9 @@ class NewMessage:
     text: str | None
     sticker_id: int | None
     sending_date: datetime
+    kind: MessageKind = MessageKind.USER
+    system: dict[str, Any] | None = None
+    mentions: tuple[int, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -252,10 +331,11 @@ class StickerPack:
 @attrs.frozen(kw_only=True)
 class Event:
     id: int  # the cursor: strictly increasing across the whole stream
-    user_id: int
+    user_id: int | None  # a user's own event, or
     type: EventType
     data: dict[str, Any]
     created_date: datetime
+    chat_id: int | None = None  # an event of a chat, for whoever is a member
 
 
 # --- values -----------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .read_models import AttachmentView, MessageView, UserView
+from .read_models import AttachmentView, MessageView, SystemView, UserView
 
 
 def unix(moment: datetime | None) -> float | None:
@@ -50,4 +50,23 @@ def message_data(message: MessageView) -> dict[str, Any]:
         "edited_date": unix(message.edited_date),
         "is_deleted": message.is_deleted,
         "is_read": message.is_read,
+        "kind": message.kind.value,
+        "system": system_data(message.system),
+        "mentions": list(message.mentions),
+        "read_count": message.read_count,
+        "deleted_by": message.deleted_by,
+    }
+
+
+def system_data(system: SystemView | None) -> dict[str, Any] | None:
+    """What a system message says happened: the action, who did it, whom it concerned,
+    and its parameters (a new title, a role) — never prose: clients say it in the
+    reader's language."""
+    if system is None:
+        return None
+    return {
+        "action": system.action.value,
+        "actor": user_data(system.actor) if system.actor else None,
+        "users": [user_data(u) for u in system.users],
+        **system.params,
     }

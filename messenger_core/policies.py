@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from .errors import FieldErrors, Forbidden, Invalid, field
+from .errors import Conflict, FieldErrors, Forbidden, Invalid, field
 from .limits import (
     ABOUT_MAX,
     AGE_MAX,
@@ -20,12 +20,13 @@ from .limits import (
     CITY_MAX,
     EMAIL_MAX,
     FILE_NAME_MAX,
+    GROUP_TITLE_MAX,
     MESSAGE_MAX,
     NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
 )
-from .model import AttachmentKind, Message
+from .model import AttachmentKind, ChatMember, MemberRole, Message, MessageKind
 from .normalize import clean_name, clean_text
 
 # The one definition of a plausible address (the OpenAPI document states the same pattern).
@@ -138,9 +139,70 @@ def check_message_content(
 
 
 def check_may_change(message: Message, actor_id: int) -> None:
-    """Only its author edits or deletes a message."""
+    """Only its author edits a message, and nobody edits what the system wrote."""
+    if message.kind is MessageKind.SYSTEM:
+        raise Conflict("system_message")
     if message.sender_id != actor_id:
         raise Forbidden("not_author")
+
+
+def check_may_delete(message: Message, actor: ChatMember, *, in_group: bool) -> None:
+    """The author deletes their message for everyone; in a group, its owner and admins
+    may delete anyone's (a moderation tombstone names them)."""
+    if message.kind is MessageKind.SYSTEM:
+        raise Conflict("system_message")
+    if message.sender_id != actor.user_id and not (in_group and actor.manages):
+        raise Forbidden("not_author")
+
+
+# --- groups -----------------------------------------------------------------------
+
+
+def check_group_title(errors: FieldErrors, value: str) -> str:
+    """1 to GROUP_TITLE_MAX characters after trimming, no control characters."""
+    title = clean_name(value)
+    if not title:
+        errors.add("title", "empty")
+    elif len(title) > GROUP_TITLE_MAX:
+        errors.add("title", "too_long", max=GROUP_TITLE_MAX)
+    elif has_control_characters(title):
+        errors.add("title", "control_characters")
+    return title
+
+
+def check_group_size(count: int, maximum: int) -> None:
+    if count > maximum:
+        raise Invalid({"user_ids": field("group_full", max=maximum)})
+
+
+def check_manages(member: ChatMember) -> None:
+    """Members, title, photo and settings are the owner's and the admins' to change."""
+    if not member.manages:
+        raise Forbidden("not_group_admin")
+
+
+def check_owner(member: ChatMember) -> None:
+    """Roles are the owner's to give."""
+    if member.role is not MemberRole.OWNER:
+        raise Forbidden("not_group_owner")
+
+
+def check_may_remove(actor: ChatMember, target: ChatMember) -> None:
+    """The owner removes anyone; an admin removes members, not the owner or other admins."""
+    check_manages(actor)
+    if actor.role is MemberRole.ADMIN and target.role is not MemberRole.MEMBER:
+        raise Forbidden("cannot_remove_admin")
+
+
+def next_owner(members: Sequence[ChatMember]) -> ChatMember | None:
+    """Who owns the group after its owner leaves: the longest-standing admin, else the
+    longest-standing member (ties by who joined first by id)."""
+
+    def seniority(member: ChatMember) -> tuple[bool, float, int]:
+        joined = member.joined_date.timestamp() if member.joined_date else 0.0
+        return (member.role is not MemberRole.ADMIN, joined, member.user_id)
+
+    return min(members, key=seniority, default=None)
 
 
 def check_not_self(actor_public_id: str, user_id: str) -> None:

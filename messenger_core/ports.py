@@ -25,8 +25,11 @@ from .model import (
     EventType,
     Friendship,
     ImageInfo,
+    MemberRole,
     Message,
     NewAttachment,
+    NewChat,
+    NewMember,
     NewMessage,
     NewUser,
     Sticker,
@@ -101,17 +104,34 @@ class FriendshipRepository(Protocol):
 
 
 class ChatRepository(Protocol):
-    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
-        """Create a chat with these members (read marks at 0); ids grow."""
+    def add(self, new: NewChat, members: Sequence[NewMember]) -> Chat:
+        """Create a chat with these members (read marks at 0); ids grow. A user listed
+        twice is a member once (the first entry counts)."""
 
     def get(self, chat_id: int) -> Chat | None:
         """The chat with this id."""
 
+    def update(self, chat: Chat) -> None:
+        """Replace the stored title, photo and history setting of ``chat.id`` (activity
+        and last message change through ``touch``)."""
+
     def find_direct(self, a: int, b: int) -> Chat | None:
-        """The 1:1 chat whose members are exactly ``a`` and ``b``."""
+        """The direct chat of ``a`` and ``b`` (never a group, whoever is in it)."""
 
     def members(self, chat_id: int) -> list[ChatMember]:
         """Members of the chat ordered by user id; empty for a missing chat."""
+
+    def member(self, chat_id: int, user_id: int) -> ChatMember | None:
+        """The user's membership of the chat, None when they are not in it."""
+
+    def add_member(self, chat_id: int, member: NewMember) -> None:
+        """Add a member (read mark at 0); Conflict("already_member") when they are one."""
+
+    def remove_member(self, chat_id: int, user_id: int) -> None:
+        """Remove the membership (missing is fine); the member's messages stay."""
+
+    def set_role(self, chat_id: int, user_id: int, role: MemberRole) -> None:
+        """Change a member's role."""
 
     def list_for_user(self, user_id: int) -> list[Chat]:
         """Chats the user is a member of, latest activity first (ties: higher id first)."""
@@ -147,7 +167,11 @@ class MessageRepository(Protocol):
         """Up to ``limit`` messages sent strictly after ``since``, oldest first."""
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
-        """Live messages of the chat with id > after_id not sent by ``user_id``."""
+        """Live user messages (not system ones, not tombstones) of the chat with
+        id > after_id not sent by ``user_id``."""
+
+    def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
+        """Live messages of the chat with id > after_id that mention ``user_id``."""
 
 
 class AttachmentRepository(Protocol):
@@ -188,11 +212,20 @@ class StickerRepository(Protocol):
 
 
 class EventRepository(Protocol):
+    """Events are the user's own (``append``) or a chat's (``append_to_chat``), one id
+    sequence for both: a chat's event is written once, however many members it has,
+    and reaches every member through their membership."""
+
     def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
         """Add an event to the user's stream; its id is greater than every earlier one."""
 
+    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        """Add an event for whoever is a member of the chat; ids as for ``append``."""
+
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
-        """The user's events with id > cursor, oldest first."""
+        """The user's events with id > cursor, oldest first: their own, and those of
+        each chat they are a member of now, written after they joined it
+        (``ChatMember.joined_event_id``); nothing of a chat they have left."""
 
     def latest_id(self) -> int:
         """The greatest event id ever given (0 when none); survives pruning."""

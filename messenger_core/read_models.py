@@ -6,7 +6,10 @@ Use cases call the assembly functions inside their unit of work; nothing here wr
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 import attrs
 
@@ -15,11 +18,16 @@ from .model import (
     Attachment,
     AttachmentKind,
     Chat,
+    ChatKind,
+    ChatMember,
     Event,
     Friendship,
+    MemberRole,
     Message,
+    MessageKind,
     Sticker,
     StickerPack,
+    SystemAction,
     User,
 )
 from .ports import UnitOfWork
@@ -68,6 +76,16 @@ class StickerView:
 
 
 @attrs.frozen(kw_only=True)
+class SystemView:
+    """What a system message says happened, with the people it names."""
+
+    action: SystemAction
+    actor: UserView | None
+    users: tuple[UserView, ...] = ()
+    params: Mapping[str, Any] = attrs.field(factory=dict)  # title, role, history_visible
+
+
+@attrs.frozen(kw_only=True)
 class MessageView:
     id: int
     chat_id: int
@@ -78,22 +96,44 @@ class MessageView:
     sending_date: datetime
     edited_date: datetime | None
     is_deleted: bool
-    is_read: bool  # read by every other participant
+    is_read: bool  # read by at least one other member
+    kind: MessageKind = MessageKind.USER
+    system: SystemView | None = None
+    mentions: tuple[str, ...] = ()  # alternative_ids
+    read_count: int = 0  # how many other members have read it
+    deleted_by: str | None = None  # alternative_id of the moderator who deleted it
+
+
+@attrs.frozen(kw_only=True)
+class MemberView:
+    user: UserView
+    role: MemberRole
 
 
 @attrs.frozen(kw_only=True)
 class ChatView:
     id: int
-    title: str
-    members: tuple[UserView, ...]
+    kind: ChatKind
+    title: str  # a group's title; a direct chat's: the other person's name
+    photo: str | None  # blob key of a group's photo
+    members: tuple[MemberView, ...]
     last_message: MessageView | None
     unread_count: int
+    unread_mentions: int
     last_read_message_id: int
     last_activity: datetime
+    my_role: MemberRole
+    history_visible: bool
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
 
     def peer(self, me: str) -> UserView | None:
-        """The other member of a 1:1 chat."""
-        return next((m for m in self.members if m.user_id != me), None)
+        """The other member of a direct chat (None in a group)."""
+        if self.kind is not ChatKind.DIRECT:
+            return None
+        return next((m.user for m in self.members if m.user.user_id != me), None)
 
 
 @attrs.frozen(kw_only=True)
@@ -165,10 +205,15 @@ def attachment_view(attachment: Attachment) -> AttachmentView:
 
 
 def new_message_view(
-    message: Message, sender: Actor, sticker: Sticker | None, files: list[Attachment]
+    message: Message,
+    sender: Actor,
+    sticker: Sticker | None,
+    files: list[Attachment],
+    users: Mapping[int, User],
 ) -> MessageView:
     """The view of a message just sent, from what the send holds: nobody else can have
-    read it yet, since read marks only point at existing messages."""
+    read it yet, since read marks only point at existing messages. ``users`` holds
+    everyone it names (mentions, a system message's people)."""
     return MessageView(
         id=message.id,
         chat_id=message.chat_id,
@@ -180,7 +225,25 @@ def new_message_view(
         edited_date=None,
         is_deleted=False,
         is_read=False,
+        kind=message.kind,
+        system=system_view(message.system, users),
+        mentions=_public_ids(message.mentions, users),
     )
+
+
+def named_users(messages: Iterable[Message]) -> set[int]:
+    """Everyone a view of these messages names: senders, mentions, moderators, the
+    actors and subjects of system messages."""
+    ids: set[int] = set()
+    for message in messages:
+        ids.add(message.sender_id)
+        ids.update(message.mentions)
+        if message.deleted_by is not None:
+            ids.add(message.deleted_by)
+        if message.system:
+            ids.add(message.system.get("actor_id", message.sender_id))
+            ids.update(message.system.get("user_ids", ()))
+    return ids
 
 
 def message_views(uow: UnitOfWork, chat_id: int, messages: list[Message]) -> list[MessageView]:
@@ -188,56 +251,115 @@ def message_views(uow: UnitOfWork, chat_id: int, messages: list[Message]) -> lis
     fetched once for the whole list."""
     if not messages:
         return []
-    members = uow.chats.members(chat_id)
-    senders = uow.users.get_many({m.sender_id for m in messages})
+    readers = Readers({m.user_id: m.last_read_message_id for m in uow.chats.members(chat_id)})
+    users = uow.users.get_many(named_users(messages))
     attachments = uow.attachments.for_messages(m.id for m in messages)
     stickers: dict[int, Sticker | None] = {}
     for message in messages:
         if message.sticker_id is not None and message.sticker_id not in stickers:
             stickers[message.sticker_id] = uow.stickers.get_sticker(message.sticker_id)
-    # Per sender, computed once: its public id, and how far every other member has
-    # read (a message is read when all of them have read past it).
-    sender_ids = {m.sender_id for m in messages}
-    public_ids = {i: senders[i].alternative_id if i in senders else "" for i in sender_ids}
-    read_up_to = {
-        i: min((m.last_read_message_id for m in members if m.user_id != i), default=-1) for i in sender_ids
-    }
-    views = []
-    for message in messages:
-        sticker = stickers.get(message.sticker_id) if message.sticker_id is not None else None
-        files = attachments.get(message.id)
-        views.append(
-            MessageView(
-                id=message.id,
-                chat_id=message.chat_id,
-                sender_id=public_ids[message.sender_id],
-                text=message.text,
-                sticker=sticker_view(sticker) if sticker else None,
-                attachments=tuple(attachment_view(a) for a in files) if files else (),
-                sending_date=message.sending_date,
-                edited_date=message.edited_date,
-                is_deleted=message.is_deleted,
-                is_read=read_up_to[message.sender_id] >= message.id,
-            )
-        )
-    return views
+    return [_message_view(m, users, stickers, attachments.get(m.id), readers.count(m)) for m in messages]
+
+
+def _message_view(
+    message: Message,
+    users: Mapping[int, User],
+    stickers: Mapping[int, Sticker | None],
+    files: list[Attachment] | None,
+    read_count: int,
+) -> MessageView:
+    sticker = stickers.get(message.sticker_id) if message.sticker_id is not None else None
+    return MessageView(
+        id=message.id,
+        chat_id=message.chat_id,
+        sender_id=_public_id(message.sender_id, users) or "",
+        text=message.text,
+        sticker=sticker_view(sticker) if sticker else None,
+        attachments=tuple(attachment_view(a) for a in files) if files else (),
+        sending_date=message.sending_date,
+        edited_date=message.edited_date,
+        is_deleted=message.is_deleted,
+        is_read=read_count > 0,
+        kind=message.kind,
+        system=system_view(message.system, users),
+        mentions=_public_ids(message.mentions, users),
+        read_count=read_count,
+        deleted_by=_public_id(message.deleted_by, users),
+    )
+
+
+class Readers:
+    """How many members other than its sender have read a message, from the read marks:
+    sorted once, each message counted by bisection (a page of a big group stays cheap)."""
+
+    def __init__(self, marks: Mapping[int, int]) -> None:
+        self._marks = marks
+        self._sorted = sorted(marks.values())
+
+    def count(self, message: Message) -> int:
+        at_or_past = len(self._sorted) - bisect.bisect_left(self._sorted, message.id)
+        own = self._marks.get(message.sender_id)
+        return at_or_past - (1 if own is not None and own >= message.id else 0)
+
+
+def system_view(system: Mapping[str, Any] | None, users: Mapping[int, User]) -> SystemView | None:
+    if not system:
+        return None
+    actor = users.get(system.get("actor_id", -1))
+    named = tuple(user_view(users[i]) for i in system.get("user_ids", ()) if i in users)
+    params = {k: v for k, v in system.items() if k not in ("action", "actor_id", "user_ids")}
+    return SystemView(
+        action=SystemAction(system["action"]),
+        actor=user_view(actor) if actor else None,
+        users=named,
+        params=params,
+    )
 
 
 def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
-    """The chat as ``actor`` sees it: members, last message, unread count, read mark."""
+    """The chat as ``actor`` sees it: members, last message, unread counts, read mark."""
     members = uow.chats.members(chat.id)
     users = uow.users.get_many(m.user_id for m in members)
     mine = next((m for m in members if m.user_id == actor.id), None)
-    last_read = mine.last_read_message_id if mine else 0
+    since = unread_after(mine)
     last = uow.messages.get(chat.last_message_id) if chat.last_message_id else None
-    member_views = tuple(user_view(users[m.user_id]) for m in members if m.user_id in users)
-    others = [v for v in member_views if v.id != actor.id]
+    if last is not None and mine is not None and last.id <= mine.visible_after_message_id:
+        last = None  # from before this member joined a group without visible history
+    member_views = tuple(
+        MemberView(user=user_view(users[m.user_id]), role=m.role) for m in members if m.user_id in users
+    )
     return ChatView(
         id=chat.id,
-        title=", ".join(f"{u.first_name} {u.second_name}" for u in others) or "—",
+        kind=chat.kind,
+        title=chat.title or _names_of_others(member_views, actor.id),
+        photo=chat.photo,
         members=member_views,
         last_message=message_views(uow, chat.id, [last])[0] if last else None,
-        unread_count=uow.messages.count_unread(chat.id, actor.id, last_read),
-        last_read_message_id=last_read,
+        unread_count=uow.messages.count_unread(chat.id, actor.id, since),
+        unread_mentions=uow.messages.count_unread_mentions(chat.id, actor.id, since) if chat.is_group else 0,
+        last_read_message_id=mine.last_read_message_id if mine else 0,
         last_activity=chat.last_activity,
+        my_role=mine.role if mine else MemberRole.MEMBER,
+        history_visible=chat.history_visible,
     )
+
+
+def unread_after(member: ChatMember | None) -> int:
+    """The id after which the member's unread messages begin."""
+    if member is None:
+        return 0
+    return max(member.last_read_message_id, member.visible_after_message_id)
+
+
+def _names_of_others(members: tuple[MemberView, ...], me: int) -> str:
+    others = [m.user for m in members if m.user.id != me]
+    return ", ".join(f"{u.first_name} {u.second_name}" for u in others) or "—"
+
+
+def _public_id(user_id: int | None, users: Mapping[int, User]) -> str | None:
+    user = users.get(user_id) if user_id is not None else None
+    return user.alternative_id if user else None
+
+
+def _public_ids(user_ids: Iterable[int], users: Mapping[int, User]) -> tuple[str, ...]:
+    return tuple(users[i].alternative_id for i in user_ids if i in users)

@@ -166,6 +166,63 @@ STEPS: Sequence[Sequence[str]] = (
         """,
         f"INSERT INTO user_search (rowid, keys) SELECT id, {_SEARCH_KEYS.format(row='users')} FROM users",
     ),
+    # 3: group chats. Chats get a kind, a title, a photo and a history setting; members a
+    # role and where their part of the chat begins; messages a kind (system messages hold
+    # an action as JSON), mentions and who deleted them. Events become either a user's or
+    # a chat's: a chat's event is one row, read by every member through chat_members,
+    # instead of one row per member. events.user_id must become nullable, which SQLite
+    # can only do by rebuilding the table; its sequence (the clients' cursor, which
+    # pruning never lowers) is carried over.
+    (
+        "ALTER TABLE chats ADD COLUMN kind TEXT NOT NULL DEFAULT 'direct'",
+        "ALTER TABLE chats ADD COLUMN title TEXT",
+        "ALTER TABLE chats ADD COLUMN photo TEXT",
+        "ALTER TABLE chats ADD COLUMN creator_id INTEGER REFERENCES users (id)",
+        "ALTER TABLE chats ADD COLUMN history_visible INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE chat_members ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+        "ALTER TABLE chat_members ADD COLUMN joined_date TEXT",
+        "ALTER TABLE chat_members ADD COLUMN joined_event_id INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE chat_members ADD COLUMN visible_after_message_id INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'user'",
+        "ALTER TABLE messages ADD COLUMN system TEXT CHECK (system IS NULL OR json_valid(system))",
+        "ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(mentions))",
+        "ALTER TABLE messages ADD COLUMN deleted_by INTEGER REFERENCES users (id)",
+        # Who is mentioned where, for the unread-mention counts (messages.mentions keeps
+        # the list with its message, for reading).
+        """
+        CREATE TABLE message_mentions (
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            PRIMARY KEY (user_id, chat_id, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX message_mentions_message ON message_mentions (message_id)",
+        """
+        CREATE TABLE events_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER REFERENCES users (id),
+            chat_id INTEGER,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL CHECK (json_valid(data)),
+            created_date TEXT NOT NULL,
+            CHECK ((user_id IS NULL) <> (chat_id IS NULL))
+        )
+        """,
+        "INSERT INTO events_new (id, user_id, type, data, created_date)"
+        " SELECT id, user_id, type, data, created_date FROM events ORDER BY id",
+        # The greatest id ever given, pruned or not: the old table's sequence, or the
+        # copied rows' greatest id (neither may be there on a database without events).
+        "DELETE FROM sqlite_sequence WHERE name = 'events_new'",
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'events_new', max("
+        " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0),"
+        " coalesce((SELECT max(id) FROM events_new), 0))",
+        "DROP TABLE events",
+        "ALTER TABLE events_new RENAME TO events",
+        "CREATE INDEX events_user ON events (user_id, id) WHERE user_id IS NOT NULL",
+        "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
+        "CREATE INDEX events_created ON events (created_date)",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

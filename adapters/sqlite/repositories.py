@@ -23,8 +23,11 @@ from messenger_core.model import (
     Event,
     EventType,
     Friendship,
+    MemberRole,
     Message,
     NewAttachment,
+    NewChat,
+    NewMember,
     NewMessage,
     NewUser,
     Sticker,
@@ -202,18 +205,17 @@ class SqliteFriendshipRepository:
 
 
 class SqliteChatRepository:
-    """Chats, with membership in its own table so group chats fit later."""
+    """Chats, direct and group, with membership in its own table."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
 
-    def add(self, member_ids: Sequence[int], at: datetime) -> Chat:
-        created = rows.dump_time(at)
-        chat_id = _insert(self._conn, "chats", {"created_date": created, "last_activity": created})
-        self._conn.executemany(
-            "INSERT INTO chat_members (chat_id, user_id) VALUES (?, ?)",
-            [(chat_id, user_id) for user_id in dict.fromkeys(member_ids)],
-        )
+    def add(self, new: NewChat, members: Sequence[NewMember]) -> Chat:
+        values = rows.to_row(new) | {"last_activity": rows.dump_time(new.created_date)}
+        chat_id = _insert(self._conn, "chats", values)
+        first = {m.user_id: m for m in reversed(members)}  # the first entry of a user counts
+        for member in first.values():
+            _insert(self._conn, "chat_members", rows.new_member_row(chat_id, member))
         chat = self.get(chat_id)
         assert chat is not None
         return chat
@@ -222,12 +224,39 @@ class SqliteChatRepository:
         row = self._conn.execute("SELECT * FROM chats WHERE id = ?", (chat_id,)).fetchone()
         return rows.chat(row) if row else None
 
+    def update(self, chat: Chat) -> None:
+        self._conn.execute(
+            "UPDATE chats SET title = ?, photo = ?, history_visible = ? WHERE id = ?",
+            (chat.title, chat.photo, int(chat.history_visible), chat.id),
+        )
+
+    def member(self, chat_id: int, user_id: int) -> ChatMember | None:
+        row = self._conn.execute(
+            "SELECT * FROM chat_members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        ).fetchone()
+        return rows.chat_member(row) if row else None
+
+    def add_member(self, chat_id: int, member: NewMember) -> None:
+        try:
+            _insert(self._conn, "chat_members", rows.new_member_row(chat_id, member))
+        except sqlite3.IntegrityError as error:
+            raise Conflict("already_member") from error
+
+    def remove_member(self, chat_id: int, user_id: int) -> None:
+        self._conn.execute("DELETE FROM chat_members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id))
+
+    def set_role(self, chat_id: int, user_id: int, role: MemberRole) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET role = ? WHERE chat_id = ? AND user_id = ?",
+            (role.value, chat_id, user_id),
+        )
+
     def find_direct(self, a: int, b: int) -> Chat | None:
         row = self._conn.execute(
             "SELECT chats.* FROM chat_members AS mine"
             " JOIN chat_members AS theirs ON theirs.chat_id = mine.chat_id"
             " JOIN chats ON chats.id = mine.chat_id"
-            " WHERE mine.user_id = :a AND theirs.user_id = :b"
+            " WHERE mine.user_id = :a AND theirs.user_id = :b AND chats.kind = 'direct'"
             " AND (SELECT count(*) FROM chat_members AS m WHERE m.chat_id = chats.id)"
             "     = CASE WHEN :a = :b THEN 1 ELSE 2 END"
             " ORDER BY chats.id LIMIT 1",
@@ -274,7 +303,9 @@ class SqliteMessageRepository:
 
     def add(self, new: NewMessage) -> Message:
         # Built from what was written (a send is the hottest write): no read-back.
-        message_id = _insert(self._conn, "messages", rows.to_row(new))
+        message_id = _insert(self._conn, "messages", rows.to_message_row(new))
+        if new.mentions:
+            self._write_mentions(message_id, new.chat_id, new.mentions)
         return Message(id=message_id, **attrs.asdict(new, recurse=False))
 
     def get(self, message_id: int) -> Message | None:
@@ -282,7 +313,16 @@ class SqliteMessageRepository:
         return rows.message(row) if row else None
 
     def update(self, message: Message) -> None:
-        _update(self._conn, "messages", rows.to_row(message), "id")
+        _update(self._conn, "messages", rows.to_message_row(message), "id")
+        self._conn.execute("DELETE FROM message_mentions WHERE message_id = ?", (message.id,))
+        if message.mentions:
+            self._write_mentions(message.id, message.chat_id, message.mentions)
+
+    def _write_mentions(self, message_id: int, chat_id: int, mentions: Sequence[int]) -> None:
+        self._conn.executemany(
+            "INSERT OR IGNORE INTO message_mentions (user_id, chat_id, message_id) VALUES (?, ?, ?)",
+            [(user_id, chat_id, message_id) for user_id in mentions],
+        )
 
     def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
         # An explicit upper bound (not "? IS NULL OR id < ?") lets the planner seek the
@@ -310,10 +350,18 @@ class SqliteMessageRepository:
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         unread: int = self._conn.execute(
             "SELECT count(*) FROM messages WHERE chat_id = ? AND id > ?"
-            " AND sender_id <> ? AND NOT is_deleted",
+            " AND sender_id <> ? AND NOT is_deleted AND kind = 'user'",
             (chat_id, after_id, user_id),
         ).fetchone()[0]
         return unread
+
+    def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
+        # A tombstone's mentions are gone from message_mentions (update rewrites them).
+        found: int = self._conn.execute(
+            "SELECT count(*) FROM message_mentions WHERE user_id = ? AND chat_id = ? AND message_id > ?",
+            (user_id, chat_id, after_id),
+        ).fetchone()[0]
+        return found
 
 
 class SqliteAttachmentRepository:
@@ -415,7 +463,8 @@ class SqliteStickerRepository:
 
 
 class SqliteEventRepository:
-    """Per-user event streams sharing one id sequence, the clients' cursor."""
+    """Users' and chats' events sharing one id sequence, the clients' cursor. A chat's
+    event is one row, read by each member through chat_members."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -431,10 +480,37 @@ class SqliteEventRepository:
         event_id = _insert(self._conn, "events", values)
         return Event(id=event_id, user_id=user_id, type=type, data=data, created_date=rows.load_time(created))
 
+    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+        created = rows.dump_time(at)
+        values = {
+            "chat_id": chat_id,
+            "type": type.value,
+            "data": rows.dump_json(data),
+            "created_date": created,
+        }
+        event_id = _insert(self._conn, "events", values)
+        return Event(
+            id=event_id,
+            user_id=None,
+            chat_id=chat_id,
+            type=type,
+            data=data,
+            created_date=rows.load_time(created),
+        )
+
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
+        # The user's own events, and each of their chats' events written after they
+        # joined it: each branch seeks its index (events_user, events_chat) from the cursor.
         found = self._conn.execute(
-            "SELECT * FROM events WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (user_id, cursor, limit),
+            "SELECT * FROM (SELECT * FROM events"
+            "   WHERE user_id = :user AND id > :cursor ORDER BY id LIMIT :limit)"
+            " UNION ALL"
+            " SELECT * FROM (SELECT events.* FROM chat_members JOIN events"
+            "   ON events.chat_id = chat_members.chat_id"
+            "   AND events.id > max(:cursor, chat_members.joined_event_id)"
+            "   WHERE chat_members.user_id = :user ORDER BY events.id LIMIT :limit)"
+            " ORDER BY id LIMIT :limit",
+            {"user": user_id, "cursor": cursor, "limit": limit},
         )
         return [rows.event(row) for row in found]
 

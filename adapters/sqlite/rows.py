@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import json
 import sqlite3
+import types
 import typing
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -91,11 +92,17 @@ def _reader(cls: type[T]) -> Callable[[sqlite3.Row], T]:
 
 def _loader(hint: Any) -> Callable[[Any], Any] | None:
     """How to turn a column into a field of this type (None: as it is)."""
-    options = [t for t in typing.get_args(hint) if t is not type(None)] or [hint]
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    args = typing.get_args(hint) if is_union else (hint,)
+    options = [t for t in args if t is not type(None)]
     kind = options[0]
-    optional = len(options) < len(typing.get_args(hint) or [hint])
+    optional = len(options) < len(args)
     if kind is datetime:
         convert: Callable[[Any], Any] = load_time
+    elif typing.get_origin(kind) is tuple:
+        convert = _load_id_tuple
+    elif typing.get_origin(kind) is dict:
+        convert = json.loads
     elif kind is bool:
         convert = bool
     elif isinstance(kind, type) and issubclass(kind, enum.Enum):
@@ -105,6 +112,18 @@ def _loader(hint: Any) -> Callable[[Any], Any] | None:
     if optional:
         return lambda value: None if value is None else convert(value)
     return convert
+
+
+def _load_id_tuple(text: str) -> tuple[int, ...]:
+    return () if text == "[]" else tuple(json.loads(text))
+
+
+def to_message_row(record: Any) -> dict[str, Any]:
+    """A message's (or new message's) columns: its system action and mentions as JSON."""
+    row = to_row(record)
+    row["system"] = None if record.system is None else dump_json(record.system)
+    row["mentions"] = json.dumps(list(record.mentions))
+    return row
 
 
 def user(row: sqlite3.Row) -> User:
@@ -137,3 +156,7 @@ def sticker(row: sqlite3.Row) -> Sticker:
 
 def event(row: sqlite3.Row) -> Event:
     return _converter.structure({**dict(row), "data": json.loads(row["data"])}, Event)
+
+
+def new_member_row(chat_id: int, member: Any) -> dict[str, Any]:
+    return {"chat_id": chat_id, **to_row(member)}

@@ -249,7 +249,12 @@ class SqliteUnitOfWorkFactory:
         """Users with events whose ids are in (after, upto], read like ``latest_event_id``:
         lets a polling notifier wake only them."""
         found = self.connection().execute(
-            "SELECT DISTINCT user_id FROM events WHERE id > ? AND id <= ?", (after, upto)
+            "SELECT user_id FROM events WHERE id > :after AND id <= :upto AND user_id IS NOT NULL"
+            " UNION"
+            " SELECT chat_members.user_id FROM events"
+            " JOIN chat_members ON chat_members.chat_id = events.chat_id"
+            " WHERE events.id > :after AND events.id <= :upto",
+            {"after": after, "upto": upto},
         )
         return [row[0] for row in found]
 

@@ -89,6 +89,7 @@ EDGE_FIELD_CODES: Mapping[str, str] = {
     "not_string": "Must be a string",
     "not_boolean": "Must be true or false",
     "not_integer_list": "Must be a list of whole numbers",
+    "not_string_list": "Must be a list of strings",
     "one_of": "Must be one of: {options}",
     "invalid_time": "Not a valid unix time",
     "seconds_range": "Must be from 0 to {max} seconds",

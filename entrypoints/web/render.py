@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypedDict, cast
 
-from messenger_core.model import AttachmentKind, Event, EventType
+from messenger_core.model import (
+    AttachmentKind,
+    ChatKind,
+    Event,
+    EventType,
+    MemberRole,
+    MessageKind,
+    SystemAction,
+)
 from messenger_core.payloads import attachment_data, message_data, user_data
 from messenger_core.policies import PHONE_EXAMPLE
 from messenger_core.read_models import (
@@ -67,29 +75,59 @@ class StickerRef(TypedDict):
     url: str
 
 
+class SystemOut(TypedDict):
+    action: Annotated[str, doc("What happened to the group", enum=[a.value for a in SystemAction])]
+    actor: Annotated[ShortUser | None, doc("Who did it")]
+    users: Annotated[list[ShortUser], doc("Whom it concerns (added, removed, who left, a new role)")]
+
+
+class SystemDetails(SystemOut, total=False):
+    title: Annotated[str, doc("group_created, title_changed: the title")]
+    role: Annotated[str, doc("role_changed: the new role", enum=[r.value for r in MemberRole])]
+    history_visible: Annotated[bool, doc("history_visibility_changed: the new setting")]
+    removed: Annotated[bool, doc("photo_changed: the photo was removed")]
+
+
 class MessageOut(TypedDict):
     id: int
     chat_id: int
-    sender_id: Annotated[str, doc("user_id of the author")]
+    sender_id: Annotated[str, doc("user_id of the author (of a system message: who did it)")]
     text: str | None
     sticker: StickerRef | None
     attachments: list[AttachmentOut]
     sending_date: UnixTime
     edited_date: UnixTime | None
     is_deleted: bool
-    is_read: Annotated[bool, doc("Read by every other member of the chat")]
+    is_read: Annotated[bool, doc("Read by at least one other member of the chat")]
+    kind: Annotated[str, doc("user, or system: a change of the group", enum=[k.value for k in MessageKind])]
+    system: Annotated[
+        SystemDetails | None, doc("What a system message says happened, as data for the reader's language")
+    ]
+    mentions: Annotated[list[str], doc("user_ids of the members it mentions")]
+    read_count: Annotated[int, doc("How many other members have read it", minimum=0)]
+    deleted_by: Annotated[str | None, doc("user_id of the group admin who deleted it, if not its author")]
 
 
 class LatestMessageOut(MessageOut):
     chat_with: Annotated[str | None, doc("user_id of the other member")]
 
 
+class MemberOut(ShortUser):
+    role: Annotated[str, doc(enum=[r.value for r in MemberRole])]
+
+
 class ChatOut(TypedDict):
     id: int
-    title: Annotated[str, doc("The other members' names")]
-    members: list[ShortUser]
+    kind: Annotated[str, doc("direct (two friends) or group", enum=[k.value for k in ChatKind])]
+    title: Annotated[str, doc("A group's title; a direct chat's: the other member's name")]
+    photo: Annotated[str | None, doc("URL of a group's photo, null without one")]
+    members: list[MemberOut]
+    member_count: Annotated[int, doc(minimum=1)]
+    my_role: Annotated[str, doc("Your role (direct chats: member)", enum=[r.value for r in MemberRole])]
+    history_visible: Annotated[bool, doc("Whether members who join later see earlier messages")]
     last_message: MessageOut | None
     unread_count: Annotated[int, doc(minimum=0)]
+    unread_mentions: Annotated[int, doc("Unread messages that mention you", minimum=0)]
     last_read_message_id: Annotated[int, doc(minimum=0)]
     last_activity: UnixTime
 
@@ -152,16 +190,30 @@ def latest_message(latest: LatestMessage) -> LatestMessageOut:
     return {**message(latest.message), "chat_with": latest.chat_with}
 
 
+def group_photo_url(chat_id: int, photo_key: str | None) -> str | None:
+    return None if photo_key is None else f"/api/v1/chats/{chat_id}/photo?v={photo_key[:12]}"
+
+
 def chat(view: ChatView) -> ChatOut:
     return {
         "id": view.id,
+        "kind": view.kind.value,
         "title": view.title,
-        "members": [short_user(m) for m in view.members],
+        "photo": group_photo_url(view.id, view.photo),
+        "members": [{**short_user(m.user), "role": m.role.value} for m in view.members],
+        "member_count": view.member_count,
+        "my_role": view.my_role.value,
+        "history_visible": view.history_visible,
         "last_message": message(view.last_message) if view.last_message else None,
         "unread_count": view.unread_count,
+        "unread_mentions": view.unread_mentions,
         "last_read_message_id": view.last_read_message_id,
         "last_activity": view.last_activity.timestamp(),
     }
+
+
+def readers(users: list[UserView]) -> list[ShortUser]:
+    return [short_user(u) for u in users]
 
 
 def sticker_pack(pack: StickerPackView) -> StickerPackOut:
@@ -204,11 +256,20 @@ def _with_attachment_urls(data: dict[str, Any]) -> AttachmentOut:
 
 def _with_message_urls(data: dict[str, Any]) -> MessageOut:
     sticker = data["sticker"]
+    system = data.get("system")
+    if system is not None:
+        actor = system["actor"]
+        system = {
+            **system,
+            "actor": None if actor is None else _with_avatar_url(actor),
+            "users": [_with_avatar_url(u) for u in system["users"]],
+        }
     return cast(
         MessageOut,
         {
             **data,
             "sticker": None if sticker is None else {"id": sticker["id"], "url": sticker_url(sticker["id"])},
             "attachments": [_with_attachment_urls(a) for a in data["attachments"]],
+            "system": system,
         },
     )

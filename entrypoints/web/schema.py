@@ -33,6 +33,7 @@ from messenger_core.limits import (
     ATTACHMENTS_MAX,
     CITY_MAX,
     EMAIL_MAX,
+    GROUP_TITLE_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
     MESSAGE_MAX,
@@ -41,7 +42,7 @@ from messenger_core.limits import (
     PASSWORD_MIN,
     SEARCH_LIMIT_MAX,
 )
-from messenger_core.model import FriendListKind, ProfileChanges
+from messenger_core.model import FriendListKind, MemberRole, ProfileChanges
 from messenger_core.policies import EMAIL_PATTERN, PHONE_EXAMPLE
 
 from .errors import BadRequest, edge_field
@@ -112,6 +113,12 @@ def _structure_int_list(value: Any, _: type) -> list[int]:
     return [_structure_int(v, int) for v in value]
 
 
+def _structure_str_list(value: Any, _: type) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _Refused(edge_field("not_string_list"))
+    return value
+
+
 def _structure_unix_time(value: Any, _: type) -> datetime:
     seconds = _structure_float(value, float)
     try:
@@ -162,6 +169,7 @@ converter.register_structure_hook(str, _structure_str)
 converter.register_structure_hook(bool, _structure_bool)
 converter.register_structure_hook(datetime, _structure_unix_time)
 converter.register_structure_hook_func(lambda t: t == list[int], _structure_int_list)
+converter.register_structure_hook_func(lambda t: t == list[str], _structure_str_list)
 converter.register_structure_hook_func(
     lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
 )
@@ -351,6 +359,29 @@ class ChatOpen:
 
 
 @attrs.frozen
+class GroupCreate:
+    title: Annotated[str, doc(minLength=1, maxLength=GROUP_TITLE_MAX)]
+    member_ids: Annotated[list[str], doc("user_ids of friends of yours", minItems=1)]
+    history_visible: Annotated[bool, doc("Whether members who join later see earlier messages")] = True
+
+
+@attrs.frozen
+class GroupChange:
+    title: Annotated[str | None, doc(minLength=1, maxLength=GROUP_TITLE_MAX)] = None
+    history_visible: bool | None = None
+
+
+@attrs.frozen
+class MembersAdd:
+    user_ids: Annotated[list[str], doc("user_ids of friends of yours", minItems=1)]
+
+
+@attrs.frozen
+class RoleChange:
+    role: Annotated[MemberRole, doc("admin or member; owner hands the group over")]
+
+
+@attrs.frozen
 class ChatSelect:
     chat_id: ChatId = None
     chat_with: Annotated[str | None, doc("Your 1:1 chat with this user_id")] = None
@@ -370,6 +401,9 @@ class MessageSend:
             maxItems=ATTACHMENTS_MAX,
             uniqueItems=True,
         ),
+    ] = attrs.Factory(list)
+    mentions: Annotated[
+        list[str], doc("user_ids of members of the chat the text mentions", uniqueItems=True)
     ] = attrs.Factory(list)
 
 

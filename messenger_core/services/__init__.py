@@ -27,6 +27,7 @@ from .chats import Chats
 from .context import Context, MessengerSettings, Upload
 from .events import Events
 from .friends import Friends
+from .groups import Groups
 from .media import Media
 from .messages import Messages
 from .profiles import Profiles
@@ -108,6 +109,17 @@ class Messenger:
         self.edit_message = messages.edit_message
         self.delete_message = messages.delete_message
         self.mark_read = messages.mark_read
+        self.readers = messages.readers
+
+        groups = Groups(ctx, messages)
+        self.create_group = groups.create_group
+        self.update_group = groups.update_group
+        self.set_group_photo = groups.set_group_photo
+        self.open_group_photo = groups.open_group_photo
+        self.add_members = groups.add_members
+        self.remove_member = groups.remove_member
+        self.leave_group = groups.leave_group
+        self.set_member_role = groups.set_member_role
 
         media = Media(ctx)
         self.list_sticker_packs = media.list_sticker_packs

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .. import policies
 from ..errors import Forbidden, NotFound
-from ..model import Actor, Chat, EventType, User
+from ..model import Actor, Chat, ChatKind, EventType, MemberRole, NewChat, User
 from ..ports import UnitOfWork
 from ..read_models import ChatView, LatestMessage, chat_view
 from .context import Context
-from .lookups import member_chat, member_ids, other_user
+from .lookups import member_chat, member_ids, membership, other_user
 
 
 class Chats:
@@ -53,9 +54,12 @@ class Chats:
         return latest
 
     def delete_chat(self, actor: Actor, chat_id: int) -> None:
-        """Delete the chat and every message in it, for every member."""
+        """Delete the chat and every message in it, for every member: any member of a
+        direct chat, only the owner of a group."""
         with self._ctx.uow() as uow:
-            chat = member_chat(uow, actor, chat_id)
+            chat, mine = membership(uow, actor, chat_id)
+            if chat.is_group:
+                policies.check_owner(mine)
             members = member_ids(uow, chat.id)
             doomed = uow.attachments.for_chat(chat.id)
             uow.chats.remove(chat.id)
@@ -76,7 +80,8 @@ def start_direct_chat(ctx: Context, uow: UnitOfWork, actor: Actor, other: User) 
     row = uow.friendships.get(actor.id, other.id)
     if row is None or not row.is_accepted:
         raise Forbidden("not_friends")
-    return uow.chats.add([actor.id, other.id], ctx.now())
+    members = [ctx.new_member(uow, user_id, MemberRole.MEMBER) for user_id in (actor.id, other.id)]
+    return uow.chats.add(NewChat(kind=ChatKind.DIRECT, created_date=ctx.now()), members)
 
 
 def _direct_chat(uow: UnitOfWork, actor: Actor, user_id: str) -> Chat:

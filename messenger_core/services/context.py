@@ -9,7 +9,8 @@ from typing import Any
 
 import attrs
 
-from ..model import Attachment, EventType
+from ..limits import GROUP_MAX_MEMBERS_DEFAULT
+from ..model import Attachment, EventType, MemberRole, NewMember
 from ..ports import (
     BlobStore,
     Clock,
@@ -36,6 +37,7 @@ class MessengerSettings:
     thumbnail_side: int = 320
     avatar_side: int = 256
     max_sticker_size: int = 512 * 1024
+    group_max_members: int = GROUP_MAX_MEMBERS_DEFAULT
 
 
 @attrs.frozen(kw_only=True)
@@ -72,6 +74,35 @@ class Context:
         now = self.clock.now()
         for user_id in user_ids:
             uow.events.append(user_id, type, data, now)
+
+    def append_chat_event(self, uow: UnitOfWork, chat_id: int, type: EventType, data: dict[str, Any]) -> None:
+        """Write one event for every member of the chat (one row, however many they are)."""
+        uow.events.append_to_chat(chat_id, type, data, self.clock.now())
+
+    def new_member(
+        self, uow: UnitOfWork, user_id: int, role: MemberRole, *, visible_after_message_id: int = 0
+    ) -> NewMember:
+        """A membership beginning now: the chat's events from here on reach the user."""
+        return NewMember(
+            user_id=user_id,
+            role=role,
+            joined_date=self.clock.now(),
+            joined_event_id=uow.events.latest_id(),
+            visible_after_message_id=visible_after_message_id,
+        )
+
+    def store_square_image(self, upload: Upload) -> str:
+        """Store an avatar or a group photo: the image re-encoded as a square of
+        ``avatar_side`` px without metadata; the blob key (Invalid if not an image)."""
+        limit = self.settings.max_upload_size
+        raw = self.blobs.write(upload.chunks, max_size=limit)
+        try:
+            with self.blobs.open(raw.key) as source:
+                return self.blobs.write(
+                    self.images.avatar(source, self.settings.avatar_side), max_size=limit
+                ).key
+        finally:
+            self.blobs.delete(raw.key)
 
     def delete_blobs(self, attachments: Iterable[Attachment]) -> None:
         """Remove the stored bytes of attachments whose rows are already gone."""

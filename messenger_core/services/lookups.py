@@ -6,8 +6,8 @@ to the actor is as missing as one that never existed.
 
 from __future__ import annotations
 
-from ..errors import NotFound, Unauthorized
-from ..model import Actor, Chat, Message, User
+from ..errors import Conflict, NotFound, Unauthorized
+from ..model import Actor, Chat, ChatMember, Message, User
 from ..policies import check_not_self
 from ..ports import UnitOfWork
 
@@ -35,23 +35,43 @@ def member_ids(uow: UnitOfWork, chat_id: int) -> list[int]:
 
 def member_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
     """A chat the actor is a member of."""
+    return membership(uow, actor, chat_id)[0]
+
+
+def membership(uow: UnitOfWork, actor: Actor, chat_id: int) -> tuple[Chat, ChatMember]:
+    """A chat the actor is a member of, with the actor's membership."""
     chat = uow.chats.get(chat_id)
-    if chat is None or actor.id not in member_ids(uow, chat_id):
+    mine = uow.chats.member(chat_id, actor.id) if chat is not None else None
+    if chat is None or mine is None:
         raise NotFound("chat")
-    return chat
+    return chat, mine
+
+
+def group_membership(uow: UnitOfWork, actor: Actor, chat_id: int) -> tuple[Chat, ChatMember]:
+    """A group the actor is a member of (a direct chat has no members to manage)."""
+    chat, mine = membership(uow, actor, chat_id)
+    if not chat.is_group:
+        raise Conflict("not_a_group")
+    return chat, mine
 
 
 def can_see_message(uow: UnitOfWork, actor: Actor, message_id: int | None) -> bool:
+    """Whether the message is in a chat the actor is a member of, and in their part of
+    it (a group without visible history hides what came before they joined)."""
     message = uow.messages.get(message_id) if message_id is not None else None
-    return message is not None and actor.id in member_ids(uow, message.chat_id)
+    if message is None:
+        return False
+    mine = uow.chats.member(message.chat_id, actor.id)
+    return mine is not None and message.id > mine.visible_after_message_id
 
 
-def visible_message(uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
-    """A message of a chat the actor is a member of."""
+def visible_message(uow: UnitOfWork, actor: Actor, message_id: int) -> tuple[Message, ChatMember]:
+    """A message the actor may see (see ``can_see_message``), with their membership."""
     message = uow.messages.get(message_id)
-    if message is None or actor.id not in member_ids(uow, message.chat_id):
+    mine = uow.chats.member(message.chat_id, actor.id) if message is not None else None
+    if message is None or mine is None or message.id <= mine.visible_after_message_id:
         raise NotFound("message")
-    return message
+    return message, mine
 
 
 def contact_ids(uow: UnitOfWork, user_id: int) -> list[int]:

@@ -1,4 +1,4 @@
-"""Messages: sending, history pages, editing, deleting, read marks."""
+"""Messages: sending (with mentions), history pages, editing, deleting, read marks."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from typing import Any
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
 from ..limits import HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX
-from ..model import Actor, Attachment, Chat, EventType, Message, NewMessage
+from ..model import Actor, Attachment, Chat, ChatMember, EventType, NewMessage, User
 from ..payloads import message_data
 from ..ports import UnitOfWork
-from ..read_models import ChatView, MessageView, chat_view, message_views, new_message_view
+from ..read_models import (
+    ChatView,
+    MessageView,
+    UserView,
+    chat_view,
+    message_views,
+    new_message_view,
+    user_view,
+)
 from .chats import start_direct_chat
 from .context import Context
-from .lookups import member_chat, member_ids, other_user, visible_message
+from .lookups import member_ids, membership, other_user, visible_message
 
 
 class Messages:
@@ -31,8 +39,10 @@ class Messages:
         text: str | None = None,
         sticker_id: int | None = None,
         attachment_ids: Sequence[int] = (),
+        mentions: Sequence[str] = (),
     ) -> MessageView:
-        """Send text, a sticker and/or attachments to a chat or to a friend."""
+        """Send text, a sticker and/or attachments to a chat or to a friend, mentioning
+        members of the chat by their public ids."""
         errors = FieldErrors()
         text = policies.check_message_content(
             errors, text, sticker_id=sticker_id, attachment_ids=attachment_ids
@@ -42,6 +52,7 @@ class Messages:
         errors.raise_if_any()
         with self._ctx.uow() as uow:
             chat = self._target_chat(uow, actor, chat_id, receiver_id)
+            named = _mentioned(uow, chat.id, mentions)
             sticker = uow.stickers.get_sticker(sticker_id) if sticker_id is not None else None
             if sticker_id is not None and sticker is None:
                 raise Invalid({"sticker_id": field("no_such_sticker")})
@@ -49,7 +60,12 @@ class Messages:
             now = self._ctx.now()
             message = uow.messages.add(
                 NewMessage(
-                    chat_id=chat.id, sender_id=actor.id, text=text, sticker_id=sticker_id, sending_date=now
+                    chat_id=chat.id,
+                    sender_id=actor.id,
+                    text=text,
+                    sticker_id=sticker_id,
+                    sending_date=now,
+                    mentions=tuple(u.id for u in named),
                 )
             )
             if attachment_ids:
@@ -57,8 +73,8 @@ class Messages:
             uow.chats.touch(chat.id, last_message_id=message.id, at=now)
             uow.chats.set_last_read(chat.id, actor.id, message.id)
             # Everything the new message's view needs is at hand: no read-back.
-            view = new_message_view(message, actor, sticker, files)
-            members = self._announce(uow, chat.id, EventType.MESSAGE_NEW, view)
+            view = new_message_view(message, actor, sticker, files, {u.id: u for u in named})
+            members = self.announce(uow, chat.id, EventType.MESSAGE_NEW, view)
             uow.commit()
         self._ctx.notifier.notify(members)
         return view
@@ -74,23 +90,25 @@ class Messages:
         limit: int = HISTORY_LIMIT_DEFAULT,
     ) -> list[MessageView]:
         """A page of the chat, oldest first: the newest by default, or the messages just
-        before/after a message id, or sent after a moment. Keyset paging, never offsets."""
+        before/after a message id, or sent after a moment. Keyset paging, never offsets.
+        A member of a group without visible history sees what came after they joined."""
         errors = FieldErrors()
         policies.check_limit(errors, limit, HISTORY_LIMIT_MAX)
         errors.raise_if_any()
         if before is not None and after is not None:
             raise Invalid({"before": field("before_and_after")})
         with self._ctx.uow(read_only=True) as uow:
-            chat = member_chat(uow, actor, chat_id)
+            chat, mine = membership(uow, actor, chat_id)
+            floor = mine.visible_after_message_id
             if after is not None:
-                page = uow.messages.page_after(chat.id, after, limit)
+                page = uow.messages.page_after(chat.id, max(after, floor), limit)
             elif since is not None and before is None:
                 page = uow.messages.page_since(chat.id, since, limit)
             else:
                 page = uow.messages.page_before(chat.id, before, limit)[::-1]
                 if since is not None:
                     page = [m for m in page if m.sending_date > since]
-            return message_views(uow, chat.id, page)
+            return message_views(uow, chat.id, [m for m in page if m.id > floor])
 
     def history_with(self, actor: Actor, user_id: str, **paging: Any) -> list[MessageView]:
         """``history`` of your 1:1 chat with the user (empty when there is none yet)."""
@@ -106,25 +124,30 @@ class Messages:
         errors.raise_if_any()
         assert cleaned is not None  # a message with nothing else needs text
         with self._ctx.uow() as uow:
-            message = self._own_message(uow, actor, message_id).edited(cleaned, self._ctx.now())
+            message, _ = visible_message(uow, actor, message_id)
+            policies.check_may_change(message, actor.id)
+            message = message.edited(cleaned, self._ctx.now())
             uow.messages.update(message)
             view = message_views(uow, message.chat_id, [message])[0]
-            members = self._announce(uow, message.chat_id, EventType.MESSAGE_EDITED, view)
+            members = self.announce(uow, message.chat_id, EventType.MESSAGE_EDITED, view)
             uow.commit()
         self._ctx.notifier.notify(members)
         return view
 
     def delete_message(self, actor: Actor, message_id: int) -> MessageView:
-        """Delete your own message for everyone, leaving a tombstone; repeating is harmless."""
+        """Delete a message for everyone, leaving a tombstone: your own, or in a group
+        you run, anyone's (the tombstone names you). Repeating is harmless."""
         with self._ctx.uow() as uow:
-            message = self._own_message(uow, actor, message_id)
+            message, mine = visible_message(uow, actor, message_id)
+            chat = uow.chats.get(message.chat_id)
+            policies.check_may_delete(message, mine, in_group=chat is not None and chat.is_group)
             if message.is_deleted:
                 return message_views(uow, message.chat_id, [message])[0]
-            message = message.tombstoned()
+            message = message.tombstoned(by=None if message.sender_id == actor.id else actor.id)
             uow.messages.update(message)
             doomed = uow.attachments.detach_all(message.id)
             view = message_views(uow, message.chat_id, [message])[0]
-            members = self._announce(uow, message.chat_id, EventType.MESSAGE_DELETED, view)
+            members = self.announce(uow, message.chat_id, EventType.MESSAGE_DELETED, view)
             uow.commit()
         self._ctx.delete_blobs(doomed)
         self._ctx.notifier.notify(members)
@@ -133,41 +156,57 @@ class Messages:
     def mark_read(self, actor: Actor, chat_id: int, message_id: int) -> ChatView:
         """Mark the chat read up to a message of it; a read mark never moves back."""
         with self._ctx.uow() as uow:
-            chat = member_chat(uow, actor, chat_id)
+            chat, mine = membership(uow, actor, chat_id)
             message = uow.messages.get(message_id)
             if message is None or message.chat_id != chat.id:
                 raise NotFound("message_in_chat")
-            members = uow.chats.members(chat.id)
-            mine = next(m for m in members if m.user_id == actor.id)
-            everyone = [m.user_id for m in members]
+            everyone = member_ids(uow, chat.id)
             if message_id > mine.last_read_message_id:
                 uow.chats.set_last_read(chat.id, actor.id, message_id)
                 data = {"chat_id": chat.id, "user_id": actor.alternative_id, "message_id": message_id}
-                self._ctx.append_events(uow, everyone, EventType.CHAT_READ, data)
+                self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
                 uow.commit()
             view = chat_view(uow, actor, uow.chats.get(chat.id) or chat)
         self._ctx.notifier.notify(everyone)
         return view
 
+    def readers(self, actor: Actor, message_id: int) -> list[UserView]:
+        """The members other than its sender who have read the message, by user id."""
+        with self._ctx.uow(read_only=True) as uow:
+            message, _ = visible_message(uow, actor, message_id)
+            marks = [
+                m
+                for m in uow.chats.members(message.chat_id)
+                if m.user_id != message.sender_id and m.last_read_message_id >= message.id
+            ]
+            users = uow.users.get_many(m.user_id for m in marks)
+        return [user_view(users[m.user_id]) for m in marks if m.user_id in users]
+
+    def announce(self, uow: UnitOfWork, chat_id: int, type: EventType, view: MessageView) -> list[int]:
+        """Write a message event for the chat (its members, the author's other tabs too)
+        and return whom to wake."""
+        self._ctx.append_chat_event(uow, chat_id, type, {"message": message_data(view)})
+        return member_ids(uow, chat_id)
+
     def _target_chat(
         self, uow: UnitOfWork, actor: Actor, chat_id: int | None, receiver_id: str | None
     ) -> Chat:
         if chat_id is not None:
-            return member_chat(uow, actor, chat_id)
+            return membership(uow, actor, chat_id)[0]
         other = other_user(uow, actor, receiver_id or "")
         return uow.chats.find_direct(actor.id, other.id) or start_direct_chat(self._ctx, uow, actor, other)
 
-    @staticmethod
-    def _own_message(uow: UnitOfWork, actor: Actor, message_id: int) -> Message:
-        message = visible_message(uow, actor, message_id)
-        policies.check_may_change(message, actor.id)
-        return message
 
-    def _announce(self, uow: UnitOfWork, chat_id: int, type: EventType, view: MessageView) -> list[int]:
-        """Append a message event for every member (the author's other tabs too)."""
-        members = member_ids(uow, chat_id)
-        self._ctx.append_events(uow, members, type, {"message": message_data(view)})
-        return members
+def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:
+    """The users the mentions name, each a member of the chat, each once, in order."""
+    named: list[User] = []
+    for public_id in dict.fromkeys(public_ids):
+        user = uow.users.get_by_alternative_id(public_id)
+        member: ChatMember | None = uow.chats.member(chat_id, user.id) if user else None
+        if user is None or member is None:
+            raise Invalid({"mentions": field("not_a_member", user_id=public_id)})
+        named.append(user)
+    return named
 
 
 def _unsent_upload(uow: UnitOfWork, actor: Actor, attachment_id: int) -> Attachment:

@@ -61,25 +61,17 @@ class Profiles:
 
     def set_avatar(self, actor: Actor, upload: Upload) -> UserView:
         """Replace the avatar with a 256 px square re-encoding of the image."""
-        blobs, limit = self._ctx.blobs, self._ctx.settings.max_upload_size
-        raw = blobs.write(upload.chunks, max_size=limit)
-        try:
-            with blobs.open(raw.key) as source:
-                avatar = blobs.write(
-                    self._ctx.images.avatar(source, self._ctx.settings.avatar_side), max_size=limit
-                )
-        finally:
-            blobs.delete(raw.key)
+        avatar = self._ctx.store_square_image(upload)
         try:
             with self._ctx.uow() as uow:
                 user = current_user(uow, actor.id)
                 old_key = user.avatar
-                user = attrs.evolve(user, avatar=avatar.key)
+                user = attrs.evolve(user, avatar=avatar)
                 uow.users.update(user)
                 self._tell_contacts(uow, user)
                 uow.commit()
         except BaseException:
-            blobs.delete(avatar.key)
+            self._ctx.blobs.delete(avatar)
             raise
         if old_key:
             self._ctx.discard_blob(old_key)

@@ -655,7 +655,7 @@ class AgreementMachine(RuleBasedStateMachine):
         self.expect(outcome, None)
         view, created = outcome.value
         assert created == (existing is None) and existing in (None, view.id)
-        assert {m.id for m in view.members} == {user, other}
+        assert {m.user.id for m in view.members} == {user, other}
         self.record_chat(view.id, frozenset((user, other)))
 
     @rule(user=users, data=st.data())
@@ -890,7 +890,7 @@ class AgreementMachine(RuleBasedStateMachine):
                 if chat is not None and user in chat.members:
                     memory, sqlite = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
                     assert memory == sqlite
-                    assert {u.id for u in memory.members} == chat.members
+                    assert {m.user.id for m in memory.members} == chat.members
                     continue
                 for side, messenger in self.sides:
                     for call in (messenger.history, messenger.get_chat):

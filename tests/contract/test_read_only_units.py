@@ -41,6 +41,7 @@ from tests.contract.test_repositories import (
     new_attachment,
     request,
 )
+from tests.records import add_chat
 
 WAIT = 10.0  # seconds; only ever reached when an adapter blocks where it must not
 
@@ -62,7 +63,7 @@ def build_world(uow_factory: UnitOfWorkFactory) -> World:
         alena, boris, clara = add_user(uow, "Alena"), add_user(uow, "Boris"), add_user(uow, "Clara")
         friendship = attrs.evolve(request(alena, boris), status=FriendshipStatus.ACCEPTED)
         uow.friendships.add(friendship)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message = add_message(uow, chat, alena, "hello", sent=at(1))
         uow.chats.touch(chat.id, last_message_id=message.id, at=at(1))
         bound = uow.attachments.add(new_attachment(alena, "bound.jpg"))
@@ -97,7 +98,7 @@ WRITES: dict[str, Callable[[UnitOfWork, World], object]] = {
     "friendships.update": lambda uow, w: uow.friendships.update(request(w.boris, w.alena)),
     "friendships.remove": lambda uow, w: uow.friendships.remove(w.alena.id, w.boris.id),
     "friendships.remove-missing": lambda uow, w: uow.friendships.remove(w.alena.id, w.clara.id),
-    "chats.add": lambda uow, w: uow.chats.add([w.alena.id, w.clara.id], T0),
+    "chats.add": lambda uow, w: add_chat(uow, [w.alena.id, w.clara.id], T0),
     "chats.set_last_read": lambda uow, w: uow.chats.set_last_read(w.chat.id, w.boris.id, w.message.id),
     "chats.touch": lambda uow, w: uow.chats.touch(w.chat.id, last_message_id=None, at=at(99)),
     "chats.remove": lambda uow, w: uow.chats.remove(w.chat.id),

@@ -28,6 +28,7 @@ from messenger_core.model import (
 )
 from messenger_core.normalize import search_key
 from messenger_core.ports import UnitOfWork, UnitOfWorkFactory
+from tests.records import add_chat
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 
@@ -500,8 +501,8 @@ def test_chats_get_ids_that_grow_and_members_with_read_marks_at_zero(
 ) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        first = uow.chats.add([boris.id, alena.id], at(5))
-        second = uow.chats.add([clara.id, alena.id], at(6))
+        first = add_chat(uow, [boris.id, alena.id], at(5))
+        second = add_chat(uow, [clara.id, alena.id], at(6))
 
         assert second.id > first.id
         assert first.created_date == at(5)
@@ -527,8 +528,8 @@ def test_missing_chats_are_none_or_empty(uow_factory: UnitOfWorkFactory) -> None
 def test_find_direct_matches_exactly_the_two_members(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        with_clara = uow.chats.add([alena.id, clara.id], T0)
-        direct = uow.chats.add([alena.id, boris.id], T0)
+        with_clara = add_chat(uow, [alena.id, clara.id], T0)
+        direct = add_chat(uow, [alena.id, boris.id], T0)
 
         assert uow.chats.find_direct(alena.id, boris.id) == direct
         assert uow.chats.find_direct(boris.id, alena.id) == direct
@@ -539,11 +540,11 @@ def test_find_direct_matches_exactly_the_two_members(uow_factory: UnitOfWorkFact
 def test_chats_of_a_user_are_listed_latest_activity_first(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris, clara, dmitry = (add_user(uow) for _ in range(4))
-        quiet = uow.chats.add([alena.id, boris.id], at(1))
-        tie_low = uow.chats.add([alena.id, clara.id], at(2))
-        tie_high = uow.chats.add([dmitry.id, alena.id], at(2))
-        busy = uow.chats.add([alena.id, dmitry.id], at(3))
-        others = uow.chats.add([boris.id, clara.id], at(100))
+        quiet = add_chat(uow, [alena.id, boris.id], at(1))
+        tie_low = add_chat(uow, [alena.id, clara.id], at(2))
+        tie_high = add_chat(uow, [dmitry.id, alena.id], at(2))
+        busy = add_chat(uow, [alena.id, dmitry.id], at(3))
+        others = add_chat(uow, [boris.id, clara.id], at(100))
         uow.chats.touch(quiet.id, last_message_id=None, at=at(50))
 
         listed = [c.id for c in uow.chats.list_for_user(alena.id)]
@@ -554,7 +555,7 @@ def test_chats_of_a_user_are_listed_latest_activity_first(uow_factory: UnitOfWor
 def test_touch_and_read_marks_are_stored(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message = add_message(uow, chat, alena, sent=at(7))
         uow.chats.touch(chat.id, last_message_id=message.id, at=at(7))
         uow.chats.set_last_read(chat.id, boris.id, message.id)
@@ -569,8 +570,8 @@ def test_removing_a_chat_removes_its_members_messages_and_attachments(
 ) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        doomed = uow.chats.add([alena.id, boris.id], T0)
-        kept = uow.chats.add([alena.id, clara.id], T0)
+        doomed = add_chat(uow, [alena.id, boris.id], T0)
+        kept = add_chat(uow, [alena.id, clara.id], T0)
         doomed_message = add_message(uow, doomed, alena)
         kept_message = add_message(uow, kept, alena)
         doomed_file = uow.attachments.add(new_attachment(alena, "a.jpg"))
@@ -601,8 +602,8 @@ def test_removing_a_chat_removes_its_members_messages_and_attachments(
 def test_message_ids_grow_across_chats(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        one = uow.chats.add([alena.id, boris.id], T0)
-        two = uow.chats.add([alena.id, clara.id], T0)
+        one = add_chat(uow, [alena.id, boris.id], T0)
+        two = add_chat(uow, [alena.id, clara.id], T0)
         first = add_message(uow, one, alena, "first", sent=at(1))
         second = add_message(uow, two, clara, "second", sent=at(2))
         third = add_message(uow, one, boris, "third", sent=at(3))
@@ -618,7 +619,7 @@ def test_message_ids_grow_across_chats(uow_factory: UnitOfWorkFactory) -> None:
 def test_messages_can_carry_a_sticker(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         pack = uow.stickers.add_pack("Cats", [("cat-1", "image/png")])
         sticker_id = pack.stickers[0].id
         message = uow.messages.add(
@@ -632,7 +633,7 @@ def test_messages_can_carry_a_sticker(uow_factory: UnitOfWorkFactory) -> None:
 def test_update_replaces_a_message(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message = add_message(uow, chat, alena, "draft")
         edited = attrs.evolve(message, text="final", edited_date=at(30))
         uow.messages.update(edited)
@@ -646,8 +647,8 @@ def test_update_replaces_a_message(uow_factory: UnitOfWorkFactory) -> None:
 def _conversation(uow: UnitOfWork) -> tuple[Chat, list[Message]]:
     """Five messages in one chat, interleaved with messages of another chat."""
     alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-    chat = uow.chats.add([alena.id, boris.id], T0)
-    noise = uow.chats.add([alena.id, clara.id], T0)
+    chat = add_chat(uow, [alena.id, boris.id], T0)
+    noise = add_chat(uow, [alena.id, clara.id], T0)
     messages = []
     for n in range(5):
         messages.append(add_message(uow, chat, (alena, boris)[n % 2], f"m{n}", sent=at(n)))
@@ -693,8 +694,8 @@ def test_page_since_lists_messages_sent_strictly_after(uow_factory: UnitOfWorkFa
 def test_count_unread_skips_own_and_deleted_messages(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
-        other = uow.chats.add([alena.id, clara.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
+        other = add_chat(uow, [alena.id, clara.id], T0)
         mine = add_message(uow, chat, alena, "mine")
         first = add_message(uow, chat, boris, "one")
         deleted = add_message(uow, chat, boris, "oops")
@@ -735,7 +736,7 @@ def test_attachments_start_unbound_with_growing_ids(uow_factory: UnitOfWorkFacto
 def test_attach_keeps_the_given_order(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         with_files, plain = add_message(uow, chat, alena), add_message(uow, chat, boris)
         x1, x2, x3 = (uow.attachments.add(new_attachment(alena, f"{n}.jpg")) for n in range(3))
 
@@ -755,8 +756,8 @@ def test_attach_keeps_the_given_order(uow_factory: UnitOfWorkFactory) -> None:
 def test_for_chat_lists_attachments_of_the_chats_messages(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris, clara = add_user(uow), add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
-        other = uow.chats.add([alena.id, clara.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
+        other = add_chat(uow, [alena.id, clara.id], T0)
         m1, m2 = add_message(uow, chat, alena), add_message(uow, chat, boris)
         elsewhere = add_message(uow, other, clara)
         a, b, c, d = (uow.attachments.add(new_attachment(alena, f"{n}.jpg")) for n in range(4))
@@ -773,7 +774,7 @@ def test_for_chat_lists_attachments_of_the_chats_messages(uow_factory: UnitOfWor
 def test_detach_all_removes_and_returns_the_rows(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message, other = add_message(uow, chat, alena), add_message(uow, chat, alena)
         a, b, c = (uow.attachments.add(new_attachment(alena, f"{n}.jpg")) for n in range(3))
         uow.attachments.attach([b.id, a.id], message.id)
@@ -795,7 +796,7 @@ def test_detach_all_removes_and_returns_the_rows(uow_factory: UnitOfWorkFactory)
 def test_orphans_are_unbound_attachments_older_than_a_time(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message = add_message(uow, chat, alena)
         old1 = uow.attachments.add(new_attachment(alena, "old1.jpg", created=at(1)))
         bound = uow.attachments.add(new_attachment(alena, "bound.jpg", created=at(2)))
@@ -916,7 +917,7 @@ def test_leaving_without_commit_discards_every_change(uow_factory: UnitOfWorkFac
         uow.commit()
     with uow_factory() as uow:
         boris = add_user(uow, "Boris")
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         add_message(uow, chat, alena)
         uow.events.append(alena.id, EventType.MESSAGE_NEW, {}, T0)
         uow.users.update(attrs.evolve(alena, first_name="Changed"))
@@ -941,7 +942,7 @@ def test_an_error_in_the_block_rolls_back_and_propagates(uow_factory: UnitOfWork
 def test_commit_makes_changes_visible_to_later_units(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena, boris = add_user(uow, "Alena"), add_user(uow, "Boris")
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         message = add_message(uow, chat, alena)
         event = uow.events.append(boris.id, EventType.MESSAGE_NEW, {"message_id": message.id}, T0)
         uow.commit()
@@ -973,7 +974,7 @@ def test_times_in_other_zones_come_back_as_the_same_instant(uow_factory: UnitOfW
     local = datetime(2024, 3, 1, 15, 0, 0, 1, tzinfo=moscow)
     with uow_factory() as uow:
         alena, boris = add_user(uow), add_user(uow)
-        chat = uow.chats.add([alena.id, boris.id], local)
+        chat = add_chat(uow, [alena.id, boris.id], local)
         uow.commit()
 
     with uow_factory() as uow:

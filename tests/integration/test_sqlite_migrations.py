@@ -15,6 +15,7 @@ import pytest
 from adapters.sqlite import SqliteUnitOfWorkFactory, migrations
 from messenger_core.errors import Conflict
 from messenger_core.model import NewUser
+from tests.records import add_chat
 
 # The whole schema of a migrated blank database: table → columns in order.
 EXPECTED_TABLES = {
@@ -26,19 +27,26 @@ EXPECTED_TABLES = {
     "friendships": [
         "requester_id", "addressee_id", "status", "created_date", "user_low", "user_high",
     ],
-    "chats": ["id", "created_date", "last_activity", "last_message_id"],
-    "chat_members": ["chat_id", "user_id", "last_read_message_id"],
+    "chats": [
+        "id", "created_date", "last_activity", "last_message_id", "kind", "title", "photo",
+        "creator_id", "history_visible",
+    ],
+    "chat_members": [
+        "chat_id", "user_id", "last_read_message_id", "role", "joined_date", "joined_event_id",
+        "visible_after_message_id",
+    ],
     "sticker_packs": ["id", "title"],
     "stickers": ["id", "pack_id", "position", "image_key", "mime"],
     "messages": [
         "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
-        "is_deleted",
+        "is_deleted", "kind", "system", "mentions", "deleted_by",
     ],
+    "message_mentions": ["user_id", "chat_id", "message_id"],
     "attachments": [
         "id", "uploader_id", "kind", "name", "size", "mime", "storage_key", "created_date",
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
-    "events": ["id", "user_id", "type", "data", "created_date"],
+    "events": ["id", "user_id", "chat_id", "type", "data", "created_date"],
     "sqlite_sequence": ["name", "seq"],
 }  # fmt: skip
 
@@ -55,7 +63,15 @@ EXPECTED_INDEXES = {
     "messages_chat": ("messages", ("chat_id", "id"), False, False),
     "attachments_message": ("attachments", ("message_id", "position"), False, False),
     "attachments_orphans": ("attachments", ("created_date",), False, True),
-    "events_user": ("events", ("user_id", "id"), False, False),
+    "events_user": ("events", ("user_id", "id"), False, True),
+    "events_chat": ("events", ("chat_id", "id"), False, True),
+    "sqlite_autoindex_message_mentions_1": (
+        "message_mentions",
+        ("user_id", "chat_id", "message_id"),
+        True,
+        False,
+    ),
+    "message_mentions_message": ("message_mentions", ("message_id",), False, False),
     "events_created": ("events", ("created_date",), False, False),
 }
 
@@ -66,7 +82,7 @@ EXPECTED_FOREIGN_KEYS = {
         ("requester_id", "users", "id", "NO ACTION"),
         ("addressee_id", "users", "id", "NO ACTION"),
     },
-    "chats": set(),
+    "chats": {("creator_id", "users", "id", "NO ACTION")},
     "chat_members": {
         ("chat_id", "chats", "id", "CASCADE"),
         ("user_id", "users", "id", "NO ACTION"),
@@ -77,6 +93,11 @@ EXPECTED_FOREIGN_KEYS = {
         ("chat_id", "chats", "id", "CASCADE"),
         ("sender_id", "users", "id", "NO ACTION"),
         ("sticker_id", "stickers", "id", "NO ACTION"),
+        ("deleted_by", "users", "id", "NO ACTION"),
+    },
+    "message_mentions": {
+        ("user_id", "users", "id", "NO ACTION"),
+        ("message_id", "messages", "id", "CASCADE"),
     },
     "attachments": {
         ("uploader_id", "users", "id", "NO ACTION"),
@@ -148,9 +169,9 @@ def schema(conn: sqlite3.Connection) -> dict[str, Any]:
 def test_a_migrated_blank_database_has_exactly_the_expected_schema(conn: sqlite3.Connection) -> None:
     assert migrations.schema_version(conn) == 0
 
-    assert migrations.migrate(conn) == migrations.LATEST_VERSION == 2
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION
 
-    assert migrations.schema_version(conn) == 2
+    assert migrations.schema_version(conn) == migrations.LATEST_VERSION
     assert schema(conn) == {
         "tables": EXPECTED_TABLES | SEARCH_TABLES,
         "indexes": EXPECTED_INDEXES | SEARCH_INDEXES,
@@ -164,11 +185,12 @@ def test_reapplying_migrations_changes_nothing(conn: sqlite3.Connection) -> None
     conn.execute("INSERT INTO sticker_packs (title) VALUES ('Cats')")  # data must survive too
     before = (list(conn.iterdump()), conn.total_changes)
 
-    assert migrations.migrate(conn) == 2
-    assert migrations.migrate(conn) == 2
+    latest = migrations.LATEST_VERSION
+    assert migrations.migrate(conn) == latest
+    assert migrations.migrate(conn) == latest
 
     assert (list(conn.iterdump()), conn.total_changes) == before
-    assert migrations.schema_version(conn) == 2
+    assert migrations.schema_version(conn) == latest
 
 
 def test_a_step_applies_with_its_version_or_not_at_all(
@@ -182,14 +204,15 @@ def test_a_step_applies_with_its_version_or_not_at_all(
     with pytest.raises(sqlite3.OperationalError):
         migrations.migrate(conn)
 
-    assert migrations.schema_version(conn) == 2
+    latest = len(broken) - 1
+    assert migrations.schema_version(conn) == latest
     assert "half_done" not in schema(conn)["tables"]
     assert not conn.in_transaction
 
     fixed = (*migrations.STEPS[:-1], ("CREATE TABLE added_later (x INTEGER)",))
     monkeypatch.setattr(migrations, "STEPS", fixed)
-    assert migrations.migrate(conn) == 3
-    assert migrations.migrate(conn) == 3
+    assert migrations.migrate(conn) == latest + 1
+    assert migrations.migrate(conn) == latest + 1
     assert "added_later" in schema(conn)["tables"]
 
 
@@ -327,7 +350,7 @@ def test_times_are_stored_as_utc_text_and_read_back_aware(factory: SqliteUnitOfW
     moscow = timezone(timedelta(hours=3))
     with factory() as uow:
         user = uow.users.add(_new_user("a@example.org", "a1"))
-        chat = uow.chats.add([user.id], datetime(2024, 3, 1, 15, 0, 0, 7, tzinfo=moscow))
+        chat = add_chat(uow, [user.id], datetime(2024, 3, 1, 15, 0, 0, 7, tzinfo=moscow))
         stored = (
             factory.connection()
             .execute("SELECT created_date FROM chats WHERE id = ?", (chat.id,))
@@ -338,7 +361,7 @@ def test_times_are_stored_as_utc_text_and_read_back_aware(factory: SqliteUnitOfW
         assert chat.created_date.tzinfo is UTC
         assert chat.created_date == datetime(2024, 3, 1, 12, 0, 0, 7, tzinfo=UTC)
         with pytest.raises(ValueError, match="naive"):
-            uow.chats.add([user.id], datetime(2024, 3, 1))
+            add_chat(uow, [user.id], datetime(2024, 3, 1))
 
 
 def test_taken_emails_and_alternative_ids_conflict(factory: SqliteUnitOfWorkFactory) -> None:
@@ -355,7 +378,7 @@ def test_taken_emails_and_alternative_ids_conflict(factory: SqliteUnitOfWorkFact
 
 def test_foreign_keys_are_enforced(factory: SqliteUnitOfWorkFactory) -> None:
     with factory() as uow, pytest.raises(sqlite3.IntegrityError):
-        uow.chats.add([12345], datetime(2024, 1, 1, tzinfo=UTC))
+        add_chat(uow, [12345], datetime(2024, 1, 1, tzinfo=UTC))
 
 
 def test_step_two_indexes_users_that_existed_before_it(tmp_path: Path) -> None:
@@ -372,7 +395,7 @@ def test_step_two_indexes_users_that_existed_before_it(tmp_path: Path) -> None:
         " '2026-01-01T00:00:00.000000+00:00', 0)"
     )
     conn.execute("COMMIT")
-    assert migrations.migrate(conn) == 2
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION
     found = conn.execute("SELECT rowid FROM user_search WHERE user_search MATCH '\"але\"'").fetchall()
     assert [row[0] for row in found] == [1]
     conn.execute("UPDATE users SET first_name_key = 'ольга' WHERE id = 1")
@@ -390,3 +413,43 @@ def test_opening_a_database_changes_nothing_until_migrate(tmp_path: Path) -> Non
         assert factory.migrate() == migrations.LATEST_VERSION  # again: nothing to do
     finally:
         factory.close()
+
+
+def test_step_three_keeps_events_their_cursor_and_direct_chats(tmp_path: Path) -> None:
+    """Group chats arrive on a database that has lived: its chats stay direct chats of
+    plain members, its events stay readable, and the cursor does not go back even where
+    pruning had removed the newest events."""
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    conn.execute("BEGIN")
+    for step in migrations.STEPS[:2]:
+        for statement in step:
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO users (alternative_id, alternative_id_key, email, email_key, password_hash, first_name,"
+        " second_name, first_name_key, second_name_key, created_date, is_confirmed)"
+        " VALUES ('u1', 'u1', 'a@x.io', 'a@x.io', 'h', 'A', 'B', 'a', 'b',"
+        " '2026-01-01T00:00:00.000000+00:00', 0)"
+    )
+    conn.execute("INSERT INTO chats (created_date, last_activity) VALUES ('t', 't')")
+    conn.execute("INSERT INTO chat_members (chat_id, user_id) VALUES (1, 1)")
+    for i in range(5):
+        conn.execute(
+            "INSERT INTO events (user_id, type, data, created_date) VALUES (1, 'user.updated', '{}', ?)",
+            (f"t{i}",),
+        )
+    conn.execute("DELETE FROM events WHERE id > 3")  # pruned at the top: the sequence says 5
+    conn.execute("COMMIT")
+
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION
+    assert conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone() == (5,)
+    assert conn.execute("SELECT id, user_id, chat_id FROM events ORDER BY id").fetchall() == [
+        (1, 1, None),
+        (2, 1, None),
+        (3, 1, None),
+    ]
+    assert conn.execute("SELECT kind, history_visible FROM chats").fetchall() == [("direct", 1)]
+    assert conn.execute("SELECT role, joined_event_id FROM chat_members").fetchall() == [("member", 0)]
+    conn.execute("INSERT INTO events (chat_id, type, data, created_date) VALUES (1, 'chat.read', '{}', 't')")
+    assert conn.execute("SELECT max(id) FROM events").fetchone() == (6,)
+    conn.close()

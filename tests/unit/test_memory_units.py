@@ -17,6 +17,7 @@ import attrs
 from adapters.memory import MemoryUnitOfWorkFactory
 from messenger_core.model import EventType, Friendship, FriendshipStatus, NewMessage, NewUser, User
 from messenger_core.ports import UnitOfWork
+from tests.records import add_chat
 
 WAIT = 10.0
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,7 +60,7 @@ def test_the_committed_store_replays_commits_in_order() -> None:
     factory = MemoryUnitOfWorkFactory()
     with factory() as uow:
         alena, boris = add_user(uow, "alena"), add_user(uow, "boris")
-        chat = uow.chats.add([alena.id, boris.id], T0)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
         uow.commit()
         sent = [
             uow.messages.add(

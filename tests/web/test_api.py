@@ -52,6 +52,12 @@ MESSAGE = {
     "edited_date",
     "is_deleted",
     "is_read",
+    # group chats
+    "kind",
+    "system",
+    "mentions",
+    "read_count",
+    "deleted_by",
 }
 
 

@@ -484,6 +484,86 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     )
     assert call("POST", "/api/v1/attachments", anna, json={}).status_code == 415
 
+    # groups
+    call("POST", "/api/v1/users_friends", vera, json={"friend_id": anna_id, "action": "add"})
+    call("POST", "/api/v1/users_friends", anna, json={"friend_id": vera_id, "action": "accept"})
+    group = call("POST", "/api/v1/chats", anna, json={"title": "Книжный клуб", "member_ids": [boris_id]})
+    assert group.status_code == 201
+    group_id = group.json["chat"]["id"]
+    at_group = {"chat_id": group_id}
+    assert (
+        call("POST", "/api/v1/chats", anna, json={"title": " ", "member_ids": [boris_id]}).status_code == 422
+    )
+    assert (
+        call("POST", "/api/v1/chats", boris, json={"title": "X", "member_ids": [vera_id]}).status_code == 403
+    )
+    call("PATCH", "/api/v1/chats/{chat_id}", anna, path_params=at_group, json={"title": "Клуб"})
+    assert (
+        call(
+            "PATCH", "/api/v1/chats/{chat_id}", boris, path_params=at_group, json={"title": "Мой"}
+        ).status_code
+        == 403
+    )
+    photo_body, photo_headers = multipart(png(), "group.png")
+    call(
+        "PUT",
+        "/api/v1/chats/{chat_id}/photo",
+        anna,
+        path_params=at_group,
+        body=photo_body,
+        headers=photo_headers,
+    )
+    call(
+        "POST",
+        "/api/v1/chats/{chat_id}/photo",
+        anna,
+        path_params=at_group,
+        body=photo_body,
+        headers=photo_headers,
+    )
+    call("GET", "/api/v1/chats/{chat_id}/photo", boris, path_params=at_group)
+    call("DELETE", "/api/v1/chats/{chat_id}/photo", anna, path_params=at_group)
+    assert call("GET", "/api/v1/chats/{chat_id}/photo", vera, path_params=at_group).status_code == 404
+    call("POST", "/api/v1/chats/{chat_id}/members", anna, path_params=at_group, json={"user_ids": [vera_id]})
+    again = call(
+        "POST", "/api/v1/chats/{chat_id}/members", anna, path_params=at_group, json={"user_ids": [vera_id]}
+    )
+    assert again.status_code == 409
+    vera_member = {"chat_id": group_id, "user_id": vera_id}
+    call(
+        "PATCH",
+        "/api/v1/chats/{chat_id}/members/{user_id}",
+        anna,
+        path_params=vera_member,
+        json={"role": "admin"},
+    )
+    mention = {"text": "Борис, привет", "mentions": [boris_id]}
+    said = call("POST", "/api/v1/chats/{chat_id}/messages", vera, path_params=at_group, json=mention).json
+    assert said["message"]["mentions"] == [boris_id]
+    outsider = {"text": "x", "mentions": [anna_id + "x"]}
+    assert (
+        call(
+            "POST", "/api/v1/chats/{chat_id}/messages", vera, path_params=at_group, json=outsider
+        ).status_code
+        == 422
+    )
+    call(
+        "GET",
+        "/api/v1/messages/{message_id}/readers",
+        anna,
+        path_params={"message_id": said["message"]["id"]},
+    )
+    group_events = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
+    assert {"chat.created", "chat.updated", "chat.member_added", "chat.role_changed"} <= {
+        e["type"] for e in group_events
+    }
+    call("DELETE", "/api/v1/chats/{chat_id}/members/{user_id}", anna, path_params=vera_member)
+    boris_leaves = {"chat_id": group_id, "user_id": "me"}
+    call("DELETE", "/api/v1/chats/{chat_id}/members/{user_id}", boris, path_params=boris_leaves)
+    assert call("GET", "/api/v1/chats/{chat_id}", boris, path_params=at_group).status_code == 404
+    left = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
+    assert "chat.member_removed" in {e["type"] for e in left}
+
     # deletions, events, a password change
     call("DELETE", "/api/v1/messages/{message_id}", anna, path_params={"message_id": first_id})
     assert (

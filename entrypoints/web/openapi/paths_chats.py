@@ -22,8 +22,15 @@ def paths(c: Components) -> dict[str, Schema]:
             "delete": op(
                 "deleteChat",
                 "chats",
-                "Delete a chat and its messages for both members",
+                "Delete a chat and its messages for every member (a group: its owner only)",
                 responses={"200": ok(success(c)), **errors(*CHANGE_ERRORS, 404)},
+            ),
+            "patch": op(
+                "updateGroup",
+                "groups",
+                "Rename a group or change whether later members see earlier messages (owner and admins)",
+                requestBody=body(c.request(schema.GroupChange)),
+                responses={"200": ok(_chat(c)), **errors(*CHANGE_ERRORS, 404, 409, 422)},
             ),
         },
         "/api/v1/chats/{chat_id}/messages": {
@@ -69,8 +76,10 @@ def _open_chat(c: Components) -> Schema:
     return op(
         "openChat",
         "chats",
-        "Get or create the 1:1 chat with a friend",
-        requestBody=body(c.request(schema.ChatOpen)),
+        "Get or create the 1:1 chat with a friend, or create a group",
+        description="With `{user_id}`: the direct chat with that friend (201 when created now). With "
+        "`{title, member_ids}`: a new group of you (its owner) and those friends of yours, 201.",
+        requestBody=body({"oneOf": [c.request(schema.ChatOpen), c.request(schema.GroupCreate)]}),
         responses={
             "200": ok(_chat(c), "The existing chat"),
             "201": ok(_chat(c), "The chat, created now"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from messenger_core.model import EventType
+from messenger_core.model import EventType, MemberRole
 
 from .. import render, schema
 from .generate import Components, Schema, obj, ref
@@ -37,13 +37,47 @@ def _user_id(c: Components) -> Schema:
     return one("user_id", string())
 
 
+def _chat_changed(c: Components) -> Schema:
+    return obj(
+        {
+            "chat_id": INTEGER,
+            "title": string(),
+            "history_visible": {"type": "boolean"},
+            "photo": {"type": "boolean"},
+        },
+        ["chat_id", "title", "history_visible", "photo"],
+    )
+
+
+def _members_added(c: Components) -> Schema:
+    return obj(
+        {"chat_id": INTEGER, "user_ids": array(string()), "by": string()}, ["chat_id", "user_ids", "by"]
+    )
+
+
+def _member_removed(c: Components) -> Schema:
+    return obj(
+        {"chat_id": INTEGER, "user_id": {"type": ["string", "null"]}, "by": string()},
+        ["chat_id", "user_id", "by"],
+    )
+
+
+def _role_changed(c: Components) -> Schema:
+    role = string(enum=[r.value for r in MemberRole])
+    return obj({"chat_id": INTEGER, "user_id": string(), "role": role}, ["chat_id", "user_id", "role"])
+
+
 INTEGER: Schema = {"type": "integer"}
 E = EventType
 # group name → the types whose data has one shape, and that shape
 _GROUPS: dict[str, tuple[tuple[EventType, ...], Callable[[Components], Schema]]] = {
     "MessageEvent": ((E.MESSAGE_NEW, E.MESSAGE_EDITED, E.MESSAGE_DELETED), _message),
     "ChatReadEvent": ((E.CHAT_READ,), _chat_read),
-    "ChatDeletedEvent": ((E.CHAT_DELETED,), _chat_id),
+    "ChatDeletedEvent": ((E.CHAT_DELETED, E.CHAT_CREATED), _chat_id),
+    "ChatUpdatedEvent": ((E.CHAT_UPDATED,), _chat_changed),
+    "MembersAddedEvent": ((E.CHAT_MEMBER_ADDED,), _members_added),
+    "MemberRemovedEvent": ((E.CHAT_MEMBER_REMOVED,), _member_removed),
+    "RoleChangedEvent": ((E.CHAT_ROLE_CHANGED,), _role_changed),
     "UserEvent": ((E.FRIEND_REQUEST, E.FRIEND_ACCEPTED, E.USER_UPDATED), _user),
     "UserIdEvent": ((E.FRIEND_DENIED, E.FRIEND_CANCELLED, E.FRIEND_REMOVED), _user_id),
 }

@@ -146,9 +146,10 @@ def _get_avatar() -> Schema:
     )
 
 
-def _avatar_upload(c: Components, operation_id: str) -> Schema:
+def image_upload(c: Components) -> Schema:
+    """The multipart body of an avatar or a group photo (the ImageUpload component)."""
     most = c.settings.MAX_CONTENT_LENGTH
-    upload = c.add(
+    return c.add(
         "ImageUpload",
         obj(
             {
@@ -160,6 +161,11 @@ def _avatar_upload(c: Components, operation_id: str) -> Schema:
             closed=False,
         ),
     )
+
+
+def _avatar_upload(c: Components, operation_id: str) -> Schema:
+    most = c.settings.MAX_CONTENT_LENGTH
+    upload = image_upload(c)
     return op(
         operation_id,
         "users",
