@@ -25,7 +25,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,8 +45,18 @@ from hypothesis.stateful import (
 from adapters.memory import MemoryTokenCodec, MemoryUnitOfWorkFactory
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.testing import ManualClock
-from messenger_core import Conflict, Forbidden, Invalid, Messenger, MessengerError, NotFound, Unauthorized
-from messenger_core.model import Actor, FriendListKind, ProfileChanges, TokenPair, TokenType
+from messenger_core import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    Messenger,
+    MessengerError,
+    MessengerSettings,
+    NotFound,
+    Unauthorized,
+    limits,
+)
+from messenger_core.model import Actor, FriendListKind, MemberRole, ProfileChanges, TokenPair, TokenType
 from messenger_core.normalize import clean_text, email_key, search_key
 from tests.conftest import START, build_messenger
 
@@ -56,7 +66,8 @@ SEED = 20260101
 NEVER_ISSUED = "nobody_here_0000"
 MAX_USERS = 7
 MAX_TOKENS_KEPT = 3  # per account, so the token invariant stays cheap
-MESSAGE_MAX = 4096
+MESSAGE_MAX = limits.MESSAGE_MAX
+GROUP_LIMIT = 4
 DECODER = MemoryTokenCodec()  # build_messenger signs with this codec's default secret
 
 # --- strategies -------------------------------------------------------------------------
@@ -143,7 +154,21 @@ class Request:
 @attrs.define
 class ChatModel:
     members: frozenset[int]
-    messages: list[int] = attrs.Factory(list)  # ids ascending, tombstones included
+    messages: list[int] = attrs.Factory(list)  # ids ascending, tombstones and system ones included
+    group: bool = False
+    roles: dict[int, str] = attrs.Factory(dict)  # groups: owner, admin or member
+    joined: dict[int, datetime] = attrs.Factory(dict)  # groups: when each member joined
+    floors: dict[int, int] = attrs.Factory(dict)  # what each member sees begins after this id
+    history_visible: bool = True
+
+    def floor(self, user: int) -> int:
+        return self.floors.get(user, 0)
+
+    def visible(self, user: int) -> list[int]:
+        return [i for i in self.messages if i > self.floor(user)]
+
+    def manages(self, user: int) -> bool:
+        return self.roles.get(user) in ("owner", "admin")
 
 
 @attrs.define
@@ -151,6 +176,7 @@ class MessageModel:
     chat_id: int
     sender: int
     deleted: bool = False
+    system: bool = False
 
 
 @attrs.frozen
@@ -205,8 +231,10 @@ class AgreementMachine(RuleBasedStateMachine):
         # NORMAL only skips the fsync per commit (WAL): durability is not under test here.
         self.sqlite_uow = SqliteUnitOfWorkFactory(Path(self.tmp) / "messenger.sqlite3", synchronous="NORMAL")
         self.sqlite_uow.migrate()
-        self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED)
-        self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED)
+        # Small groups, so that the member limit is reached now and then.
+        small = MessengerSettings(group_max_members=GROUP_LIMIT)
+        self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED, settings=small)
+        self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED, settings=small)
         self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
@@ -276,7 +304,9 @@ class AgreementMachine(RuleBasedStateMachine):
         return [o for o in self.accounts if o != user and self.are_friends(user, o)]
 
     def direct_chat(self, a: int, b: int) -> int | None:
-        return next((cid for cid, chat in self.chats.items() if chat.members == {a, b}), None)
+        return next(
+            (cid for cid, chat in self.chats.items() if not chat.group and chat.members == {a, b}), None
+        )
 
     def chats_of(self, user: int) -> list[int]:
         return [cid for cid, chat in self.chats.items() if user in chat.members]
@@ -326,9 +356,13 @@ class AgreementMachine(RuleBasedStateMachine):
         target=users,
         people=st.lists(st.tuples(valid_names, valid_names, st.booleans()), min_size=3, max_size=3),
         friendships=st.sampled_from([((0, 1), (1, 2), (2, 0)), ((2, 1),), ()]),
+        group=st.sampled_from([None, True, False]),
     )
     def first_users(
-        self, people: list[tuple[str, str, bool]], friendships: tuple[tuple[int, int], ...]
+        self,
+        people: list[tuple[str, str, bool]],
+        friendships: tuple[tuple[int, int], ...],
+        group: bool | None,
     ) -> Any:
         """Three signed-in users, some of them friends already, so that chats are a few steps away."""
         ids = []
@@ -341,6 +375,8 @@ class AgreementMachine(RuleBasedStateMachine):
         for a, b in friendships:
             self.do_send_friend_request(ids[a], ids[b], ghost=False)
             self.do_accept_friend_request(ids[b], ids[a], ghost=False)
+        if group is not None and len(friendships) == 3:  # a group of all three, to grow from
+            self.do_create_group(ids[0], "Трое", [ids[1], ids[2]], history_visible=group)
         return multiple(*ids)
 
     def do_register(self, first: str, second: str, email: tuple[Any, ...], password: str) -> int | None:
@@ -680,9 +716,236 @@ class AgreementMachine(RuleBasedStateMachine):
         outcome = self.both(lambda m: m.delete_chat(self.actor(user), chat_id))
         if chat_id not in self.chats_of(user):
             return self.expect(outcome, NotFound)
+        if self.chats[chat_id].group and self.chats[chat_id].roles[user] != "owner":
+            return self.expect(outcome, Forbidden)  # a group is its owner's to delete
         self.expect(outcome, None)
+        self.forget_chat(chat_id)
+
+    def forget_chat(self, chat_id: int) -> None:
         for message_id in self.chats.pop(chat_id).messages:
             del self.message_models[message_id]
+
+    # --- groups ---------------------------------------------------------------------------
+
+    def pick_people(self, data: st.DataObject, user: int, label: str) -> list[int | None]:
+        """Mostly some friends of the user, sometimes anyone, now and then a ghost (None)."""
+        friends = self.friends_of(user)
+        anyone = st.lists(st.sampled_from([*sorted(self.accounts), None]), max_size=4)
+        if friends and data.draw(st.integers(0, 3), label=f"steer {label}") < 3:
+            return data.draw(st.lists(st.sampled_from(friends), min_size=1, max_size=3), label=label)
+        return data.draw(anyone, label=label)
+
+    def named(self, people: Sequence[int | None]) -> list[str]:
+        return [NEVER_ISSUED if p is None else self.public_id(p) for p in people]
+
+    def first_refusal(self, user: int, people: Sequence[int | None]) -> type[MessengerError] | None:
+        """What naming these people to join the user's group is refused with, first first."""
+        for person in dict.fromkeys(people):
+            if person is None:
+                return NotFound
+            if person == user:
+                return Invalid
+            if not self.are_friends(user, person):
+                return Forbidden
+        return None
+
+    def learn_new_messages(self, chat_id: int, actor: int) -> None:
+        """Record the system messages a group change wrote (as the memory side lists them)."""
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            return
+        reader = self.accounts[min(chat.members, key=chat.floor)].actor
+        last = chat.messages[-1] if chat.messages else 0
+        for view in self.memory.history(reader, chat_id, after=last, limit=100):
+            chat.messages.append(view.id)
+            self.message_models[view.id] = MessageModel(chat_id=chat_id, sender=actor, system=True)
+            self.message_chat[view.id] = chat_id
+
+    def in_a_group(self, data: st.DataObject, user: int, roles: tuple[str, ...]) -> tuple[int, int]:
+        """Mostly (a member with one of the roles, their group), sometimes the user drawn
+        and any chat of theirs (or none)."""
+        pairs = [
+            (member, cid)
+            for cid, chat in self.chats.items()
+            if chat.group
+            for member, role in chat.roles.items()
+            if role in roles
+        ]
+        default = (user, self.pick_chat(data, user))
+        return self.steer(data, default, sorted(pairs), "group member")
+
+    def group_refusal(self, user: int, chat_id: int) -> type[MessengerError] | None:
+        """Why the user cannot change this chat as a group's member, if they cannot."""
+        chat = self.chats.get(chat_id)
+        if chat is None or user not in chat.members:
+            return NotFound
+        if not chat.group:
+            return Conflict
+        return None
+
+    def join(self, chat: ChatModel, people: Sequence[int], role: str = "member") -> None:
+        floor = 0 if chat.history_visible else (chat.messages[-1] if chat.messages else 0)
+        for person in people:
+            chat.roles[person] = role
+            chat.joined[person] = self.clock.now()
+            if floor:
+                chat.floors[person] = floor
+        chat.members = frozenset(chat.roles)
+
+    def depart(self, chat_id: int, leaving: int) -> None:
+        """The model of a member leaving (or removed): the owner's place passes on, the
+        last one out ends the group."""
+        chat = self.chats[chat_id]
+        role = chat.roles.pop(leaving)
+        chat.joined.pop(leaving)
+        chat.floors.pop(leaving, None)
+        chat.members = frozenset(chat.roles)
+        if not chat.members:
+            self.forget_chat(chat_id)
+            return
+        if role == "owner":
+            heir = min(chat.members, key=lambda u: (chat.roles[u] != "admin", chat.joined[u], u))
+            chat.roles[heir] = "owner"
+
+    @rule(
+        data=st.data(),
+        user=users,
+        title=mostly(st.sampled_from(["Клуб", " Друзья ", "Team"]), st.sampled_from(["  ", "x" * 129])),
+        history_visible=st.booleans(),
+    )
+    def create_group(self, data: st.DataObject, user: int, title: str, history_visible: bool) -> None:
+        user = self.sociable(data, user)
+        self.do_create_group(user, title, self.pick_people(data, user, "members"), history_visible)
+
+    def do_create_group(self, user: int, title: str, people: list[int | None], history_visible: bool) -> None:
+        names = self.named(people)
+        outcome = self.both(
+            lambda m: m.create_group(
+                self.actor(user), title=title, member_ids=names, history_visible=history_visible
+            )
+        )
+        if not title.strip() or len(title.strip()) > 128 or not people:
+            return self.expect(outcome, Invalid)
+        refusal = self.first_refusal(user, people)
+        if refusal is None and 1 + len(set(people)) > GROUP_LIMIT:
+            refusal = Invalid
+        self.expect(outcome, refusal)
+        if outcome.ok:
+            chat = ChatModel(members=frozenset(), group=True, history_visible=history_visible)
+            self.record_chat(outcome.value.id, frozenset())
+            self.chats[outcome.value.id] = chat
+            self.join(chat, [user], role="owner")
+            self.join(chat, [p for p in dict.fromkeys(people) if p is not None])
+            self.learn_new_messages(outcome.value.id, user)
+
+    @precondition(lambda self: any(chat.group for chat in self.chats.values()))
+    @rule(data=st.data(), user=users)
+    def add_members(self, data: st.DataObject, user: int) -> None:
+        user, chat_id = self.in_a_group(data, user, ("owner", "admin"))
+        people = self.pick_people(data, user, "newcomers")
+        outcome = self.both(lambda m: m.add_members(self.actor(user), chat_id, self.named(people)))
+        chat = self.chats.get(chat_id)
+        if not people:
+            return self.expect(outcome, Invalid)
+        refusal = self.group_refusal(user, chat_id)
+        if refusal is None and chat is not None and not chat.manages(user):
+            refusal = Forbidden
+        refusal = refusal or self.first_refusal(user, people)
+        newcomers = [p for p in dict.fromkeys(people) if p is not None]
+        if refusal is None and chat is not None and any(p in chat.members for p in newcomers):
+            refusal = Conflict
+        if refusal is None and chat is not None and len(chat.members) + len(newcomers) > GROUP_LIMIT:
+            refusal = Invalid
+        self.expect(outcome, refusal)
+        if outcome.ok and chat is not None:
+            self.join(chat, newcomers)
+            self.learn_new_messages(chat_id, user)
+
+    @precondition(lambda self: any(chat.group for chat in self.chats.values()))
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts, by_me=st.sampled_from([False, False, True]))
+    def remove_member(self, data: st.DataObject, user: int, other: int, ghost: bool, by_me: bool) -> None:
+        user, chat_id = self.in_a_group(data, user, ("owner", "admin", "admin", "member"))
+        chat = self.chats.get(chat_id)
+        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        target = "me" if by_me else self.public_id(other, ghost)
+        leaving = by_me or (other == user and not ghost)
+        cursor = self.memory.events(self.actor(other)).cursor if not ghost else None
+        outcome = self.both(lambda m: m.remove_member(self.actor(user), chat_id, target))
+        refusal = self.group_refusal(user, chat_id)
+        if refusal is None and chat is not None and not leaving:
+            if ghost or other not in chat.members:
+                refusal = NotFound
+            elif not chat.manages(user) or (chat.roles[user] == "admin" and chat.roles[other] != "member"):
+                refusal = Forbidden
+        self.expect(outcome, refusal)
+        if not outcome.ok or chat is None:
+            return
+        gone = user if leaving else other
+        self.depart(chat_id, gone)
+        self.learn_new_messages(chat_id, user)
+        if cursor is not None and gone == other:
+            self.nothing_after_leaving(other, chat_id, cursor)
+
+    def nothing_after_leaving(self, user: int, chat_id: int, cursor: int) -> None:
+        """A departed member's view is frozen: of that chat they get their removal only."""
+        for side, messenger in self.sides:
+            events = messenger.events(self.actor(user), since=cursor, limit=100).events
+            about = [e.type.value for e in events if e.data.get("chat_id") == chat_id or e.chat_id == chat_id]
+            assert about == ["chat.member_removed"], (side, about)
+
+    @precondition(lambda self: any(chat.group for chat in self.chats.values()))
+    @rule(
+        data=st.data(),
+        user=users,
+        other=users,
+        ghost=ghosts,
+        role=st.sampled_from([MemberRole.ADMIN, MemberRole.MEMBER, MemberRole.OWNER]),
+    )
+    def set_member_role(
+        self, data: st.DataObject, user: int, other: int, ghost: bool, role: MemberRole
+    ) -> None:
+        user, chat_id = self.in_a_group(data, user, ("owner",))
+        chat = self.chats.get(chat_id)
+        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        target = self.public_id(other, ghost)
+        outcome = self.both(lambda m: m.set_member_role(self.actor(user), chat_id, target, role))
+        refusal = self.group_refusal(user, chat_id)
+        if refusal is None and chat is not None:
+            if chat.roles[user] != "owner":
+                refusal = Forbidden
+            elif ghost or other not in chat.members:
+                refusal = NotFound
+            elif other == user:
+                refusal = Invalid
+        self.expect(outcome, refusal)
+        if outcome.ok and chat is not None and chat.roles[other] != role.value:
+            chat.roles[other] = role.value
+            if role is MemberRole.OWNER:
+                chat.roles[user] = "admin"
+            self.learn_new_messages(chat_id, user)
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts)
+    def mention(self, data: st.DataObject, user: int, other: int, ghost: bool) -> None:
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        chat = self.chats.get(chat_id)
+        other = self.steer(data, other, sorted(chat.members) if chat else [], "mentioned")
+        target = self.public_id(other, ghost)
+        outcome = self.both(
+            lambda m: m.send_message(self.actor(user), chat_id=chat_id, text="смотри", mentions=[target])
+        )
+        if chat is None or user not in chat.members:
+            return self.expect(outcome, NotFound)
+        if ghost or other not in chat.members:
+            return self.expect(outcome, Invalid)
+        self.expect(outcome, None)
+        assert outcome.value.mentions == (target,)
+        chat.messages.append(outcome.value.id)
+        self.message_models[outcome.value.id] = MessageModel(chat_id=chat_id, sender=user)
+        self.message_chat[outcome.value.id] = chat_id
+        if other != user and chat.group:  # a direct chat counts no mentions: there is one reader
+            seen = self.memory.get_chat(self.actor(other), chat_id)
+            assert seen.unread_mentions >= 1 or seen.last_read_message_id >= outcome.value.id
 
     # --- messages -----------------------------------------------------------------------
 
@@ -758,11 +1021,14 @@ class AgreementMachine(RuleBasedStateMachine):
         return self.steer(data, user, sorted(chat.members) if chat else [], "member")
 
     def check_author_rule(self, user: int, message: int, outcome: Outcome, *, edit: bool) -> None:
-        """Only the author edits or deletes; outsiders learn nothing (NotFound)."""
+        """Only the author edits; the author or, in a group, its owner and admins delete;
+        outsiders (and members who joined after it, without visible history) learn
+        nothing (NotFound)."""
         model = self.message_models.get(message)
-        if model is None or user not in self.chats[model.chat_id].members:
+        chat = self.chats[model.chat_id] if model is not None else None
+        if model is None or chat is None or user not in chat.members or message <= chat.floor(user):
             self.expect(outcome, NotFound)
-        elif model.sender != user:
+        elif model.sender != user and (edit or not (chat.group and chat.manages(user))):
             self.expect(outcome, Forbidden)
         elif edit and model.deleted:
             self.expect(outcome, Conflict)
@@ -823,6 +1089,7 @@ class AgreementMachine(RuleBasedStateMachine):
             return self.expect(outcome, NotFound)
         self.expect(outcome, None)
         got = [m.id for m in outcome.value]
+        ids = chat.visible(user)
         if mode == "since":
             assert got == sorted(got) and set(got) <= set(ids)
             assert all(m.sending_date > paging["since"] for m in outcome.value)
@@ -906,7 +1173,8 @@ class AgreementMachine(RuleBasedStateMachine):
     def paging_returns_every_message_once_both_ways(self) -> None:
         limit = 1 + self.calls % 7  # page sizes vary from step to step
         for chat_id, chat in self.chats.items():
-            reader = self.accounts[min(chat.members)].actor
+            reader_id = min(chat.members)
+            reader = self.accounts[reader_id].actor
             newest = []
             for side, messenger in self.sides:
                 backwards: list[int] = []
@@ -921,11 +1189,25 @@ class AgreementMachine(RuleBasedStateMachine):
                     assert len(page) <= limit, side
                     forwards += [m.id for m in page]
                     after = page[-1].id
-                assert backwards == forwards == chat.messages, (side, backwards, forwards, chat.messages)
+                expected = chat.visible(reader_id)
+                assert backwards == forwards == expected, (side, backwards, forwards, expected)
                 newest.append(messenger.history(reader, chat_id, limit=100))
             assert newest[0] == newest[1]
-            tombstones = {i for i in chat.messages if self.message_models[i].deleted}
+            tombstones = {i for i in chat.visible(reader_id) if self.message_models[i].deleted}
             assert {m.id for m in newest[0] if m.is_deleted} == tombstones
+
+    @invariant()
+    def every_group_has_exactly_one_owner_and_the_modelled_roles(self) -> None:
+        for chat_id, chat in self.chats.items():
+            if not chat.group:
+                continue
+            assert len(chat.members) <= GROUP_LIMIT
+            assert list(chat.roles.values()).count("owner") == 1, chat.roles
+            reader = self.accounts[min(chat.members)].actor
+            for side, messenger in self.sides:
+                view = messenger.get_chat(reader, chat_id)
+                roles = {m.user.id: m.role.value for m in view.members}
+                assert roles == chat.roles, (side, roles, chat.roles)
 
     @invariant()
     def rotation_revokes_older_tokens(self) -> None:
