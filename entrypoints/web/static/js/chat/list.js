@@ -1,0 +1,114 @@
+// The chat list beside the history, and the unread total in the title and the nav.
+
+import { api } from "../api.js";
+import { avatar, fullName, h, isoTime, shortTime } from "../dom.js";
+import { t } from "../i18n.js";
+import { setUnreadTotal } from "../nav.js";
+import { hooks, listEl, state, statusEl } from "./state.js";
+
+/** The other member of a one-to-one chat (or the first member, failing that). */
+export function peerOf(chat) {
+  return chat.members.find((m) => m.user_id !== state.me) || chat.members[0];
+}
+
+function preview(message) {
+  if (!message) return "";
+  let text;
+  if (message.is_deleted) text = t("deleted");
+  else if (message.text) text = message.text;
+  else if (message.sticker) text = t("sticker");
+  else if (message.attachments.length) {
+    const first = message.attachments[0];
+    text = first.kind === "file" ? `${t("file")}: ${first.name}` : t(first.kind);
+  } else text = "";
+  return message.sender_id === state.me ? `${t("you")}: ${text}` : text;
+}
+
+function sortedChats() {
+  return [...state.chats.values()].sort((a, b) => b.last_activity - a.last_activity || b.id - a.id);
+}
+
+function chatItem(chat) {
+  const peer = peerOf(chat);
+  const last = chat.last_message;
+  const unread = chat.unread_count > 0;
+  const isOpen = state.open && state.open.id === chat.id;
+  return h(
+    "li",
+    {},
+    h(
+      "button",
+      {
+        type: "button",
+        class: `chat-item${isOpen ? " active" : ""}${unread ? " has-unread" : ""}`,
+        "aria-current": isOpen ? "true" : null,
+        dataset: { chatId: chat.id },
+        onclick: () => hooks.openChat(chat.id),
+      },
+      avatar(peer, 48),
+      h(
+        "span",
+        { class: "chat-item-body" },
+        h(
+          "span",
+          { class: "chat-item-top" },
+          h("span", { class: "chat-item-name", text: peer ? fullName(peer) : chat.title }),
+          h("time", {
+            class: "chat-item-time",
+            datetime: isoTime(last ? last.sending_date : chat.last_activity),
+            text: shortTime(last ? last.sending_date : chat.last_activity),
+          }),
+        ),
+        h(
+          "span",
+          { class: "chat-item-bottom" },
+          h("span", { class: `chat-item-preview${last && last.is_deleted ? " fst-italic" : ""}`, dir: "auto", text: preview(last) }),
+          unread
+            ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", { n: chat.unread_count }), text: chat.unread_count })
+            : null,
+        ),
+      ),
+    ),
+  );
+}
+
+/** Redraw the list from state.chats, keeping the focus on the chat that had it. */
+export function renderChatList() {
+  const focusedId = document.activeElement && document.activeElement.dataset.chatId;
+  listEl.replaceChildren(...sortedChats().map(chatItem));
+  statusEl.textContent = state.chats.size ? "" : t("noChats");
+  statusEl.hidden = state.chats.size > 0;
+  if (focusedId) {
+    const again = listEl.querySelector(`[data-chat-id="${CSS.escape(focusedId)}"]`);
+    if (again) again.focus();
+  }
+  updateUnreadTotal();
+}
+
+function updateUnreadTotal() {
+  let total = 0;
+  for (const chat of state.chats.values()) total += chat.unread_count;
+  document.title = total > 0 ? `(${total}) ${t("appName")}` : t("appName");
+  setUnreadTotal(total);
+}
+
+export async function loadChats() {
+  const data = await api("/api/v1/chats");
+  state.chats = new Map(data.chats.map((c) => [c.id, c]));
+  renderChatList();
+}
+
+export async function fetchChat(chatId) {
+  const data = await api(`/api/v1/chats/${chatId}`);
+  state.chats.set(data.chat.id, data.chat);
+  return data.chat;
+}
+
+/** An edited or deleted message: redraw the list if it is a chat's last message. */
+export function applyToChatList(message) {
+  const chat = state.chats.get(message.chat_id);
+  if (chat && chat.last_message && chat.last_message.id === message.id) {
+    chat.last_message = message;
+    renderChatList();
+  }
+}

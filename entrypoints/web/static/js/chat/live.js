@@ -1,0 +1,140 @@
+// Live updates: new, edited, deleted and read messages, from the event stream or our own
+// sends; chats gone or changed; the resync after lost events; the reconnecting banner.
+
+import { api } from "../api.js";
+import { fullName, h } from "../dom.js";
+import { onConnection, onResync, subscribe } from "../events.js";
+import { t } from "../i18n.js";
+import { applyToChatList, fetchChat, loadChats, peerOf, renderChatList } from "./list.js";
+import { insertMessages, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty } from "./history.js";
+import { hooks, openView, state } from "./state.js";
+
+/** A message sent by us or by someone else: into the open history and the chat list. */
+export async function onNewMessage(message) {
+  let chat = state.chats.get(message.chat_id);
+  const view = openView(message.chat_id);
+  if (view && !view.messages.has(message.id)) {
+    const stick = message.sender_id === state.me || nearBottom(view.ui.scroller);
+    insertMessages(view, [message], "bottom");
+    if (stick) scrollToBottom(view);
+  }
+  if (!chat) {
+    try {
+      chat = await fetchChat(message.chat_id);
+    } catch {
+      return;
+    }
+  } else if (!chat.last_message || chat.last_message.id <= message.id) {
+    const isNew = !chat.last_message || chat.last_message.id < message.id;
+    chat.last_message = message;
+    chat.last_activity = Math.max(chat.last_activity, message.sending_date);
+    if (isNew && message.sender_id !== state.me) chat.unread_count += 1;
+    if (message.sender_id === state.me) chat.last_read_message_id = Math.max(chat.last_read_message_id, message.id);
+  }
+  renderChatList();
+  if (view && message.sender_id !== state.me) markRead(view);
+}
+
+function onChangedMessage(message) {
+  const view = openView(message.chat_id);
+  if (view && view.elements.has(message.id)) {
+    const li = view.elements.get(message.id);
+    if (li.querySelector(".edit-form") && !message.is_deleted) view.messages.set(message.id, message);
+    else replaceMessage(view, message);
+  }
+  applyToChatList(message);
+}
+
+async function onChatRead(data) {
+  if (data.user_id === state.me) {
+    // Read in another tab of ours: take the counts from the server.
+    try {
+      await fetchChat(data.chat_id);
+      renderChatList();
+    } catch {
+      /* the chat may be gone */
+    }
+    return;
+  }
+  const view = openView(data.chat_id);
+  if (view) {
+    for (const [id, message] of view.messages) {
+      if (id <= data.message_id && message.sender_id === state.me && !message.is_read && !message.is_deleted) {
+        replaceMessage(view, { ...message, is_read: true });
+      }
+    }
+  }
+  const chat = state.chats.get(data.chat_id);
+  if (chat && chat.last_message && chat.last_message.id <= data.message_id) chat.last_message.is_read = true;
+}
+
+async function onUserUpdated() {
+  try {
+    const me = await api("/api/v1/users/me");
+    state.me = me.user.user_id;
+    document.querySelectorAll("[data-my-avatar]").forEach((img) => (img.src = me.user.avatar));
+    await loadChats();
+    if (state.open) {
+      const chat = state.chats.get(state.open.id);
+      const peer = chat && peerOf(chat);
+      if (peer) {
+        state.open.ui.header.querySelector(".chat-title").textContent = fullName(peer);
+        state.open.ui.header.querySelector("img.avatar").src = peer.avatar;
+      }
+    }
+  } catch {
+    /* the next event or reload brings it */
+  }
+}
+
+function onEvent(event) {
+  const data = event.data;
+  switch (event.type) {
+    case "message.new":
+      onNewMessage(data.message);
+      break;
+    case "message.edited":
+    case "message.deleted":
+      onChangedMessage(data.message);
+      break;
+    case "chat.read":
+      onChatRead(data);
+      break;
+    case "chat.deleted":
+      state.chats.delete(data.chat_id);
+      if (state.open && state.open.id === data.chat_id) showEmpty(t("chatDeleted"));
+      renderChatList();
+      break;
+    case "user.updated":
+      onUserUpdated();
+      break;
+    case "friend.accepted":
+    case "friend.removed":
+      loadChats().catch(() => {});
+      break;
+    default:
+      break;
+  }
+}
+
+/** Events were lost: reload the list and reopen the open chat afresh. */
+async function resync() {
+  await loadChats();
+  if (state.open) {
+    const id = state.open.id;
+    state.open = null;
+    if (state.chats.has(id)) await hooks.openChat(id, { focus: false });
+    else showEmpty(t("chatDeleted"));
+  }
+}
+
+/** Start the event stream and show a banner while it is down. */
+export function listen() {
+  subscribe(onEvent);
+  onResync(resync);
+  const offline = h("p", { class: "connection-banner", role: "status", hidden: true, text: t("reconnecting") });
+  document.body.append(offline);
+  onConnection((online) => {
+    offline.hidden = online;
+  });
+}
