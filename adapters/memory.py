@@ -349,6 +349,9 @@ class MemoryChats:
     def members(self, chat_id: int) -> list[ChatMember]:
         return [self._s.members[(chat_id, u)] for u in self._s.chat_member_ids.get(chat_id, ())]
 
+    def member_ids(self, chat_id: int) -> list[int]:
+        return list(self._s.chat_member_ids.get(chat_id, ()))
+
     def member(self, chat_id: int, user_id: int) -> ChatMember | None:
         return self._s.members.get((chat_id, user_id))
 

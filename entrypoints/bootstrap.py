@@ -55,6 +55,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         max_upload_size=settings.MAX_CONTENT_LENGTH,
         orphan_upload_lifetime=timedelta(hours=settings.ORPHAN_UPLOAD_HOURS),
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
+        group_max_members=settings.GROUP_MAX_MEMBERS,
     )
 
 

@@ -22,6 +22,8 @@ from typing import Any, ClassVar, get_type_hints
 
 import attrs
 
+from messenger_core.limits import GROUP_MAX_MEMBERS_DEFAULT
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says why."""
@@ -59,6 +61,7 @@ class Settings:
     MESSAGES_PER_MINUTE: int = 120  # per user, also the burst
     FRIEND_REQUESTS_PER_HOUR: int = 60  # per user, also the burst
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
+    GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
     PUBLIC_URL: str = ""  # e.g. "https://chat.example.org": where mailed links point
@@ -214,6 +217,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("SMTP_SECURITY must be 'starttls', 'tls' or 'none'")
     if settings.NOTIFIER not in ("threading", "polling"):
         raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
+    if settings.GROUP_MAX_MEMBERS < 2:
+        raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
     if settings.RESERVED_THREADS >= settings.THREADS:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
     return settings

@@ -121,6 +121,10 @@ class ChatRepository(Protocol):
     def members(self, chat_id: int) -> list[ChatMember]:
         """Members of the chat ordered by user id; empty for a missing chat."""
 
+    def member_ids(self, chat_id: int) -> list[int]:
+        """The user ids of the chat's members, ascending (the cheap form of ``members``,
+        for waking them: a big group's send needs no more)."""
+
     def member(self, chat_id: int, user_id: int) -> ChatMember | None:
         """The user's membership of the chat, None when they are not in it."""
 

@@ -230,6 +230,12 @@ class SqliteChatRepository:
             (chat.title, chat.photo, int(chat.history_visible), chat.id),
         )
 
+    def member_ids(self, chat_id: int) -> list[int]:
+        found = self._conn.execute(
+            "SELECT user_id FROM chat_members WHERE chat_id = ? ORDER BY user_id", (chat_id,)
+        )
+        return [row[0] for row in found]
+
     def member(self, chat_id: int, user_id: int) -> ChatMember | None:
         row = self._conn.execute(
             "SELECT * FROM chat_members WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)

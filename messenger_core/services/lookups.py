@@ -30,7 +30,7 @@ def other_user(uow: UnitOfWork, actor: Actor, user_id: str) -> User:
 
 
 def member_ids(uow: UnitOfWork, chat_id: int) -> list[int]:
-    return [m.user_id for m in uow.chats.members(chat_id)]
+    return uow.chats.member_ids(chat_id)
 
 
 def member_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:

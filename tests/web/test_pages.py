@@ -398,7 +398,12 @@ def test_api_docs_page(site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_static_files_are_served(site: Site) -> None:
-    for path in ("/static/css/app.css", "/static/js/chat.js", "/static/js/chat/state.js", "/static/img/icon.svg"):
+    for path in (
+        "/static/css/app.css",
+        "/static/js/chat.js",
+        "/static/js/chat/state.js",
+        "/static/img/icon.svg",
+    ):
         result = site.get(path)
         assert result.status_code == 200, path
         assert result.headers["Cache-Control"] == "no-cache", path
