@@ -57,6 +57,21 @@ class Settings:
     SEARCHES_PER_MINUTE: int = 120
     NOTIFIER: str = "threading"  # or "polling" when several processes share the database
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
+    # Open connections the server accepts at once; None: max(1000, 4 × THREADS). Beyond it
+    # new connections wait in the kernel's listen backlog until one closes.
+    CONNECTION_LIMIT: int | None = None
+    # Seconds a connection with no request in flight (an idle keep-alive socket, or one
+    # that stopped sending) stays open; a waiting long-poll has a request in flight.
+    CHANNEL_TIMEOUT: int = 5
+
+    @property
+    def connection_limit(self) -> int:
+        """CONNECTION_LIMIT, or the default sized from THREADS: each waiting long-poll
+        holds a connection and every client past the waiter cap holds one while it
+        pauses between polls, so the limit is far above the thread count."""
+        if self.CONNECTION_LIMIT is not None:
+            return self.CONNECTION_LIMIT
+        return max(1000, 4 * self.THREADS)
 
 
 class Config:
@@ -201,6 +216,10 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
     if settings.RESERVED_THREADS >= settings.THREADS:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
+    if settings.CONNECTION_LIMIT is not None and settings.CONNECTION_LIMIT < 1:
+        raise ConfigError("CONNECTION_LIMIT must be at least 1")
+    if settings.CHANNEL_TIMEOUT < 1:
+        raise ConfigError("CHANNEL_TIMEOUT must be at least 1 second")
     return settings
 
 
