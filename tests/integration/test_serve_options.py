@@ -1,11 +1,13 @@
-"""The waitress settings ``messenger serve`` uses: connection limit and idle timeout from
-the settings, and a connection limit that fits the open-file limit of the process.
+"""What ``messenger serve`` sets up: the waitress settings (connection limit and idle
+timeout from the settings, a connection limit that fits the open-file limit of the
+process) and glibc's malloc arenas.
 
 The open-file limit is changed only in child processes, never in the test runner."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -92,3 +94,55 @@ def test_a_low_hard_limit_lowers_the_connection_limit_and_says_so() -> None:
     result = options_in_a_child(400, 400)
     assert result["limit"] == 400 - DESCRIPTORS_PER_THREAD * 32 - DESCRIPTORS_BESIDES
     assert "connection limit lowered from 1000 to 176" in str(result["log"])
+
+
+ARENA_PROBE = """
+import ctypes, ctypes.util, sys, tempfile, threading
+from entrypoints.cli import limit_malloc_arenas
+capped = limit_malloc_arenas() if sys.argv[1] == "cap" else False
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+together = threading.Barrier(8)
+def work():  # 8 threads allocating at the same moment: glibc gives each its own arena
+    blocks = [libc.malloc(4096) for _ in range(100)]
+    together.wait()
+    for block in blocks:
+        libc.free(block)
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with tempfile.NamedTemporaryFile("r") as report:
+    stream = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    print(capped, report.read().count("<heap nr="))
+"""
+
+
+def arenas_in_a_child(how: str, **environ: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", ARENA_PROBE, how],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    capped, heaps = done.stdout.split()
+    return capped, int(heaps)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_serve_caps_the_malloc_arenas() -> None:
+    assert arenas_in_a_child("cap") == ("True", 2)
+    uncapped = arenas_in_a_child("no cap")
+    assert uncapped[0] == "False" and uncapped[1] > 2  # what the cap prevents
+    assert arenas_in_a_child("cap", MALLOC_ARENA_MAX="4") == ("False", 4)  # the operator's choice stands
