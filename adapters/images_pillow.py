@@ -138,10 +138,7 @@ class PillowImageProcessor:
             # No image.close(): it would close the caller's stream too.
             raise _Unreadable(NOT_AN_IMAGE)
         if image.width * image.height > self._max_pixels:
-            raise _Unreadable(
-                f"The image is too large: {image.width}×{image.height} pixels, "
-                f"at most {self._max_pixels / 1e6:g} megapixels"
-            )
+            raise _Unreadable(f"The image is too large: at most {self._max_pixels} pixels")
         return image
 
     def _decode(self, source: BinaryIO, side: int, make: Callable[[Image.Image], Image.Image]) -> Image.Image:
