@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import ConfigError, Settings, load_settings
 
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    import waitress
+    from waitress.server import create_server
 
     from .bootstrap import build_messenger, prepare_database
     from .web.app import create_app
@@ -68,7 +69,7 @@ def serve(settings: Settings) -> int:
     prepare_database(settings)
     messenger = build_messenger(settings)
     app = create_app(messenger, settings)
-    server = waitress.create_server(app, **waitress_options(settings))
+    server = create_server(app, **waitress_options(settings))
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
     _start_maintenance(messenger, settings.MAINTENANCE_INTERVAL)
@@ -84,7 +85,7 @@ DESCRIPTORS_PER_THREAD = 5
 DESCRIPTORS_BESIDES = 64
 
 
-def waitress_options(settings: Settings) -> dict[str, object]:
+def waitress_options(settings: Settings) -> dict[str, Any]:
     """The waitress settings of ``serve``, with the connection limit fitted to the
     descriptors this process may open (the soft limit is raised toward the hard one)."""
     besides = DESCRIPTORS_PER_THREAD * settings.THREADS + DESCRIPTORS_BESIDES
