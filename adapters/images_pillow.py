@@ -66,11 +66,24 @@ UPRIGHT = {  # EXIF orientation → the transpose that makes the image upright
     8: Image.Transpose.ROTATE_90,
 }
 CHUNK_SIZE = 64 * 1024
-NOT_AN_IMAGE = "Not an image this server can read (PNG, JPEG, WebP or GIF)"
+# The English messages of the errors this adapter raises, by code.
+MESSAGES = {
+    "not_an_image": "Not an image this server can read (PNG, JPEG, WebP or GIF)",
+    "image_too_large": "The image is too large: at most {max_pixels} pixels",
+}
 
 
 class _Unreadable(Exception):
-    """The source is no image we read, or a broken or oversized one."""
+    """The source is no image we read, or a broken or oversized one: ``code`` (a key of
+    MESSAGES) and ``params`` say which."""
+
+    def __init__(self, code: str = "not_an_image", **params: object) -> None:
+        super().__init__(code)
+        self.code, self.params = code, params
+
+
+def _invalid(code: str, **params: object) -> Invalid:
+    return Invalid({"file": MESSAGES[code].format(**params)})
 
 
 class PillowImageProcessor:
@@ -133,12 +146,12 @@ class PillowImageProcessor:
         # Malformed input can make a decoder raise nearly anything, not only OSError;
         # DecompressionBombError is among them.
         except Exception as exc:
-            raise _Unreadable(NOT_AN_IMAGE) from exc
+            raise _Unreadable() from exc
         if image.format not in MIME_BY_FORMAT:
             # No image.close(): it would close the caller's stream too.
-            raise _Unreadable(NOT_AN_IMAGE)
+            raise _Unreadable()
         if image.width * image.height > self._max_pixels:
-            raise _Unreadable(f"The image is too large: at most {self._max_pixels} pixels")
+            raise _Unreadable("image_too_large", max_pixels=self._max_pixels)
         return image
 
     def _decode(self, source: BinaryIO, side: int, make: Callable[[Image.Image], Image.Image]) -> Image.Image:
@@ -156,9 +169,9 @@ class PillowImageProcessor:
                     made = make(image)
                     del image  # so the decoded pixels go when the file does, below
             except _Unreadable as exc:
-                raise Invalid({"file": str(exc)}) from exc
+                raise _invalid(exc.code, **exc.params) from exc
             except Exception as exc:  # see _open: broken input fails in many ways
-                raise Invalid({"file": NOT_AN_IMAGE}) from exc
+                raise _invalid("not_an_image") from exc
             finally:
                 if pixels >= BIG_DECODE_PIXELS:
                     _give_back_freed_memory()
