@@ -4,6 +4,7 @@ upgrade a read lock halfway (which SQLite may refuse with SQLITE_BUSY)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -196,7 +197,7 @@ class SqliteUnitOfWorkFactory:
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writing unit at a time in this process
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private_folders(self.path.parent)
 
     def migrate(self) -> int:
         """Apply every pending migration step; return the schema version."""
@@ -227,6 +228,10 @@ class SqliteUnitOfWorkFactory:
         return conn
 
     def _open(self) -> sqlite3.Connection:
+        # SQLite would create the file 0644 (world-readable); made here 0600, and SQLite
+        # gives its -wal, -shm and -journal files the mode of the database file.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # isolation_level=None: the unit of work issues BEGIN/COMMIT itself.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
@@ -265,3 +270,14 @@ class SqliteUnitOfWorkFactory:
             self._local = threading.local()
         for conn in opened:
             conn.close()
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents readable by this user only (0700);
+    folders that exist keep their mode."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)
