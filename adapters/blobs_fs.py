@@ -11,6 +11,10 @@ Keys are 128 random bits in hex. User file names never reach the disk, and a key
 checked against that shape before it becomes a path, so no key can leave the root.
 A string that is not a well-formed key names no blob: ``open`` raises ``NotFound``,
 ``path``/``size`` return None and ``delete`` does nothing.
+
+A blob's time is its file's modification time, which the rename into place keeps: when
+its last bytes were written. ``scan`` lists only files of the shape above, in their own
+shard folders; anything else under the root is not a blob and is left alone.
 """
 
 from __future__ import annotations
@@ -19,14 +23,17 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from messenger_core.errors import NotFound, TooLarge
-from messenger_core.model import BlobInfo
+from messenger_core.model import BlobInfo, StoredBlob
 
 _KEY = re.compile(r"[0-9a-f]{32}")
+_SHARD = re.compile(r"[0-9a-f]{2}")
+_UNFINISHED_PREFIX = "upload-"
 
 
 class FilesystemBlobStore:
@@ -40,7 +47,7 @@ class FilesystemBlobStore:
         ``TooLarge`` and remove the partial upload; readers only ever see complete
         blobs because the file is renamed into place after an fsync."""
         _make_private_folders(self._tmp)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="upload-")  # a 0600 file
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=_UNFINISHED_PREFIX)  # a 0600 file
         try:
             size = 0
             with os.fdopen(fd, "wb") as file:
@@ -90,6 +97,35 @@ class FilesystemBlobStore:
         if _KEY.fullmatch(key):
             self._blob_path(key).unlink(missing_ok=True)
 
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every blob file with its modification time, shard by shard."""
+        for first in _folders(self._root):
+            for second in _folders(first):
+                for entry in _entries(second):
+                    in_place = _KEY.fullmatch(entry.name) and entry.name[:4] == first.name + second.name
+                    if not (in_place and entry.is_file(follow_symlinks=False)):
+                        continue
+                    try:
+                        modified = entry.stat().st_mtime
+                    except FileNotFoundError:
+                        continue  # deleted since the folder was read
+                    yield StoredBlob(key=entry.name, written=datetime.fromtimestamp(modified, UTC))
+
+    def remove_unfinished(self, before: datetime) -> int:
+        """Remove uploads a killed process left in ``tmp/`` that were last written to
+        before ``before``; a write in progress writes its file as it goes."""
+        removed = 0
+        for entry in _entries(self._tmp):
+            if not entry.name.startswith(_UNFINISHED_PREFIX):
+                continue
+            try:
+                if datetime.fromtimestamp(entry.stat().st_mtime, UTC) < before:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # finished (renamed into place) or removed meanwhile
+        return removed
+
     def _blob_path(self, key: str) -> Path:
         return self._root / key[0:2] / key[2:4] / key
 
@@ -98,6 +134,22 @@ class FilesystemBlobStore:
             return None
         path = self._blob_path(key)
         return path if path.is_file() else None
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The folder's entries, none when it does not exist (yet, or any more)."""
+    try:
+        with os.scandir(folder) as found:
+            return list(found)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _folders(folder: Path) -> Iterator[Path]:
+    """The shard folders in ``folder``: two hex digits each (``tmp`` is not one)."""
+    for entry in _entries(folder):
+        if _SHARD.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+            yield Path(entry.path)
 
 
 def _make_private_folders(folder: Path) -> None:

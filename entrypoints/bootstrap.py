@@ -81,11 +81,12 @@ def build_messenger(
         raise ValueError("SECRET_KEY is required")
     if uow is None:
         uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
+    clock = clock or SystemClock()
     if blobs is None:
-        blobs = MemoryBlobStore() if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
+        blobs = MemoryBlobStore(clock) if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
     return Messenger(
         uow=uow,
-        clock=clock or SystemClock(),
+        clock=clock,
         random=random or SecretsRandom(),
         hasher=hasher or Argon2PasswordHasher(),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),

@@ -27,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo-data", help="create the configured database filled with demo data")
     demo.add_argument("--force", action="store_true", help="replace an existing database")
     commands.add_parser("init-db", help="create or migrate the configured database")
-    commands.add_parser("cleanup", help="remove uploads never sent and events past retention")
+    commands.add_parser(
+        "cleanup", help="remove uploads never sent, stored files no row names and events past retention"
+    )
     pack = commands.add_parser("add-sticker-pack", help="add a sticker pack from a folder of images")
     pack.add_argument("title")
     pack.add_argument("folder", type=Path)
@@ -54,8 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         prepare_database(settings)
         messenger = build_messenger(settings)
-        uploads, events = messenger.remove_orphan_uploads(), messenger.prune_events()
-        print(f"removed {uploads} unsent uploads, {events} old events")
+        uploads, strays = messenger.remove_orphan_uploads(), messenger.remove_stray_files()
+        events = messenger.prune_events()
+        print(f"removed {uploads} unsent uploads, {strays} stray files, {events} old events")
         return 0
     return add_sticker_pack(settings, args.title, args.folder)
 
@@ -163,14 +166,16 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
 
 
 def _start_maintenance(messenger: object, interval: float) -> None:
-    """Prune old events and unsent uploads at start and then every ``interval`` seconds,
-    off the request threads (at start too, so a server restarted often still prunes)."""
+    """Prune old events, unsent uploads and stray files at start and then every
+    ``interval`` seconds, off the request threads (at start too, so a server restarted
+    often still prunes)."""
     stop = threading.Event()
 
     def loop() -> None:
         while True:
             try:
                 messenger.remove_orphan_uploads()  # type: ignore[attr-defined]
+                messenger.remove_stray_files()  # type: ignore[attr-defined]
                 messenger.prune_events()  # type: ignore[attr-defined]
             except Exception:
                 log.exception("maintenance failed")

@@ -34,6 +34,7 @@ from .model import (
     NewUser,
     Sticker,
     StickerPack,
+    StoredBlob,
     User,
 )
 
@@ -242,6 +243,15 @@ class EventRepository(Protocol):
         """Delete events created before ``before``; return how many."""
 
 
+class StoredFileRepository(Protocol):
+    """The blob keys rows hold: an attachment's file and thumbnail, a user's avatar, a
+    group's photo, a sticker's image. A table that gains a column holding blob keys must
+    be asked here too, or the sweep of stray files deletes what it names."""
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that some row names; any number of keys may be asked at once."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls everything back."""
 
@@ -252,6 +262,7 @@ class UnitOfWork(Protocol):
     attachments: AttachmentRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __enter__(self) -> Self: ...
 
@@ -353,6 +364,17 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob; missing is fine."""
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every finished blob with when it was written, in no particular order (never a
+        write in progress, which has no key yet). A blob written or deleted while the
+        scan runs may or may not be listed; a listed key may be gone by the time it is
+        read. For the sweep of stray files: walks the whole store."""
+
+    def remove_unfinished(self, before: datetime) -> int:
+        """Remove what writes begun before ``before`` left unfinished (a process killed in
+        the middle of one) and return how many; a store whose writes leave nothing
+        behind returns 0. A write begun since is never touched."""
 
 
 class ImageProcessor(Protocol):

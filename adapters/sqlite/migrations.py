@@ -223,6 +223,16 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
+    # 4: an index on every column that holds blob keys, so the sweep of stray files can
+    # ask which keys rows name without reading whole tables.
+    (
+        "CREATE INDEX attachments_storage_key ON attachments (storage_key)",
+        "CREATE INDEX attachments_thumbnail_key ON attachments (thumbnail_key)"
+        " WHERE thumbnail_key IS NOT NULL",
+        "CREATE INDEX users_avatar ON users (avatar) WHERE avatar IS NOT NULL",
+        "CREATE INDEX chats_photo ON chats (photo) WHERE photo IS NOT NULL",
+        "CREATE INDEX stickers_image_key ON stickers (image_key)",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

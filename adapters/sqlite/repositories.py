@@ -532,3 +532,23 @@ class SqliteEventRepository:
     def prune_before(self, before: datetime) -> int:
         cursor = self._conn.execute("DELETE FROM events WHERE created_date < ?", (rows.dump_time(before),))
         return cursor.rowcount
+
+
+class SqliteStoredFileRepository:
+    """Which blob keys rows name. Each column holding keys has an index (migration 4),
+    so asking costs a lookup per key and column, whatever the size of the tables."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        found = self._conn.execute(
+            "SELECT value FROM json_each(?) WHERE"
+            " EXISTS (SELECT 1 FROM attachments WHERE storage_key = value)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = value)"
+            " OR EXISTS (SELECT 1 FROM users WHERE avatar = value)"
+            " OR EXISTS (SELECT 1 FROM chats WHERE photo = value)"
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = value)",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0] for row in found}

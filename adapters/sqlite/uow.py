@@ -20,6 +20,7 @@ from messenger_core.ports import (
     FriendshipRepository,
     MessageRepository,
     StickerRepository,
+    StoredFileRepository,
     UserRepository,
 )
 
@@ -31,6 +32,7 @@ from .repositories import (
     SqliteFriendshipRepository,
     SqliteMessageRepository,
     SqliteStickerRepository,
+    SqliteStoredFileRepository,
     SqliteUserRepository,
 )
 
@@ -78,6 +80,7 @@ class SqliteUnitOfWork:
     attachments: AttachmentRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __init__(
         self,
@@ -99,6 +102,7 @@ class SqliteUnitOfWork:
         self.attachments = SqliteAttachmentRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
+        self.stored_files = SqliteStoredFileRepository(conn)
 
     def __enter__(self) -> Self:
         if self._thread is not None:

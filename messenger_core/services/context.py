@@ -33,6 +33,9 @@ class MessengerSettings:
     access_token_max_lifetime: int = 30 * 24 * 3600
     max_upload_size: int = 16 * 1024 * 1024
     orphan_upload_lifetime: timedelta = timedelta(hours=24)
+    # How old a stored file no row names must be before the sweep deletes it: its row may
+    # still be on the way (bytes are stored first, the row commits after).
+    stray_file_grace: timedelta = timedelta(hours=1)
     event_retention: timedelta = timedelta(days=7)
     thumbnail_side: int = 320
     avatar_side: int = 256
@@ -111,11 +114,13 @@ class Context:
             if attachment.thumbnail_key:
                 self.discard_blob(attachment.thumbnail_key)
 
-    def discard_blob(self, key: str) -> None:
-        """Delete bytes no row points at any more. It runs after the commit, so a failure
-        must not turn a committed change into an error: it is logged, and the sweep of
-        stray files removes the bytes later."""
+    def discard_blob(self, key: str) -> bool:
+        """Delete bytes no row points at any more; whether that worked. It runs after the
+        commit, so a failure must not turn a committed change into an error: it is
+        logged, and the sweep of stray files removes the bytes later."""
         try:
             self.blobs.delete(key)
         except Exception:
             log.warning("could not delete stored file %s now; the sweep will", key, exc_info=True)
+            return False
+        return True

@@ -1,7 +1,8 @@
-"""Stickers, attachments and the clean-up of uploads never sent."""
+"""Stickers, attachments and the clean-up of uploads never sent and of stray files."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -134,6 +135,20 @@ class Media:
             uow.commit()
         self._ctx.delete_blobs(orphans)
         return len(orphans)
+
+    def remove_stray_files(self, batch: int = 500) -> int:
+        """Delete stored files that no row names, once older than the grace period: bytes
+        stored by a request that died before its row was committed (a process killed
+        mid-way), a write a kill cut short, a file whose delete failed. Younger ones stay,
+        as their rows may be on the way. Returns how many were deleted."""
+        before = self._ctx.now() - self._ctx.settings.stray_file_grace
+        removed = self._ctx.blobs.remove_unfinished(before)
+        old = (blob.key for blob in self._ctx.blobs.scan() if blob.written < before)
+        while keys := list(itertools.islice(old, batch)):
+            with self._ctx.uow(read_only=True) as uow:
+                named = uow.stored_files.referenced(keys)
+            removed += sum(self._ctx.discard_blob(key) for key in keys if key not in named)
+        return removed
 
     def _describe(self, key: str) -> _Described:
         """Sniff a stored upload; a photo gets its size and a thumbnail. A photo whose

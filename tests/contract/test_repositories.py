@@ -17,6 +17,7 @@ from messenger_core.errors import Conflict
 from messenger_core.model import (
     AttachmentKind,
     Chat,
+    ChatKind,
     EventType,
     Friendship,
     FriendshipStatus,
@@ -851,6 +852,71 @@ def test_get_sticker(uow_factory: UnitOfWorkFactory) -> None:
 
         assert uow.stickers.get_sticker(pack.stickers[1].id) == pack.stickers[1]
         assert uow.stickers.get_sticker(pack.stickers[1].id + 100) is None
+
+
+# --- stored files ---------------------------------------------------------------------------
+
+
+def test_referenced_names_the_keys_some_row_holds(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        uow.users.update(attrs.evolve(alena, avatar="avatar-alena"))
+        group = add_chat(uow, [alena.id, boris.id], T0, ChatKind.GROUP)
+        uow.chats.update(attrs.evolve(group, photo="photo-group"))
+        uow.stickers.add_pack("Cats", [("cat-1", "image/png")])
+        message = add_message(uow, group, alena)
+        sent = uow.attachments.add(new_attachment(alena, "sent.jpg"))
+        uow.attachments.attach([sent.id], message.id)
+        unsent = uow.attachments.add(attrs.evolve(new_attachment(boris, "unsent.pdf"), thumbnail_key=None))
+        uow.commit()
+    named = {
+        "avatar-alena",
+        "photo-group",
+        "cat-1",
+        "blob-sent.jpg",
+        "thumb-sent.jpg",
+        "blob-unsent.pdf",
+    }
+    for read_only in (False, True):
+        with uow_factory(read_only=read_only) as uow:
+            asked = [*sorted(named), "stray", "thumb-unsent.pdf", "CAT-1", ""]
+            assert uow.stored_files.referenced(asked) == named
+            assert uow.stored_files.referenced([]) == set()
+            assert uow.stored_files.referenced(["stray", "cat-1", "cat-1"]) == {"cat-1"}
+    assert unsent.thumbnail_key is None
+
+
+def test_a_key_is_no_longer_referenced_once_its_row_lets_go(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        uow.users.update(attrs.evolve(alena, avatar="avatar-old"))
+        group = add_chat(uow, [alena.id, boris.id], T0, ChatKind.GROUP)
+        uow.chats.update(attrs.evolve(group, photo="photo-old"))
+        message = add_message(uow, group, alena)
+        sent = uow.attachments.add(new_attachment(alena, "sent.jpg"))
+        uow.attachments.attach([sent.id], message.id)
+        orphan = uow.attachments.add(new_attachment(alena, "orphan.jpg"))
+        old = ["avatar-old", "photo-old", "blob-sent.jpg", "thumb-sent.jpg", "blob-orphan.jpg"]
+        assert uow.stored_files.referenced(old) == set(old)
+
+        current = uow.users.get(alena.id)
+        assert current is not None
+        uow.users.update(attrs.evolve(current, avatar="avatar-new"))
+        chat = uow.chats.get(group.id)
+        assert chat is not None
+        uow.chats.update(attrs.evolve(chat, photo=None))
+        uow.attachments.detach_all(message.id)
+        uow.attachments.remove(orphan.id)
+
+        assert uow.stored_files.referenced([*old, "avatar-new"]) == {"avatar-new"}
+
+
+def test_referenced_answers_many_keys_at_once(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow)
+        kept = [uow.attachments.add(new_attachment(alena, f"{i}.bin")).storage_key for i in range(0, 3000, 7)]
+        asked = [f"blob-{i}.bin" for i in range(3000)]
+        assert uow.stored_files.referenced(asked) == set(kept)
 
 
 # --- events --------------------------------------------------------------------------------

@@ -73,6 +73,11 @@ EXPECTED_INDEXES = {
     ),
     "message_mentions_message": ("message_mentions", ("message_id",), False, False),
     "events_created": ("events", ("created_date",), False, False),
+    "attachments_storage_key": ("attachments", ("storage_key",), False, False),
+    "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
+    "users_avatar": ("users", ("avatar",), False, True),
+    "chats_photo": ("chats", ("photo",), False, True),
+    "stickers_image_key": ("stickers", ("image_key",), False, False),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}
