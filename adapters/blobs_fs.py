@@ -7,6 +7,11 @@ Layout under ``root``::
 
 Folders are made 0700 and files 0600: uploads are readable by the server's user only.
 
+``min_free_bytes`` is a reserve: while the disk holding the root has less free space (for
+this user, as ``df`` shows it), writes are refused with ``Unavailable("storage_full")``
+before a byte is written, so uploads never fill the disk the database may share. A disk
+that fills during a write (ENOSPC, a quota) refuses it the same way.
+
 Keys are 128 random bits in hex. User file names never reach the disk, and a key is
 checked against that shape before it becomes a path, so no key can leave the root.
 A string that is not a well-formed key names no blob: ``open`` raises ``NotFound``,
@@ -19,33 +24,56 @@ shard folders; anything else under the root is not a blob and is left alone.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from messenger_core.errors import NotFound, TooLarge
+from messenger_core.errors import NotFound, TooLarge, Unavailable
 from messenger_core.model import BlobInfo, StoredBlob
 
 _KEY = re.compile(r"[0-9a-f]{32}")
 _SHARD = re.compile(r"[0-9a-f]{2}")
 _UNFINISHED_PREFIX = "upload-"
+_DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 class FilesystemBlobStore:
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, min_free_bytes: int = 0) -> None:
         # Directories are made on first write, not here: constructing touches nothing.
         self._root = Path(root)
         self._tmp = self._root / "tmp"
+        self._min_free = min_free_bytes
+
+    def free_bytes(self) -> int:
+        """Free space on the disk holding the root (or the nearest folder above it that
+        exists yet), as this user may use it."""
+        folder = self._root
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return shutil.disk_usage(folder).free
 
     def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
         """Stream the chunks into a fresh blob. Past ``max_size`` bytes raise
         ``TooLarge`` and remove the partial upload; readers only ever see complete
-        blobs because the file is renamed into place after an fsync."""
+        blobs because the file is renamed into place after an fsync. Refused with
+        ``Unavailable("storage_full")`` under the free-space reserve or on a full disk."""
+        if self._min_free and self.free_bytes() < self._min_free:
+            raise Unavailable("storage_full")
+        try:
+            return self._write(chunks, max_size)
+        except OSError as error:
+            if error.errno in _DISK_FULL:
+                raise Unavailable("storage_full") from error
+            raise
+
+    def _write(self, chunks: Iterable[bytes], max_size: int) -> BlobInfo:
         _make_private_folders(self._tmp)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix=_UNFINISHED_PREFIX)  # a 0600 file
         try:

@@ -500,6 +500,10 @@ class MemoryAttachments:
         old = (a for a in self._s.attachments.values() if a.message_id is None and a.created_date < before)
         return sorted(old, key=lambda a: a.id)[:limit]
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        unsent = (a for a in self._s.attachments.values() if a.message_id is None)
+        return sum(a.size for a in unsent if a.uploader_id == uploader_id)
+
     def remove(self, attachment_id: int) -> None:
         self._s.pop(self._s.attachments, attachment_id)
 

@@ -53,6 +53,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         access_token_lifetime=settings.JWT_ACCESS_TOKEN_EXPIRES,
         access_token_max_lifetime=settings.JWT_ACCESS_TOKEN_MAX_EXPIRES,
         max_upload_size=settings.MAX_CONTENT_LENGTH,
+        max_unsent_upload_bytes=settings.UNSENT_UPLOAD_BYTES,
         orphan_upload_lifetime=timedelta(hours=settings.ORPHAN_UPLOAD_HOURS),
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
         group_max_members=settings.GROUP_MAX_MEMBERS,
@@ -83,7 +84,11 @@ def build_messenger(
         uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
     clock = clock or SystemClock()
     if blobs is None:
-        blobs = MemoryBlobStore(clock) if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
+        blobs = (
+            MemoryBlobStore(clock)
+            if memory
+            else FilesystemBlobStore(settings.UPLOAD_FOLDER, min_free_bytes=settings.UPLOAD_MIN_FREE_BYTES)
+        )
     return Messenger(
         uow=uow,
         clock=clock,
@@ -141,7 +146,8 @@ def prepare_database(settings: Settings) -> bool:
         database = open_database(settings)
         try:
             database.migrate()
-            install_built_in_stickers(build_messenger(settings, uow=database))  # older databases lack it
+            # older databases lack it
+            install_built_in_stickers(build_messenger(settings, uow=database, blobs=_own_files(settings)))
         finally:
             database.close()
         return False
@@ -153,7 +159,7 @@ def prepare_database(settings: Settings) -> bool:
         if settings.DEMO_DATA:
             _fill_demo_data(settings, database)
         else:
-            install_built_in_stickers(build_messenger(settings, uow=database))
+            install_built_in_stickers(build_messenger(settings, uow=database, blobs=_own_files(settings)))
     finally:
         database.close()
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
@@ -184,10 +190,22 @@ def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> No
 
     clock = ManualClock(DEMO_EPOCH)
     demo = build_messenger(
-        settings, uow=database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
+        settings,
+        uow=database,
+        clock=clock,
+        random=SeededRandom(2026),
+        notifier=ThreadingEventNotifier(),
+        blobs=_own_files(settings),
     )
     install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)
+
+
+def _own_files(settings: Settings) -> BlobStore:
+    """The upload folder without the free-space reserve, for what the server stores itself
+    when it creates a database (the built-in stickers, the demo data): the reserve is
+    kept from users' uploads, and a start must not fail for a few hundred KiB."""
+    return FilesystemBlobStore(settings.UPLOAD_FOLDER)
 
 
 def _database_files(path: Path) -> list[Path]:

@@ -201,6 +201,9 @@ class AttachmentRepository(Protocol):
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         """Attachments never bound to a message and created before ``before``."""
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        """The total ``size`` of the user's attachments not bound to a message (0 when none)."""
+
     def remove(self, attachment_id: int) -> None:
         """Remove the row (missing is fine)."""
 
@@ -349,7 +352,9 @@ class BlobStore(Protocol):
         """Store the bytes under a fresh random key (one per write, even for the same
         bytes); no chunks make an empty blob. Past ``max_size`` bytes raise
         ``TooLarge(max=max_size)`` without reading further chunks and leave nothing
-        behind, as does an error from ``chunks``; a reader never sees a partial blob."""
+        behind, as does an error from ``chunks``; a reader never sees a partial blob.
+        ``Unavailable("storage_full")`` when the store cannot take more now (a full disk,
+        or less free space than the store keeps in reserve), also leaving nothing."""
 
     def open(self, key: str) -> BinaryIO:
         """A new binary file object of the blob, at its start; ``NotFound("stored_file")``

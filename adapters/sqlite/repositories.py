@@ -426,6 +426,14 @@ class SqliteAttachmentRepository:
         )
         return [rows.attachment(row) for row in found]
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        # Unsent rows are few (they expire), and the index on message_id finds them.
+        row = self._conn.execute(
+            "SELECT coalesce(sum(size), 0) FROM attachments WHERE message_id IS NULL AND uploader_id = ?",
+            (uploader_id,),
+        ).fetchone()
+        return int(row[0])
+
     def remove(self, attachment_id: int) -> None:
         self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
 

@@ -32,6 +32,9 @@ class MessengerSettings:
     access_token_lifetime: int = 3600
     access_token_max_lifetime: int = 30 * 24 * 3600
     max_upload_size: int = 16 * 1024 * 1024
+    # Bytes of one user's uploads not yet sent in a message (they are kept for
+    # orphan_upload_lifetime): what one account can pile up on the server's disk.
+    max_unsent_upload_bytes: int = 200 * 1024 * 1024
     orphan_upload_lifetime: timedelta = timedelta(hours=24)
     # How old a stored file no row names must be before the sweep deletes it: its row may
     # still be on the way (bytes are stored first, the row commits after).

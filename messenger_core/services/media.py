@@ -9,7 +9,7 @@ from typing import BinaryIO
 import attrs
 
 from .. import policies
-from ..errors import FieldErrors, Invalid, NotFound, field
+from ..errors import FieldErrors, Invalid, NotFound, TooLarge, field
 from ..model import Actor, AttachmentKind, NewAttachment
 from ..read_models import (
     AttachmentView,
@@ -80,12 +80,22 @@ class Media:
         return sticker_view(sticker), self._ctx.blobs.open(sticker.image_key)
 
     def upload_attachment(self, actor: Actor, upload: Upload) -> AttachmentView:
-        """Store a file for a later message. Its kind comes from its content."""
+        """Store a file for a later message. Its kind comes from its content. A user's
+        uploads not yet sent may hold ``max_unsent_upload_bytes`` at most: past that the
+        upload is refused (``TooLarge("unsent_uploads_full")``), before a byte is stored
+        when the user is at the limit already."""
+        quota = self._ctx.settings.max_unsent_upload_bytes
+        with self._ctx.uow(read_only=True) as uow:
+            if uow.attachments.unsent_bytes(actor.id) >= quota:
+                raise TooLarge("unsent_uploads_full", max=quota)
         blob = self._ctx.blobs.write(upload.chunks, max_size=self._ctx.settings.max_upload_size)
         described: _Described | None = None
         try:
             described = self._describe(blob.key)
             with self._ctx.uow() as uow:
+                # Counted again in the writing unit: uploads at once cannot pass it together.
+                if uow.attachments.unsent_bytes(actor.id) + blob.size > quota:
+                    raise TooLarge("unsent_uploads_full", max=quota)
                 attachment = uow.attachments.add(
                     NewAttachment(
                         uploader_id=actor.id,

@@ -812,6 +812,24 @@ def test_orphans_are_unbound_attachments_older_than_a_time(uow_factory: UnitOfWo
         assert uow.attachments.orphans_before(at(0), 100) == []
 
 
+def test_unsent_bytes_sum_a_users_uploads_not_bound_to_a_message(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
+        message = add_message(uow, chat, alena)
+        assert uow.attachments.unsent_bytes(alena.id) == 0
+        sizes = (100, 20, 3)
+        added = [uow.attachments.add(attrs.evolve(new_attachment(alena, f"{n}"), size=n)) for n in sizes]
+        uow.attachments.add(attrs.evolve(new_attachment(boris, "boris"), size=5000))
+        assert uow.attachments.unsent_bytes(alena.id) == 123
+        uow.attachments.attach([added[0].id], message.id)
+        assert uow.attachments.unsent_bytes(alena.id) == 23
+        uow.attachments.remove(added[1].id)
+        assert uow.attachments.unsent_bytes(alena.id) == 3
+        assert uow.attachments.unsent_bytes(boris.id) == 5000
+        assert uow.attachments.unsent_bytes(999) == 0
+
+
 def test_remove_deletes_an_attachment_and_ignores_missing(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena = add_user(uow)

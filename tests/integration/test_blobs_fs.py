@@ -5,7 +5,9 @@ path, scan) is in tests/contract/test_blob_stores.py; here are the files behind 
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from adapters.blobs_fs import FilesystemBlobStore
-from messenger_core.errors import NotFound, TooLarge
+from messenger_core.errors import NotFound, TooLarge, Unavailable
 
 
 @pytest.fixture
@@ -150,3 +152,36 @@ def test_remove_unfinished_takes_old_leftovers_of_killed_writes_only(
     assert not old.exists()
     assert fresh.exists() and foreign.exists()
     assert store.size(kept.key) == 4
+
+
+def test_a_reserve_of_free_space_refuses_writes_and_stores_nothing(root: Path) -> None:
+    store = FilesystemBlobStore(root, min_free_bytes=1)
+    kept = store.write([b"kept"], max_size=10)  # a disk with a byte free takes it
+    free = store.free_bytes()
+    assert free == shutil.disk_usage(root).free > 0
+    short = FilesystemBlobStore(root, min_free_bytes=free + 1024**4)
+    with pytest.raises(Unavailable) as caught:
+        short.write([b"refused"], max_size=10)
+    assert caught.value.code == "storage_full"
+    assert _files_under(root) == [Path(store.path(kept.key) or "")]
+
+
+def test_free_bytes_are_those_of_the_nearest_folder_that_exists(tmp_path: Path) -> None:
+    assert FilesystemBlobStore(tmp_path / "not" / "yet").free_bytes() == shutil.disk_usage(tmp_path).free
+
+
+@pytest.mark.parametrize("number", [errno.ENOSPC, errno.EDQUOT])
+def test_a_disk_that_fills_during_a_write_is_storage_full(
+    store: FilesystemBlobStore, root: Path, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    """The kernel's answer to a write on a full disk (or past a quota), which this machine
+    cannot be made to give: os.fsync is where a full disk shows at the latest."""
+
+    def full(fd: int) -> None:
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(Unavailable) as caught:
+        store.write([b"bytes"], max_size=10)
+    assert caught.value.code == "storage_full"
+    assert _files_under(root) == []
