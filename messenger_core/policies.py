@@ -170,9 +170,10 @@ def check_group_title(errors: FieldErrors, value: str) -> str:
     return title
 
 
-def check_group_size(count: int, maximum: int) -> None:
+def check_group_size(count: int, maximum: int, *, field_name: str = "user_ids") -> None:
+    """At most ``maximum`` members; the error names the request's field of new members."""
     if count > maximum:
-        raise Invalid({"user_ids": field("group_full", max=maximum)})
+        raise Invalid({field_name: field("group_full", max=maximum)})
 
 
 def check_manages(member: ChatMember) -> None:

@@ -52,7 +52,8 @@ class Groups:
         errors.raise_if_any()
         with self._ctx.uow() as uow:
             friends = self._friends_of(uow, actor, member_ids, field_name="member_ids")
-            policies.check_group_size(1 + len(friends), self._ctx.settings.group_max_members)
+            maximum = self._ctx.settings.group_max_members
+            policies.check_group_size(1 + len(friends), maximum, field_name="member_ids")
             creator = self._ctx.new_member(uow, actor.id, MemberRole.OWNER)
             joining = [self._ctx.new_member(uow, u.id, MemberRole.MEMBER) for u in friends]
             chat = uow.chats.add(
