@@ -9,10 +9,11 @@ import { showEmpty, watchVisibility } from "./chat/history.js";
 import { loadChats, renderChatList } from "./chat/list.js";
 import { listen } from "./chat/live.js";
 import { wireLightbox } from "./chat/message.js";
-import { openChat } from "./chat/pane.js";
+import { chatChanged, openChat } from "./chat/pane.js";
 import { hooks, state } from "./chat/state.js";
 
 hooks.openChat = openChat;
+hooks.chatChanged = chatChanged;
 
 /** Load the list, then open the chat the address names (?chat=id) or start one (?chat_with=user). */
 async function start() {
