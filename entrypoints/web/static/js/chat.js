@@ -5,6 +5,7 @@
 import { api, ApiError } from "./api.js";
 import { t } from "./i18n.js";
 import { wireActions } from "./chat/actions.js";
+import { wireNewGroup } from "./chat/groups.js";
 import { showEmpty, watchVisibility } from "./chat/history.js";
 import { loadChats, renderChatList } from "./chat/list.js";
 import { listen } from "./chat/live.js";
@@ -37,6 +38,7 @@ async function start() {
 
 watchVisibility();
 wireActions();
+wireNewGroup();
 listen();
 wireLightbox();
 start();
