@@ -1,6 +1,8 @@
 // The chats page: chat list, history with keyset paging, composer, live updates.
 // This entry point wires the modules in chat/ and starts the page; the import graph runs
-// one way: state ← message ← list ← history ← live ← composer ← stickers, actions ← pane.
+// one way: state ← people ← system ← message ← list ← history ← groupevents ← live ←
+// mentions ← composer ← stickers, readers ← actions ← friendpicker ← groups (the new-group
+// dialog), groupsettings ← members ← pane.
 
 import { api, ApiError } from "./api.js";
 import { t } from "./i18n.js";
