@@ -19,6 +19,8 @@ from messenger_core.ports import (
     EventRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     StickerRepository,
     StoredFileRepository,
     UserRepository,
@@ -31,6 +33,8 @@ from .repositories import (
     SqliteEventRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
+    SqlitePinRepository,
+    SqliteReactionRepository,
     SqliteStickerRepository,
     SqliteStoredFileRepository,
     SqliteUserRepository,
@@ -78,6 +82,8 @@ class SqliteUnitOfWork:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
@@ -100,6 +106,8 @@ class SqliteUnitOfWork:
         self.chats = SqliteChatRepository(conn)
         self.messages = SqliteMessageRepository(conn)
         self.attachments = SqliteAttachmentRepository(conn)
+        self.reactions = SqliteReactionRepository(conn)
+        self.pins = SqlitePinRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
         self.stored_files = SqliteStoredFileRepository(conn)

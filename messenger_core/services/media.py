@@ -142,8 +142,9 @@ class Media:
             orphans = uow.attachments.orphans_before(before, limit)
             for attachment in orphans:
                 uow.attachments.remove(attachment.id)
+            doomed = self._ctx.unshared_keys(uow, orphans)
             uow.commit()
-        self._ctx.delete_blobs(orphans)
+        self._ctx.delete_blobs(doomed)
         return len(orphans)
 
     def remove_stray_files(self, batch: int = 500) -> int:

@@ -4,6 +4,13 @@ one use case and renders."""
 from .accounts import LoginResource, LogoutResource, RefreshResource, TokensResource
 from .base import Resource, not_found, upload_from
 from .chats import ChatReadResource, ChatsResource, MessagesResource
+from .conversation import (
+    ChatClearResource,
+    EditHistoryResource,
+    ForwardResource,
+    PinsResource,
+    ReactionsResource,
+)
 from .events import EventsResource
 from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
@@ -13,15 +20,20 @@ from .users import AvatarResource, UsersResource, default_avatar
 __all__ = [
     "AttachmentsResource",
     "AvatarResource",
+    "ChatClearResource",
     "ChatMembersResource",
     "ChatPhotoResource",
     "ChatReadResource",
     "ChatsResource",
+    "EditHistoryResource",
     "EventsResource",
+    "ForwardResource",
     "FriendsResource",
     "LoginResource",
     "LogoutResource",
     "MessagesResource",
+    "PinsResource",
+    "ReactionsResource",
     "ReadersResource",
     "RefreshResource",
     "Resource",
