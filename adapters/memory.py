@@ -30,6 +30,7 @@ from typing import Any, BinaryIO, NoReturn, Self
 import attrs
 
 from messenger_core.errors import Conflict, NotFound, TooLarge, Unauthorized
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     BlobInfo,
@@ -616,9 +617,8 @@ class MemoryReactions:
     def emojis(self, message_id: int) -> set[str]:
         return {r.emoji for r in self._of(message_id)}
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        shown = REACTION_USERS_SHOWN
         found: dict[int, list[ReactionSummary]] = {}
         for message_id in message_ids:
             by_emoji: dict[str, list[int]] = {}

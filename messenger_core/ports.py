@@ -263,12 +263,10 @@ class ReactionRepository(Protocol):
     def emojis(self, message_id: int) -> set[str]:
         """The distinct emoji on the message."""
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
         """Each message's reactions by emoji, in the order each emoji first came: the
-        count, up to ``shown`` reactors (earliest first) and whether ``viewer_id`` is
-        one of them. Messages without reactions are left out."""
+        count, up to ``limits.REACTION_USERS_SHOWN`` reactors (earliest first) and
+        whether ``viewer_id`` is one of them. Messages without reactions are left out."""
 
     def remove_all(self, message_id: int) -> None:
         """Remove every reaction on the message."""

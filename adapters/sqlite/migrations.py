@@ -231,6 +231,10 @@ STEPS: Sequence[Sequence[str]] = (
         "ALTER TABLE messages ADD COLUMN reply_to TEXT CHECK (reply_to IS NULL OR json_valid(reply_to))",
         "ALTER TABLE messages ADD COLUMN forwarded_from TEXT"
         " CHECK (forwarded_from IS NULL OR json_valid(forwarded_from))",
+        # The reactions as a page shows them, kept by every change of them: a history
+        # page reads one column per message instead of grouping the reactions table.
+        "ALTER TABLE messages ADD COLUMN reaction_summary TEXT"
+        " CHECK (reaction_summary IS NULL OR json_valid(reaction_summary))",
         """
         CREATE TABLE message_versions (
             id INTEGER PRIMARY KEY,
@@ -251,7 +255,8 @@ STEPS: Sequence[Sequence[str]] = (
             UNIQUE (message_id, emoji, user_id)
         )
         """,
-        "CREATE INDEX reactions_user ON reactions (user_id)",
+        # Which of a page's messages the reader reacted to (and a user's reactions).
+        "CREATE INDEX reactions_user ON reactions (user_id, message_id)",
         """
         CREATE TABLE pins (
             chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from messenger_core.errors import Conflict
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     Chat,
@@ -512,7 +513,12 @@ class SqliteAttachmentRepository:
 
 
 class SqliteReactionRepository:
-    """Reactions, one row per (message, emoji, user); the rowid orders them by time."""
+    """Reactions, one row per (message, emoji, user); the rowid orders them by time.
+
+    Every change also rewrites the message's ``reaction_summary`` (each emoji with its
+    count and first reactors, in the order the emoji came), so that reading a page costs
+    a column per message and one probe for the reader's own reactions, however many
+    people reacted."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -522,6 +528,8 @@ class SqliteReactionRepository:
             "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_date) VALUES (?, ?, ?, ?)",
             (reaction.message_id, reaction.user_id, reaction.emoji, rows.dump_time(reaction.created_date)),
         )
+        if cursor.rowcount:
+            self._summarise(reaction.message_id)
         return cursor.rowcount > 0
 
     def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
@@ -529,43 +537,48 @@ class SqliteReactionRepository:
             "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
             (message_id, emoji, user_id),
         )
+        if cursor.rowcount:
+            self._summarise(message_id)
         return cursor.rowcount > 0
+
+    def _summarise(self, message_id: int) -> None:
+        by_emoji: dict[str, list[int]] = {}
+        found = self._conn.execute(
+            "SELECT emoji, user_id FROM reactions WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        for emoji, user_id in found:
+            by_emoji.setdefault(emoji, []).append(user_id)
+        summary = [[e, len(users), users[:REACTION_USERS_SHOWN]] for e, users in by_emoji.items()]
+        self._conn.execute(
+            "UPDATE messages SET reaction_summary = ? WHERE id = ?",
+            (json.dumps(summary, ensure_ascii=False) if summary else None, message_id),
+        )
 
     def emojis(self, message_id: int) -> set[str]:
         found = self._conn.execute("SELECT DISTINCT emoji FROM reactions WHERE message_id = ?", (message_id,))
         return {row[0] for row in found}
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
-        # One pass over the page's reactions (the unique index leads with message_id):
-        # each row numbered within its (message, emoji) with the group's count, its first
-        # rowid and whether the viewer is in it; only the first ``shown`` rows come back.
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        # One query: each message's summary, with the viewer's own emoji on it (a probe
+        # of reactions_user), for the messages that have reactions at all.
         found = self._conn.execute(
-            "SELECT message_id, emoji, user_id, total, me FROM ("
-            "  SELECT message_id, emoji, user_id, id,"
-            "   row_number() OVER per_emoji AS n,"
-            "   count(*) OVER whole AS total,"
-            "   min(id) OVER whole AS first,"
-            "   max(user_id = :viewer) OVER whole AS me"
-            "  FROM reactions WHERE message_id IN (SELECT value FROM json_each(:ids))"
-            "  WINDOW whole AS (PARTITION BY message_id, emoji),"
-            "   per_emoji AS (PARTITION BY message_id, emoji ORDER BY id))"
-            " WHERE n <= :shown ORDER BY message_id, first, id",
-            {"ids": _id_list(message_ids), "viewer": viewer_id, "shown": shown},
+            "SELECT id, reaction_summary, (SELECT group_concat(emoji, char(31)) FROM reactions"
+            "   WHERE user_id = ? AND message_id = messages.id)"
+            " FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND reaction_summary IS NOT NULL",
+            (viewer_id, _id_list(message_ids)),
         )
-        grouped: dict[tuple[int, str], tuple[int, bool, list[int]]] = {}
-        for message_id, emoji, user_id, total, me in found:
-            grouped.setdefault((message_id, emoji), (total, bool(me), []))[2].append(user_id)
-        by_message: dict[int, list[ReactionSummary]] = {}
-        for (message_id, emoji), (total, me, users) in grouped.items():
-            by_message.setdefault(message_id, []).append(
-                ReactionSummary(emoji=emoji, count=total, user_ids=tuple(users), me=me)
-            )
+        by_message = {}
+        for message_id, summary, own in found:
+            mine = own.split("\x1f") if own else ()
+            by_message[message_id] = [
+                ReactionSummary(emoji=emoji, count=count, user_ids=tuple(users), me=emoji in mine)
+                for emoji, count, users in json.loads(summary)
+            ]
         return by_message
 
     def remove_all(self, message_id: int) -> None:
         self._conn.execute("DELETE FROM reactions WHERE message_id = ?", (message_id,))
+        self._conn.execute("UPDATE messages SET reaction_summary = NULL WHERE id = ?", (message_id,))
 
 
 class SqlitePinRepository:

@@ -40,6 +40,7 @@ EXPECTED_TABLES = {
     "messages": [
         "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
         "is_deleted", "kind", "system", "mentions", "deleted_by", "reply_to", "forwarded_from",
+        "reaction_summary",
     ],
     "message_versions": ["id", "message_id", "text", "written_date"],
     "reactions": ["id", "message_id", "user_id", "emoji", "created_date"],
@@ -79,7 +80,7 @@ EXPECTED_INDEXES = {
     "events_created": ("events", ("created_date",), False, False),
     "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
     "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
-    "reactions_user": ("reactions", ("user_id",), False, False),
+    "reactions_user": ("reactions", ("user_id", "message_id"), False, False),
     "sqlite_autoindex_pins_1": ("pins", ("chat_id", "message_id"), True, False),
     "pins_message": ("pins", ("message_id",), False, False),
     "sqlite_autoindex_hidden_messages_1": ("hidden_messages", ("user_id", "message_id"), True, False),
