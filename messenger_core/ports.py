@@ -40,6 +40,7 @@ from .model import (
     StickerPack,
     User,
 )
+from .search import Filter
 
 
 class UserRepository(Protocol):
@@ -204,6 +205,14 @@ class MessageRepository(Protocol):
 
     def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
         """Which of these messages the user has hidden."""
+
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        """Up to ``limit`` messages the user may read that match, newest first (id
+        descending, below ``wanted.before_id``): live user messages of chats they are a
+        member of, in their part of each chat, not hidden by them, whose text and file
+        names match ``wanted.query`` as ``search.matches`` says, whose tags
+        (``search.tags``) hold ``wanted.has``, and that the other criteria admit (sent
+        strictly before/after the given times). An empty query matches everything."""
 
     def add_version(self, message_id: int, version: MessageVersion) -> None:
         """Keep a text the message had before an edit."""

@@ -146,6 +146,26 @@ class MessageView:
 
 
 @attrs.frozen(kw_only=True)
+class Snippet:
+    """A found message's text around its match, and where the match is in it."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...]  # (start, end) offsets into ``text``
+
+
+@attrs.frozen(kw_only=True)
+class FoundMessage:
+    message: MessageView
+    snippet: Snippet
+
+
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    messages: tuple[FoundMessage, ...]
+    next: int | None  # the cursor of the next page, None on the last
+
+
+@attrs.frozen(kw_only=True)
 class MemberView:
     user: UserView
     role: MemberRole

@@ -26,6 +26,7 @@ from messenger_core.model import (
     Friendship,
     MemberRole,
     Message,
+    MessageKind,
     MessageVersion,
     NewAttachment,
     NewChat,
@@ -40,8 +41,9 @@ from messenger_core.model import (
     User,
 )
 from messenger_core.normalize import email_key, search_key
+from messenger_core.search import Filter
 
-from . import rows
+from . import rows, search_index
 
 _TRIGRAM = 3  # the shortest term the user_search index can find
 _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
@@ -308,7 +310,12 @@ class SqliteChatRepository:
         )
 
     def remove(self, chat_id: int) -> None:
-        # Members, messages and their attachment rows go by ON DELETE CASCADE.
+        # Members, messages and their attachment rows go by ON DELETE CASCADE; the search
+        # index is no table a key can cascade to.
+        self._conn.execute(
+            "DELETE FROM message_search WHERE rowid IN (SELECT id FROM messages WHERE chat_id = ?)",
+            (chat_id,),
+        )
         self._conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
 
@@ -323,6 +330,8 @@ class SqliteMessageRepository:
         message_id = _insert(self._conn, "messages", rows.to_message_row(new))
         if new.mentions:
             self._write_mentions(message_id, new.chat_id, new.mentions)
+        if new.kind is MessageKind.USER:  # its files come with attach (or add_copies)
+            search_index.write(self._conn, message_id, new.text)
         return Message(id=message_id, **attrs.asdict(new, recurse=False))
 
     def get(self, message_id: int) -> Message | None:
@@ -334,6 +343,7 @@ class SqliteMessageRepository:
         self._conn.execute("DELETE FROM message_mentions WHERE message_id = ?", (message.id,))
         if message.mentions:
             self._write_mentions(message.id, message.chat_id, message.mentions)
+        search_index.index_message(self._conn, message.id)
 
     def _write_mentions(self, message_id: int, chat_id: int, mentions: Sequence[int]) -> None:
         self._conn.executemany(
@@ -401,6 +411,12 @@ class SqliteMessageRepository:
         ).fetchone()[0]
         return found
 
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        return [
+            rows.message(row)
+            for row in search_index.search_messages(self._conn, user_id, wanted, limit, _NO_ID_ABOVE)
+        ]
+
     def hide(self, user_id: int, message_id: int) -> None:
         self._conn.execute(
             "INSERT OR IGNORE INTO hidden_messages (user_id, chat_id, message_id)"
@@ -453,6 +469,7 @@ class SqliteAttachmentRepository:
             "UPDATE attachments SET message_id = ?, position = ? WHERE id = ?",
             [(message_id, position, i) for position, i in enumerate(attachment_ids)],
         )
+        search_index.index_message(self._conn, message_id)  # the names and kinds of its files
 
     def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
         found = self._conn.execute(
@@ -490,6 +507,7 @@ class SqliteAttachmentRepository:
             values = rows.to_row(copy)
             del values["id"]
             copies.append(attrs.evolve(copy, id=_insert(self._conn, "attachments", values)))
+        search_index.index_message(self._conn, message_id)
         return copies
 
     def keys_in_use(self, keys: Iterable[str]) -> set[str]:

@@ -137,7 +137,7 @@ EXPECTED_FOREIGN_KEYS = {
 }
 
 
-# Step 2: the trigram search index over users (FTS5 and its shadow tables).
+# Steps 2 and 5: the full-text indexes of users and of messages (FTS5 and its shadow tables).
 SEARCH_TABLES = {
     "user_search": ["keys", "user_search", "rank"],
     "user_search_config": ["k", "v"],
@@ -145,10 +145,19 @@ SEARCH_TABLES = {
     "user_search_data": ["id", "block"],
     "user_search_docsize": ["id", "sz"],
     "user_search_idx": ["segid", "term", "pgno"],
+    # Step 5: the full-text index of messages.
+    "message_search": ["body", "names", "tags", "message_search", "rank"],
+    "message_search_config": ["k", "v"],
+    "message_search_content": ["id", "c0", "c1", "c2"],
+    "message_search_data": ["id", "block"],
+    "message_search_docsize": ["id", "sz"],
+    "message_search_idx": ["segid", "term", "pgno"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
+    "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
 
