@@ -78,7 +78,9 @@ def test_reply_and_jump_to_a_message_300_back(new_page: Callable[..., Any], acco
     for i in range(1, 321):
         (boris if i % 2 else anna).send(chat_id, f"Сообщение номер {i}")
     boris.call(
-        "POST", f"/api/v1/chats/{chat_id}/messages", json={"text": "Помню то самое", "reply_to_id": first["id"]}
+        "POST",
+        f"/api/v1/chats/{chat_id}/messages",
+        json={"text": "Помню то самое", "reply_to_id": first["id"]},
     )
     a, b = new_page(anna), new_page(boris)
     around: list[str] = []
@@ -111,7 +113,10 @@ def test_reply_and_jump_to_a_message_300_back(new_page: Callable[..., Any], acco
         scroller.evaluate("el => { el.scrollTop = el.scrollHeight; el.dispatchEvent(new Event('scroll')); }")
         a.wait_for_timeout(100)
     expect(exactly(a, "Сообщение номер 100")).to_have_count(1)
-    ids = [int(i) for i in a.locator(".history .message").evaluate_all("els => els.map(e => e.dataset.messageId)")]
+    ids = [
+        int(i)
+        for i in a.locator(".history .message").evaluate_all("els => els.map(e => e.dataset.messageId)")
+    ]
     assert ids == sorted(set(ids)), "history must stay in order with no duplicates"
     newer.click()
     expect(message(a, "Помню то самое")).to_be_in_viewport()
@@ -172,7 +177,15 @@ def test_reply_by_long_press_on_a_phone(new_page: Callable[..., Any], account: M
     # Our own: edit and delete for everyone are there too.
     long_press(page, mine.locator(".bubble"), menu(page))
     expect(menu(page).get_by_role("menuitem")).to_have_text(
-        ["Ответить", "Переслать", "Копировать текст", "Изменить", "Закрепить", "Удалить у себя", "Удалить для всех"]
+        [
+            "Ответить",
+            "Переслать",
+            "Копировать текст",
+            "Изменить",
+            "Закрепить",
+            "Удалить у себя",
+            "Удалить для всех",
+        ]
     )
     page.keyboard.press("Escape")
     expect(menu(page)).to_have_count(0)
@@ -184,7 +197,9 @@ def test_forward_to_two_chats(new_page: Callable[..., Any], account: MakeAccount
     anna.befriend(vera)
     anna.befriend(gleb)
     vera_chat = anna.open_chat(vera)
-    group = anna.call("POST", "/api/v1/chats", json={"title": "Дача", "member_ids": [gleb.user_id]})["chat"]["id"]
+    group = anna.call("POST", "/api/v1/chats", json={"title": "Дача", "member_ids": [gleb.user_id]})["chat"][
+        "id"
+    ]
     boris.send(chat_id, "Встречаемся в субботу у вокзала")
     a, v = new_page(anna), new_page(vera)
     a.goto(f"/?chat={chat_id}")
@@ -215,7 +230,10 @@ def test_forward_to_two_chats(new_page: Callable[..., Any], account: MakeAccount
     expect(copy.locator(".message-forwarded")).to_have_text(f"Переслано от {boris.name}")
     link = copy.get_by_role("link", name=boris.name)
     expect(link).to_have_attribute("href", f"/friends?q={boris.user_id}")
-    assert gleb.call("GET", f"/api/v1/chats/{group}/messages")["messages"][-1]["forwarded_from"]["name"] == boris.name
+    assert (
+        gleb.call("GET", f"/api/v1/chats/{group}/messages")["messages"][-1]["forwarded_from"]["name"]
+        == boris.name
+    )
 
 
 def test_reactions_live_in_the_other_window(new_page: Callable[..., Any], account: MakeAccount) -> None:
@@ -298,7 +316,9 @@ def test_edit_history_and_the_keyboard(new_page: Callable[..., Any], account: Ma
     expect(edited).to_have_text("изменено")
     edited.click()
     dialog = b.get_by_role("dialog", name="История изменений")
-    expect(dialog.locator(".version-text")).to_have_text(["Встреча в 5", "Встреча в 6", "Встреча в 7, у входа"])
+    expect(dialog.locator(".version-text")).to_have_text(
+        ["Встреча в 5", "Встреча в 6", "Встреча в 7, у входа"]
+    )
     expect(dialog.locator(".version.is-current .version-kind")).to_have_text("сейчас")
     expect(dialog.locator(".version time").first).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
     screenshot(b, "conversation-history")

@@ -26,8 +26,14 @@ export function historyView() {
 export function wireHistory(view) {
   const ui = view.ui;
   view.stuck = true;
+  let lastTop = ui.scroller.scrollTop;
+  // Stuck at the bottom until the reader scrolls up: content growing under us (scroll
+  // events come before the resize is seen) must not unstick it.
   ui.scroller.addEventListener("scroll", () => {
-    view.stuck = !view.hasNewer && nearBottom(ui.scroller, 4);
+    const top = ui.scroller.scrollTop;
+    if (nearBottom(ui.scroller, 4)) view.stuck = !view.hasNewer;
+    else if (top < lastTop - 1) view.stuck = false;
+    lastTop = top;
   });
   ui.scroller.addEventListener("scroll", debounce(() => {
     if (ui.scroller.scrollTop < 300) loadOlder(view).then(() => fillScreen(view));
