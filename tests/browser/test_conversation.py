@@ -126,7 +126,7 @@ def test_reply_and_jump_to_a_message_300_back(new_page: Callable[..., Any], acco
     choose(a, "Сообщение номер 320", "Ответить")
     bar = a.locator(".reply-bar")
     expect(bar).to_be_visible()
-    expect(bar.locator(".reply-bar-author")).to_have_text("В ответ: Вы")
+    expect(bar.locator(".reply-bar-author")).to_have_text("В ответ себе")
     expect(bar.locator(".reply-bar-text")).to_have_text("Сообщение номер 320")
     bar.get_by_role("button", name="Отменить ответ").click()
     expect(bar).to_be_hidden()
@@ -189,6 +189,22 @@ def test_reply_by_long_press_on_a_phone(new_page: Callable[..., Any], account: M
     )
     page.keyboard.press("Escape")
     expect(menu(page)).to_have_count(0)
+
+    # A reaction from the sheet's quick row; a long press on its chip names who gave it.
+    long_press(page, message(page, "Как дела?").locator(".bubble"), menu(page))
+    menu(page).get_by_role("button", name="Реакция ❤️").click()
+    chip = message(page, "Как дела?").locator(".reaction-chip")
+    expect(chip).to_have_text("❤️1")
+    boris.call("PUT", f"/api/v1/messages/{chip_message_id(page, 'Как дела?')}/reactions/%E2%9D%A4")
+    expect(chip).to_have_text("❤️2")
+    long_press(page, chip, page.locator(".reactors-popover"))
+    expect(page.locator(".reactors-popover")).to_contain_text(f"Вы, {boris.name}")
+    expect(menu(page)).to_have_count(0)
+    screenshot(page, "conversation-reactors")
+
+
+def chip_message_id(page: Any, text: str) -> int:
+    return int(message(page, text).get_attribute("data-message-id"))
 
 
 def test_forward_to_two_chats(new_page: Callable[..., Any], account: MakeAccount) -> None:

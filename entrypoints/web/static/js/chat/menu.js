@@ -96,9 +96,10 @@ function messageLi(target) {
   return li && !li.classList.contains("system-message") ? li : null;
 }
 
-/** Whether a press on this part of a message is its own (links, players, the editor). */
+/** Whether a press on this part of a message is its own: a link in the text keeps the
+ * browser's menu (copy the address), players and the editor their own. */
 function ownsPress(target) {
-  return Boolean(target.closest("a[href], video, audio, textarea, input, .edit-form"));
+  return Boolean(target.closest("a.message-link, a.forwarded-name, video, audio, textarea, input, .edit-form"));
 }
 
 /** Right click, long press and the "⋯" button open the menu. */

@@ -5,6 +5,7 @@ import { h, icon } from "../dom.js";
 import { t } from "../i18n.js";
 import { writeDraft } from "./drafts.js";
 import { quoteAuthor, quoteText } from "./quote.js";
+import { state } from "./state.js";
 
 export function replyBarView() {
   const author = h("span", { class: "reply-bar-author" });
@@ -22,7 +23,8 @@ export function replyBarView() {
 export function startReply(view, quote, { focus = true } = {}) {
   view.replyTo = quote;
   const ui = view.ui;
-  ui.replyAuthor.textContent = t("replyTo", { name: quoteAuthor(view.id, quote.sender_id) });
+  ui.replyAuthor.textContent =
+    quote.sender_id === state.me ? t("replyToSelf") : t("replyTo", { name: quoteAuthor(view.id, quote.sender_id) });
   ui.replyText.textContent = quoteText(quote);
   ui.replyBar.hidden = false;
   writeDraft(view);
