@@ -15,6 +15,7 @@ from .events import EventsResource
 from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
 from .groups import ChatMembersResource, ChatPhotoResource, ReadersResource
+from .search import MessageSearchResource
 from .users import AvatarResource, UsersResource, default_avatar
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "FriendsResource",
     "LoginResource",
     "LogoutResource",
+    "MessageSearchResource",
     "MessagesResource",
     "PinsResource",
     "ReactionsResource",

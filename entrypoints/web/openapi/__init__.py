@@ -29,6 +29,7 @@ from . import (
     paths_files,
     paths_friends,
     paths_groups,
+    paths_search,
     paths_users,
 )
 from .generate import Components, Schema
@@ -45,6 +46,7 @@ PATH_GROUPS = (
     paths_friends,
     paths_chats,
     paths_conversation,
+    paths_search,
     paths_groups,
     paths_files,
     paths_events,
