@@ -15,7 +15,7 @@ from pathlib import Path
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
-from adapters.hashing_argon2 import Argon2PasswordHasher
+from adapters.hashing_argon2 import Argon2PasswordHasher, BoundedPasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
@@ -95,7 +95,7 @@ def build_messenger(
         uow=uow,
         clock=clock,
         random=random or SecretsRandom(),
-        hasher=hasher or Argon2PasswordHasher(),
+        hasher=hasher or password_hasher(settings),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=blobs,
         images=images or PillowImageProcessor(),
@@ -104,6 +104,11 @@ def build_messenger(
         emoji=UnicodeEmojiCatalog(),
         settings=core or messenger_settings(settings),
     )
+
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    """argon2id, with at most PASSWORD_HASHES_AT_ONCE hashes running together."""
+    return BoundedPasswordHasher(Argon2PasswordHasher(), settings.PASSWORD_HASHES_AT_ONCE)
 
 
 def build_mailer(settings: Settings) -> Mailer:

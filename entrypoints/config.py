@@ -56,6 +56,10 @@ class Settings:
     LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes, for one account from one address
     LOGIN_FAILURES_PER_ADDRESS: int = 50  # per 15 minutes, whatever the accounts
     PASSWORD_CHECKS_PER_MINUTE: int = 20  # per account (twice that per address), successes too
+    # argon2 hashes running at once (each takes a core for ~0.1 s); more sign-ins wait
+    # for a slot, so a burst of them leaves the other requests the CPU. 1 measured best
+    # on a 2-core machine (bench.login_storm_bench); raise it with more cores.
+    PASSWORD_HASHES_AT_ONCE: int = 1
     REGISTRATIONS_PER_ADDRESS: int = 20  # per hour
     SEARCHES_PER_MINUTE: int = 120
     MESSAGES_PER_MINUTE: int = 120  # per user, also the burst
