@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 
-from .search_index import index_every_message
+from .search_index import index_every_message, remember_every_word
 
 # A step is SQL statements, or a function of the connection for what SQL alone cannot do
 # (filling an index whose words the core's tokenizer decides); all run in its transaction.
@@ -302,7 +302,13 @@ STEPS: Sequence[Sequence[Statement]] = (
         " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M*'\", prefix = '2 3')",
         index_every_message,
     ),
-    # 6: an index on every other column that holds blob keys (step 4 indexed the
+    # 6: the words the message index holds, so that a query's prefix can become the OR
+    # of the words it starts, which FTS5 reads lazily (adapters/sqlite/search_index.py).
+    (
+        "CREATE TABLE message_search_words (word TEXT PRIMARY KEY) WITHOUT ROWID",
+        remember_every_word,
+    ),
+    # 7: an index on every other column that holds blob keys (step 4 indexed the
     # attachments'), so the sweep of stray files can ask which keys rows name without
     # reading whole tables.
     (

@@ -88,7 +88,7 @@ EXPECTED_INDEXES = {
     "hidden_messages_message": ("hidden_messages", ("message_id",), False, False),
     "attachments_storage_key": ("attachments", ("storage_key",), False, False),
     "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
-    # Step 6: the other columns holding blob keys, for the sweep of stray files.
+    # Step 7: the other columns holding blob keys, for the sweep of stray files.
     "users_avatar": ("users", ("avatar",), False, True),
     "chats_photo": ("chats", ("photo",), False, True),
     "stickers_image_key": ("stickers", ("image_key",), False, False),
@@ -156,12 +156,14 @@ SEARCH_TABLES = {
     "message_search_data": ["id", "block"],
     "message_search_docsize": ["id", "sz"],
     "message_search_idx": ["segid", "term", "pgno"],
+    "message_search_words": ["word"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
     "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
     "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_words_1": ("message_search_words", ("word",), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
 
