@@ -12,6 +12,7 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.hashing_argon2 import Argon2PasswordHasher
@@ -87,7 +88,7 @@ def build_messenger(
         uow=uow,
         clock=clock or SystemClock(),
         random=random or SecretsRandom(),
-        hasher=hasher or Argon2PasswordHasher(),
+        hasher=hasher or Argon2PasswordHasher(threads=settings.hashing_threads),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=blobs,
         images=images or PillowImageProcessor(),
@@ -140,7 +141,7 @@ def prepare_database(settings: Settings) -> bool:
         database = open_database(settings)
         try:
             database.migrate()
-            install_built_in_stickers(build_messenger(settings, uow=database))  # older databases lack it
+            install_built_in_stickers(_setup_messenger(settings, database))  # older databases lack it
         finally:
             database.close()
         return False
@@ -152,7 +153,7 @@ def prepare_database(settings: Settings) -> bool:
         if settings.DEMO_DATA:
             _fill_demo_data(settings, database)
         else:
-            install_built_in_stickers(build_messenger(settings, uow=database))
+            install_built_in_stickers(_setup_messenger(settings, database))
     finally:
         database.close()
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
@@ -178,12 +179,18 @@ def install_built_in_stickers(messenger: Messenger) -> None:
         messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
 
 
+def _setup_messenger(settings: Settings, database: SqliteUnitOfWorkFactory, **parts: Any) -> Messenger:
+    """A Messenger for the set-up steps of ``prepare_database``: hashing on the calling
+    thread, so a server that forks its workers afterwards has started no thread."""
+    return build_messenger(settings, uow=database, hasher=Argon2PasswordHasher(), **parts)
+
+
 def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)
-    demo = build_messenger(
-        settings, uow=database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
+    demo = _setup_messenger(
+        settings, database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
     )
     install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)

@@ -66,7 +66,7 @@ def serve(settings: Settings) -> int:
     from .bootstrap import build_messenger, prepare_database
     from .web.app import create_app
 
-    limit_malloc_arenas()  # before any worker thread exists
+    tune_malloc()  # before any worker thread exists
     prepare_database(settings)
     messenger = build_messenger(settings)
     app = create_app(messenger, settings)
@@ -139,27 +139,36 @@ def raise_open_file_limit(wanted: int) -> int:
 
 
 MALLOC_ARENAS = 2
-M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers, from glibc's malloc.h
+M_ARENA_MAX = -8
+# Allocations from this size on get pages of their own, returned to the system on free.
+MMAP_THRESHOLD = 1024 * 1024
 
 
-def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
-    """Cap glibc's malloc arenas, as ``MALLOC_ARENA_MAX`` would, unless the environment
-    already sets that; returns whether the cap was set (False on another C library).
+def tune_malloc(arenas: int = MALLOC_ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> dict[str, bool]:
+    """Make glibc's malloc give big blocks back: cap its arenas (as ``MALLOC_ARENA_MAX``
+    would) and fix the size from which a block is mapped on its own (as
+    ``MALLOC_MMAP_THRESHOLD_`` would), each unless the environment already sets it.
+    Returns which were set (none on another C library).
 
-    glibc gives threads up to 8 arenas per core, and memory freed in one is not reused
-    by a thread of another: after a burst of image decodes or password hashes on many
-    of waitress's threads, hundreds of MB stay in the process. Measured with
-    ``python -m bench.media_bench``: the Pillow adapter's ``malloc_trim`` after a big
-    decode brings memory back; the cap keeps the rest (argon2's 19 MiB per hash, on any
-    thread) from piling up between trims.
+    Measured with ``python -m bench.scale_bench`` (before: 45–75 MiB idle, 210–225 MiB
+    after 10 s of logins): argon2id takes 19 MiB per hash from malloc. glibc maps the
+    first such block on its own and unmaps it on free, but then raises its threshold to
+    that size, so every later hash comes from an arena, whose freed memory stays in the
+    process (the start-up's one dummy hash alone kept 19 MiB). A fixed threshold stops
+    that rise: every 19 MiB block (and Pillow's 16 MB ones) is unmapped when freed.
+    The arena cap keeps smaller freed memory of many threads from piling up apart.
     """
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return False
+    done = {"arenas": False, "mmap_threshold": False}
     try:
         mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
     except (OSError, AttributeError):
-        return False
-    return bool(mallopt(M_ARENA_MAX, arenas))
+        return done
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        done["arenas"] = bool(mallopt(M_ARENA_MAX, arenas))
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        done["mmap_threshold"] = bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold))
+    return done
 
 
 def _start_maintenance(messenger: object, interval: float) -> None:

@@ -98,8 +98,8 @@ def test_a_low_hard_limit_lowers_the_connection_limit_and_says_so() -> None:
 
 ARENA_PROBE = """
 import ctypes, ctypes.util, sys, tempfile, threading
-from entrypoints.cli import limit_malloc_arenas
-capped = limit_malloc_arenas() if sys.argv[1] == "cap" else False
+from entrypoints.cli import tune_malloc
+capped = tune_malloc()["arenas"] if sys.argv[1] == "cap" else False
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
@@ -126,7 +126,7 @@ with tempfile.NamedTemporaryFile("r") as report:
 
 
 def arenas_in_a_child(how: str, **environ: str) -> tuple[str, int]:
-    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environ
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | environ
     done = subprocess.run(
         [sys.executable, "-c", ARENA_PROBE, how],
         cwd=ROOT,
@@ -146,3 +146,51 @@ def test_serve_caps_the_malloc_arenas() -> None:
     uncapped = arenas_in_a_child("no cap")
     assert uncapped[0] == "False" and uncapped[1] > 2  # what the cap prevents
     assert arenas_in_a_child("cap", MALLOC_ARENA_MAX="4") == ("False", 4)  # the operator's choice stands
+
+
+HASH_PROBE = """
+import ctypes, ctypes.util, sys, threading
+from entrypoints.cli import tune_malloc
+tuned = tune_malloc()["mmap_threshold"] if sys.argv[1] == "tune" else False
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def resident():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4096
+def hashes():  # as argon2id does on a request thread: 19 MiB, written, freed, per hash
+    for _ in range(3):
+        block = libc.malloc(19 * 1024 * 1024)
+        ctypes.memset(block, 1, 19 * 1024 * 1024)
+        libc.free(block)
+before = resident()
+for _ in range(2):
+    thread = threading.Thread(target=hashes)
+    thread.start()
+    thread.join()
+print(tuned, (resident() - before) // (1024 * 1024))
+"""
+
+
+def kept_after_hashes(how: str, **environ: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", HASH_PROBE, how],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    tuned, kept = done.stdout.split()
+    return tuned, int(kept)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_serve_gives_big_freed_blocks_back_to_the_system() -> None:
+    tuned, kept = kept_after_hashes("tune")
+    assert tuned == "True" and kept < 4
+    untuned, kept_untuned = kept_after_hashes("as glibc is")
+    assert untuned == "False" and kept_untuned >= 19  # the dynamic threshold keeps a hash's block
+    assert kept_after_hashes("tune", MALLOC_MMAP_THRESHOLD_="131072")[0] == "False"  # the operator's choice
