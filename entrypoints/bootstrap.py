@@ -164,9 +164,10 @@ def prepare_database(settings: Settings) -> bool:
 
 
 def remove_database(path: str | os.PathLike[str]) -> None:
-    """Delete a database file with its write-ahead log and index files."""
+    """Delete a database file with its write-ahead log, index and lock files."""
     for file in _database_files(Path(path)):
         file.unlink(missing_ok=True)
+    Path(f"{path}-writers").unlink(missing_ok=True)
 
 
 def install_built_in_stickers(messenger: Messenger) -> None:
