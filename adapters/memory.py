@@ -51,7 +51,7 @@ from messenger_core.model import (
     StickerPack,
     User,
 )
-from messenger_core.normalize import email_key, search_text
+from messenger_core.normalize import bucket_in_seconds, bucket_wait, email_key, search_text
 from messenger_core.ports import (
     AttachmentRepository,
     ChatRepository,
@@ -804,3 +804,44 @@ class MemoryBlobStore:
 
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
+
+
+class MemoryRateLimitStore:
+    """Rate-limit buckets in a dict: shared by the threads of one process only, which is
+    all a single server process needs. Past ``max_keys`` keys the full buckets are
+    dropped, so the dict is as big as the keys being limited."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._full_at: dict[str, float] = {}  # key → when its bucket is full again
+        self._lock = threading.Lock()
+
+    def take(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        cost_s, burst_s = bucket_in_seconds(cost, rate=rate, burst=burst)
+        with self._lock:
+            full_at = self._full_at.get(key)
+            wait = bucket_wait(full_at, cost_s, burst_s, now)
+            if wait == 0.0:
+                self._full_at[key] = max(now if full_at is None else full_at, now) + cost_s
+                if len(self._full_at) > self.max_keys:
+                    self._prune(now)
+            return wait
+
+    def wait_time(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        cost_s, burst_s = bucket_in_seconds(cost, rate=rate, burst=burst)
+        with self._lock:
+            return bucket_wait(self._full_at.get(key), cost_s, burst_s, now)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._full_at.pop(key, None)
+
+    def prune(self, now: float) -> int:
+        with self._lock:
+            return self._prune(now)
+
+    def _prune(self, now: float) -> int:
+        full = [key for key, full_at in self._full_at.items() if full_at <= now]
+        for key in full:
+            del self._full_at[key]
+        return len(full)

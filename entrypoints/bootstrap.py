@@ -19,10 +19,10 @@ from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
-from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
+from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
-from adapters.sqlite import SqliteUnitOfWorkFactory
+from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
@@ -35,6 +35,7 @@ from messenger_core.ports import (
     Mailer,
     PasswordHasher,
     RandomSource,
+    RateLimitStore,
     TokenCodec,
     UnitOfWorkFactory,
 )
@@ -118,6 +119,21 @@ def build_mailer(settings: Settings) -> Mailer:
 def open_database(settings: Settings, path: str | os.PathLike[str] | None = None) -> SqliteUnitOfWorkFactory:
     """The configured SQLite database (or the one at ``path``), as it is: no migration."""
     return SqliteUnitOfWorkFactory(path or settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
+
+
+def build_server(
+    settings: Settings, *, notifier: EventNotifier | None = None
+) -> tuple[Messenger, RateLimitStore]:
+    """What one server process runs on the configured database: the Messenger, and the
+    throttles' buckets in the same database, where every server process on it counts
+    together (and counts outlive a restart)."""
+    database = open_database(settings)
+    return build_messenger(settings, uow=database, notifier=notifier), SqliteRateLimitStore(database)
+
+
+def in_process_rate_limits() -> RateLimitStore:
+    """Buckets in this process only: for an app in tests, or on the memory store."""
+    return MemoryRateLimitStore()
 
 
 def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:

@@ -11,11 +11,16 @@ import os
 import resource
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from messenger_core import Messenger
+    from messenger_core.ports import RateLimitStore
 
 log = logging.getLogger("messenger")
 
@@ -63,17 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(settings: Settings) -> int:
     from waitress.server import create_server
 
-    from .bootstrap import build_messenger, prepare_database
+    from .bootstrap import build_server, prepare_database
     from .web.app import create_app
 
     tune_malloc()  # before any worker thread exists
     prepare_database(settings)
-    messenger = build_messenger(settings)
-    app = create_app(messenger, settings)
+    messenger, rate_limits = build_server(settings)
+    app = create_app(messenger, settings, rate_limits=rate_limits)
     server = create_server(app, **waitress_options(settings))
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
-    _start_maintenance(messenger, settings.MAINTENANCE_INTERVAL)
+    _start_maintenance(messenger, rate_limits, settings.MAINTENANCE_INTERVAL)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     return 0
@@ -171,16 +176,18 @@ def tune_malloc(arenas: int = MALLOC_ARENAS, mmap_threshold: int = MMAP_THRESHOL
     return done
 
 
-def _start_maintenance(messenger: object, interval: float) -> None:
-    """Prune old events and unsent uploads at start and then every ``interval`` seconds,
-    off the request threads (at start too, so a server restarted often still prunes)."""
+def _start_maintenance(messenger: Messenger, rate_limits: RateLimitStore, interval: float) -> None:
+    """Prune old events, unsent uploads and full rate-limit buckets at start and then
+    every ``interval`` seconds, off the request threads (at start too, so a server
+    restarted often still prunes)."""
     stop = threading.Event()
 
     def loop() -> None:
         while True:
             try:
-                messenger.remove_orphan_uploads()  # type: ignore[attr-defined]
-                messenger.prune_events()  # type: ignore[attr-defined]
+                messenger.remove_orphan_uploads()
+                messenger.prune_events()
+                rate_limits.prune(time.time())
             except Exception:
                 log.exception("maintenance failed")
             if stop.wait(interval):

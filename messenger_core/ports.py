@@ -380,6 +380,35 @@ class EventNotifier(Protocol):
         timeout passes (False). Returns at once if it already differs."""
 
 
+class RateLimitStore(Protocol):
+    """Token buckets by key, kept where every server process sharing the store sees them,
+    so a limit holds however many processes serve (the web edge's throttles).
+
+    A key's bucket holds up to ``burst`` tokens and refills at ``rate`` tokens a second; a
+    key never taken from (or forgotten, or pruned) holds a full bucket. The store keeps
+    one number per key, the moment its bucket will be full again (the generic cell rate
+    algorithm), so a take is one atomic write. Times are seconds on the caller's clock
+    (``now``, a Unix time at the web edge): the store reads no clock of its own. Callers
+    use one ``rate`` and ``burst`` per key.
+    """
+
+    def take(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        """Take ``cost`` tokens (> 0; above ``burst`` counts as ``burst``) from the key's
+        bucket. Returns 0.0 when they were taken; otherwise takes nothing and returns the
+        seconds until they will be there (> 0). Atomic, across processes too: of takes
+        racing on one key, no more pass than the bucket holds."""
+
+    def wait_time(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        """What ``take`` would return at ``now``, taking nothing."""
+
+    def forget(self, key: str) -> None:
+        """Fill the key's bucket again, as if it had never been taken from."""
+
+    def prune(self, now: float) -> int:
+        """Drop the keys whose buckets are full at ``now`` (they hold what an unseen key
+        holds), so the store stays as small as the keys being limited; returns how many."""
+
+
 class Mailer(Protocol):
     def send_confirmation(self, email: str, token: str) -> None:
         """Deliver an email-confirmation token to the address."""

@@ -223,6 +223,16 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
+    # 4: rate-limit buckets shared by every server process (RateLimitStore): one moment
+    # per key, when its bucket is full again; rows whose moment has passed are pruned.
+    (
+        """
+        CREATE TABLE rate_limits (
+            key TEXT PRIMARY KEY,
+            full_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

@@ -47,6 +47,7 @@ EXPECTED_TABLES = {
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
     "events": ["id", "user_id", "chat_id", "type", "data", "created_date"],
+    "rate_limits": ["key", "full_at"],
     "sqlite_sequence": ["name", "seq"],
 }  # fmt: skip
 
@@ -73,6 +74,7 @@ EXPECTED_INDEXES = {
     ),
     "message_mentions_message": ("message_mentions", ("message_id",), False, False),
     "events_created": ("events", ("created_date",), False, False),
+    "sqlite_autoindex_rate_limits_1": ("rate_limits", ("key",), True, False),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}
@@ -104,6 +106,7 @@ EXPECTED_FOREIGN_KEYS = {
         ("message_id", "messages", "id", "CASCADE"),
     },
     "events": {("user_id", "users", "id", "NO ACTION")},
+    "rate_limits": set(),
     "sqlite_sequence": set(),
 }
 

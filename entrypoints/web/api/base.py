@@ -27,10 +27,10 @@ def params(req: falcon.Request) -> dict[str, Any]:
 class Resource:
     """Shared wiring of the API's resources."""
 
-    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
         self.messenger = messenger
         self.settings = settings
-        self.limits = limits or RateLimits.from_settings(settings)
+        self.limits = limits
 
     def actor(self, req: falcon.Request) -> Actor:
         if not hasattr(req.context, "actor"):

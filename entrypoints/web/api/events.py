@@ -27,7 +27,7 @@ class EventsResource(Resource):
     its cursor, losing nothing.
     """
 
-    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
         super().__init__(messenger, settings, limits)
         self.waiters = threading.BoundedSemaphore(max(1, settings.THREADS - settings.RESERVED_THREADS))
         self.per_user = WaiterCap(settings.LONG_POLLS_PER_USER)
