@@ -370,7 +370,9 @@ class ImageProcessor(Protocol):
 
 class EventNotifier(Protocol):
     def version(self, user_id: int) -> int:
-        """A number that changes whenever ``notify`` names the user."""
+        """A number that changes whenever ``notify`` names the user. It may change at
+        other times too (a waiter woken for nothing reads its events and waits again),
+        so an adapter can keep its memory bounded however many users it has seen."""
 
     def notify(self, user_ids: Iterable[int]) -> None:
         """Wake everyone waiting on these users."""

@@ -146,3 +146,21 @@ def test_versions_change_exactly_for_the_named_users(
             made.close()
         if factory is not None:
             factory.close()
+
+
+def test_memory_stays_bounded_however_many_users_are_notified(notifier: EventNotifier) -> None:
+    import tracemalloc
+
+    notifier.notify(range(1, 1000))  # whatever is made on first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for start in range(1000, 200_000, 1000):
+            notifier.notify(range(start, start + 1000))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1024 * 1024  # a dict of 200,000 versions would hold ~20 MB
+    seen = notifier.version(123_456)
+    notifier.notify([123_456])
+    assert notifier.version(123_456) != seen
