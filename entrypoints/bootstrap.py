@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from adapters.mail_smtp import SmtpMailer
 from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.notify_workers import WorkerEventNotifier
 from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
@@ -129,6 +131,12 @@ def build_server(
     together (and counts outlive a restart)."""
     database = open_database(settings)
     return build_messenger(settings, uow=database, notifier=notifier), SqliteRateLimitStore(database)
+
+
+def sibling_notifier(inbox: int, siblings: Sequence[int]) -> EventNotifier:
+    """Wake-ups for one worker of a server: this process's waiters, and its siblings'
+    through their pipes (``inbox`` is this worker's, ``siblings`` the others' write ends)."""
+    return WorkerEventNotifier(inbox, siblings)
 
 
 def in_process_rate_limits() -> RateLimitStore:

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
-import ctypes.util
 import logging
-import os
-import resource
 import sys
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from .config import ConfigError, Settings, load_settings
-
-if TYPE_CHECKING:
-    from messenger_core import Messenger
-    from messenger_core.ports import RateLimitStore
 
 log = logging.getLogger("messenger")
 
@@ -66,134 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(settings: Settings) -> int:
-    from waitress.server import create_server
+    from .server import serve as run_server
 
-    from .bootstrap import build_server, prepare_database
-    from .web.app import create_app
-
-    tune_malloc()  # before any worker thread exists
-    prepare_database(settings)
-    messenger, rate_limits = build_server(settings)
-    app = create_app(messenger, settings, rate_limits=rate_limits)
-    server = create_server(app, **waitress_options(settings))
-    host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
-    print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
-    _start_maintenance(messenger, rate_limits, settings.MAINTENANCE_INTERVAL)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.run()
-    return 0
-
-
-# Descriptors a server needs besides its connections: per worker thread a SQLite
-# connection (database, -wal and -shm) and a file being served or uploaded; plus the
-# listening socket, waitress's trigger pipe, logs and imports.
-DESCRIPTORS_PER_THREAD = 5
-DESCRIPTORS_BESIDES = 64
-
-
-def waitress_options(settings: Settings) -> dict[str, Any]:
-    """The waitress settings of ``serve``, with the connection limit fitted to the
-    descriptors this process may open (the soft limit is raised toward the hard one)."""
-    besides = DESCRIPTORS_PER_THREAD * settings.THREADS + DESCRIPTORS_BESIDES
-    wanted = settings.connection_limit
-    available = raise_open_file_limit(wanted + besides) - besides
-    limit = max(1, min(wanted, available))
-    if limit < wanted:
-        log.warning(
-            "connection limit lowered from %d to %d: the process may open only %d files (ulimit -n)",
-            wanted,
-            limit,
-            limit + besides,
-        )
-    return {
-        "host": settings.HOST,
-        "port": settings.PORT,
-        "threads": settings.THREADS,
-        # Each waiting long-poll holds a connection, and so does every client past the
-        # waiter cap between its polls; past the limit waitress stops accepting, and new
-        # clients, however few requests they send, queue in the kernel's listen backlog.
-        "connection_limit": limit,
-        # Idle connections (no request in flight: waitress never times out a request being
-        # served, so a waiting long-poll stays) close after CHANNEL_TIMEOUT seconds, checked
-        # every second rather than waitress's 30, so idle and stalled sockets do not hold
-        # slots for minutes. A client that trickles a header line faster than that still
-        # holds its slot: waitress has no deadline for a whole request; a reverse proxy does.
-        "channel_timeout": settings.CHANNEL_TIMEOUT,
-        "cleanup_interval": 1,
-        # poll() because select() cannot watch descriptors past 1024.
-        "asyncore_use_poll": True,
-        # waitress would accept 1 GiB bodies; allow the largest upload plus multipart framing
-        "max_request_body_size": settings.MAX_CONTENT_LENGTH + 1024 * 1024,
-        "ident": "messenger",
-        "clear_untrusted_proxy_headers": True,
-    }
-
-
-def raise_open_file_limit(wanted: int) -> int:
-    """Raise this process's soft limit on open files to ``wanted`` when it is lower,
-    as far as the hard limit allows; returns the soft limit now in force."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= wanted:
-        return wanted if soft == resource.RLIM_INFINITY else soft
-    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError):
-        return soft
-    return target
-
-
-MALLOC_ARENAS = 2
-M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers, from glibc's malloc.h
-M_ARENA_MAX = -8
-# Allocations from this size on get pages of their own, returned to the system on free.
-MMAP_THRESHOLD = 1024 * 1024
-
-
-def tune_malloc(arenas: int = MALLOC_ARENAS, mmap_threshold: int = MMAP_THRESHOLD) -> dict[str, bool]:
-    """Make glibc's malloc give big blocks back: cap its arenas (as ``MALLOC_ARENA_MAX``
-    would) and fix the size from which a block is mapped on its own (as
-    ``MALLOC_MMAP_THRESHOLD_`` would), each unless the environment already sets it.
-    Returns which were set (none on another C library).
-
-    Measured with ``python -m bench.scale_bench`` (before: 45–75 MiB idle, 210–225 MiB
-    after 10 s of logins): argon2id takes 19 MiB per hash from malloc. glibc maps the
-    first such block on its own and unmaps it on free, but then raises its threshold to
-    that size, so every later hash comes from an arena, whose freed memory stays in the
-    process (the start-up's one dummy hash alone kept 19 MiB). A fixed threshold stops
-    that rise: every 19 MiB block (and Pillow's 16 MB ones) is unmapped when freed.
-    The arena cap keeps smaller freed memory of many threads from piling up apart.
-    """
-    done = {"arenas": False, "mmap_threshold": False}
-    try:
-        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
-    except (OSError, AttributeError):
-        return done
-    if "MALLOC_ARENA_MAX" not in os.environ:
-        done["arenas"] = bool(mallopt(M_ARENA_MAX, arenas))
-    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-        done["mmap_threshold"] = bool(mallopt(M_MMAP_THRESHOLD, mmap_threshold))
-    return done
-
-
-def _start_maintenance(messenger: Messenger, rate_limits: RateLimitStore, interval: float) -> None:
-    """Prune old events, unsent uploads and full rate-limit buckets at start and then
-    every ``interval`` seconds, off the request threads (at start too, so a server
-    restarted often still prunes)."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while True:
-            try:
-                messenger.remove_orphan_uploads()
-                messenger.prune_events()
-                rate_limits.prune(time.time())
-            except Exception:
-                log.exception("maintenance failed")
-            if stop.wait(interval):
-                return
-
-    threading.Thread(target=loop, name="maintenance", daemon=True).start()
+    return run_server(settings)
 
 
 def make_demo_data(settings: Settings, *, force: bool) -> int:

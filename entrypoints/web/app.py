@@ -16,7 +16,7 @@ from ..config import Settings
 from . import WebApp, api
 from .access_log import AccessLog
 from .errors import BadRequest, MethodNotAllowed, ServerError, error_body, status_of
-from .limits import RateLimits
+from .limits import RateLimits, SharedPlaces
 from .schema import loads_json
 
 log = logging.getLogger("messenger.web")
@@ -53,12 +53,17 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 
 
 def create_app(
-    messenger: Messenger, settings: Settings, *, rate_limits: RateLimitStore | None = None
+    messenger: Messenger,
+    settings: Settings,
+    *,
+    rate_limits: RateLimitStore | None = None,
+    places: SharedPlaces | None = None,
 ) -> WebApp:
     """Wire the routes of the API and the pages to a Messenger. No I/O happens here.
 
     The throttles count in ``rate_limits``: the store every server process shares, which
-    the composition root gives; without it, in this process only."""
+    the composition root gives; without it, in this process only. Long-poll places are
+    counted in ``places`` when several workers serve."""
     middleware: list[Any] = [AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)]
     app: WebApp = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
@@ -73,7 +78,7 @@ def create_app(
         from ..bootstrap import in_process_rate_limits
 
         rate_limits = in_process_rate_limits()
-    limits = RateLimits.from_settings(settings, rate_limits)
+    limits = RateLimits.from_settings(settings, rate_limits, places)
     resources: dict[type[api.Resource], api.Resource] = {}
     for path, cls, suffix in API_ROUTES:
         resource = resources.setdefault(cls, cls(messenger, settings, limits))

@@ -11,15 +11,27 @@ Every limit "N per period" is a bucket of N that refills at N per period: N at o
 then one every period/N. The buckets live in a ``RateLimitStore``, which the composition
 root chooses: the database when several server processes serve, so they count together;
 a dict in this process otherwise. RATE_LIMITS_ENABLED turns them all off.
+
+Long-poll places are held, not spent: a ``WaiterCap`` counts what each key holds now. The
+worker processes of one server count together in ``SharedPlaces``, memory all of them
+map.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
+import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # not on a POSIX system: no workers to share places with
+    fcntl = None  # type: ignore[assignment]
 
 import attrs
 
@@ -103,6 +115,90 @@ class WaiterCap:
                 self._held.pop(key, None)
 
 
+class Places(Protocol):
+    """Places held per key, up to a limit: the long-polls waiting for one user or address."""
+
+    def acquire(self, key: str) -> bool:
+        """Hold one of the key's places; False (holding nothing) when all are held."""
+
+    def release(self, key: str) -> None:
+        """Give back a place the key holds."""
+
+
+class SharedPlaces:
+    """Long-poll places held by every worker process of one server, in memory they share.
+
+    The supervisor makes this before it forks the workers: an anonymous shared mapping of
+    one row of counters per worker and kind of key, and a lock file every worker
+    inherits. A key is counted in slot ``crc32(key) % SLOTS`` of its kind: two keys in one
+    slot share its count, which can only make a poll answer "busy" early (the client
+    polls again), never let a key hold more than its limit. Each worker writes only its
+    own row, so a worker that dies leaves its row to be zeroed (``clear``) before its
+    replacement starts. Taking a place adds up the rows under a POSIX record lock, which
+    belongs to the process holding it and ends with it, even under ``kill -9``.
+    """
+
+    SLOTS = 8192
+    KINDS = ("user", "address")
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._memory = mmap.mmap(-1, workers * len(self.KINDS) * self.SLOTS * 4)
+        self._counts = memoryview(self._memory).cast("I")
+        self._lock_file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the server's life
+        self._threads = threading.Lock()
+        self.row = 0  # this process's worker (set in each worker after the fork)
+
+    def places(self, kind: str, limit: int) -> Places:
+        return _SharedCap(self, self.KINDS.index(kind), limit)
+
+    def clear(self, worker: int) -> None:
+        """Forget every place a worker held (it is gone)."""
+        width = len(self.KINDS) * self.SLOTS
+        self._counts[worker * width : (worker + 1) * width] = memoryview(bytes(width * 4)).cast("I")
+
+    def held(self, kind: int, key: str) -> int:
+        """Places held under the key's slot, by every worker."""
+        slot = self._slot(kind, key)
+        width = len(self.KINDS) * self.SLOTS
+        return sum(self._counts[worker * width + slot] for worker in range(self.workers))
+
+    def acquire(self, kind: int, key: str, limit: int) -> bool:
+        mine = self.row * len(self.KINDS) * self.SLOTS + self._slot(kind, key)
+        with self._threads:
+            if fcntl is not None:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
+            try:
+                if self.held(kind, key) >= limit:
+                    return False
+                self._counts[mine] += 1
+                return True
+            finally:
+                if fcntl is not None:
+                    fcntl.lockf(self._lock_file, fcntl.LOCK_UN)
+
+    def release(self, kind: int, key: str) -> None:
+        # Only this worker writes its row, so giving back needs no other process.
+        mine = self.row * len(self.KINDS) * self.SLOTS + self._slot(kind, key)
+        with self._threads:
+            if self._counts[mine] > 0:
+                self._counts[mine] -= 1
+
+    def _slot(self, kind: int, key: str) -> int:
+        return kind * self.SLOTS + zlib.crc32(key.encode("utf-8", "surrogatepass")) % self.SLOTS
+
+
+class _SharedCap:
+    def __init__(self, table: SharedPlaces, kind: int, limit: int) -> None:
+        self.table, self.kind, self.limit = table, kind, limit
+
+    def acquire(self, key: str) -> bool:
+        return self.table.acquire(self.kind, key, self.limit)
+
+    def release(self, key: str) -> None:
+        self.table.release(self.kind, key)
+
+
 _FAILED_CHECKS = (Unauthorized, Forbidden)  # a wrong password, or a wrong current password
 
 
@@ -121,11 +217,20 @@ class RateLimits:
     messages: Bucket
     friend_requests: Bucket
     upload_bytes: Bucket
+    long_polls_per_user: Places  # held, not spent: always on
+    long_polls_per_address: Places
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, store: RateLimitStore, clock: Callable[[], float] = time.time
+        cls,
+        settings: Settings,
+        store: RateLimitStore,
+        places: SharedPlaces | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> RateLimits:
+        """The limits of the settings, counted in ``store``; long-poll places in
+        ``places`` when several workers serve, else in this process."""
+
         def bucket(name: str, limit: float, period: float) -> Bucket:
             return Bucket(store, name, limit, period, clock)
 
@@ -142,6 +247,16 @@ class RateLimits:
             messages=bucket("messages", settings.MESSAGES_PER_MINUTE, 60),
             friend_requests=bucket("friend_requests", settings.FRIEND_REQUESTS_PER_HOUR, 3600),
             upload_bytes=bucket("upload_bytes", settings.UPLOAD_BYTES_PER_HOUR, 3600),
+            long_polls_per_user=(
+                places.places("user", settings.LONG_POLLS_PER_USER)
+                if places
+                else WaiterCap(settings.LONG_POLLS_PER_USER)
+            ),
+            long_polls_per_address=(
+                places.places("address", settings.LONG_POLLS_PER_ADDRESS)
+                if places
+                else WaiterCap(settings.LONG_POLLS_PER_ADDRESS)
+            ),
         )
 
     def guard_password_check(self, email: str, address: str | None, check: Callable[[], T]) -> T:
