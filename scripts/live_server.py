@@ -194,3 +194,35 @@ def befriend(url: str, a_token: str, b_id: str, b_token: str, a_id: str) -> int:
         201,
     )
     return int(chat["chat"]["id"])
+
+
+# --- which worker serves a connection (Linux) ---------------------------------------------
+
+
+def serving_pid(server_port: int, client_port: int, pids: list[int]) -> int | None:
+    """The process among ``pids`` holding the server's end of the loopback connection
+    from ``client_port``: found through /proc/net/tcp and each process's descriptors.
+    None while no worker has accepted it yet."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote = int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)
+            if local == server_port and remote == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        try:
+            descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for descriptor in descriptors:
+            try:
+                if os.readlink(descriptor) in inodes:
+                    return pid
+            except OSError:
+                continue
+    return None
