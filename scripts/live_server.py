@@ -35,8 +35,14 @@ class LiveServer:
     """
 
     def __init__(
-        self, folder: Path, *, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1"
+        self,
+        folder: Path,
+        *,
+        extra_env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        root: Path = ROOT,
     ) -> None:
+        self.root = Path(root)  # the checkout whose __main__.py runs (benchmarks compare two)
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -78,7 +84,7 @@ class LiveServer:
             # A session of its own, so that kill() can end the supervisor and its workers at once.
             self.process = subprocess.Popen(
                 [sys.executable, "__main__.py"],
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env(),
                 stdout=log,
                 stderr=log,
