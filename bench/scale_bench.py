@@ -117,6 +117,19 @@ class Sampler:
         return sum(self.peaks.values()) / 1024
 
 
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User and system CPU time the processes have used (their threads included)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 # --- a keep-alive client ------------------------------------------------------------------
 
 
@@ -247,6 +260,7 @@ class Run:
     config: str
     workers: int = 0
     wrk: dict[str, WrkResult] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # wrk phase → server CPU per request
     delivery: dict[str, list[float]] = field(default_factory=dict)
     peak_mib: dict[str, float] = field(default_factory=dict)  # phase → largest worker peak
     total_mib: dict[str, float] = field(default_factory=dict)  # phase → all workers' peaks
@@ -293,8 +307,12 @@ def run_config(config: str, args: argparse.Namespace, folder: Path) -> Run:
             return result
 
         def wrk(name: str, script: str, connections: int) -> WrkResult:
+            pids = server.worker_pids()
+            used = cpu_seconds(pids)
             result = run_wrk(name, name, server.url, script, env, args.duration, connections, None)
             run.wrk[name] = result
+            # CPU per request is what other load on the machine changes least.
+            run.cpu_ms[name] = (cpu_seconds(pids) - used) * 1000 / max(1, result.requests)
             return result
 
         phase("sends", lambda: wrk("sends", "send.lua", args.connections))
@@ -375,6 +393,10 @@ def report(runs: Sequence[Run], configs: Sequence[str], args: argparse.Namespace
                 + " / "
                 + span([r.wrk[n].p99_ms for r in rs if n in r.wrk], 1)
             ),
+        )
+        row(
+            "… server CPU ms per request",
+            lambda rs, n=name: span([r.cpu_ms[n] for r in rs if n in r.cpu_ms], 2),
         )
         row("… non-2xx", lambda rs, n=name: span([float(r.wrk[n].non_2xx) for r in rs if n in r.wrk]))
     for where in ("same worker", "across workers"):
