@@ -25,6 +25,8 @@ from messenger_core.ports import (
     EventRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     StickerRepository,
     UserRepository,
 )
@@ -36,6 +38,8 @@ from .repositories import (
     SqliteEventRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
+    SqlitePinRepository,
+    SqliteReactionRepository,
     SqliteStickerRepository,
     SqliteUserRepository,
 )
@@ -155,6 +159,8 @@ class SqliteUnitOfWork:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
 
@@ -176,6 +182,8 @@ class SqliteUnitOfWork:
         self.chats = SqliteChatRepository(conn)
         self.messages = SqliteMessageRepository(conn)
         self.attachments = SqliteAttachmentRepository(conn)
+        self.reactions = SqliteReactionRepository(conn)
+        self.pins = SqlitePinRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
 
