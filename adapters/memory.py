@@ -795,6 +795,10 @@ class MemoryEvents:
     def latest_id(self) -> int:
         return self._s.next_ids.get("events", 0)
 
+    def latest_of_chat(self, chat_id: int) -> int:
+        newest_first = reversed(self._s.events.items())
+        return next((i for i, e in newest_first if e.user_id is None and e.chat_id == chat_id), 0)
+
     def oldest_retained_id(self) -> int:
         return next(iter(self._s.events), self.latest_id() + 1) - 1
 

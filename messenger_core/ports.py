@@ -339,6 +339,11 @@ class EventRepository(Protocol):
     def latest_id(self) -> int:
         """The greatest event id ever given (0 when none); survives pruning."""
 
+    def latest_of_chat(self, chat_id: int) -> int:
+        """The greatest id of the chat's own events (written by ``append_to_chat``) still
+        stored, 0 when none: it grows with every change a chat announces to all its
+        members (a pin, a reaction, an edit…), so it stamps a version of the chat."""
+
     def oldest_retained_id(self) -> int:
         """The smallest id still stored minus one, or ``latest_id()`` when none is stored:
         a cursor below it may have missed pruned events."""

@@ -146,6 +146,16 @@ class MessageView:
 
 
 @attrs.frozen(kw_only=True)
+class HistoryPage:
+    """A page of a chat as its reader sees it, with ``chat_version``: the chat's newest
+    own event (a pin, a reaction, an edit…), which changes even when the page's messages
+    don't (a pin). Together they are what a validator of the page must cover."""
+
+    messages: tuple[MessageView, ...]
+    chat_version: int
+
+
+@attrs.frozen(kw_only=True)
 class Snippet:
     """A found message's text around its match, and where the match is in it."""
 

@@ -746,6 +746,11 @@ class SqliteEventRepository:
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         return int(row[0]) if row else 0
 
+    def latest_of_chat(self, chat_id: int) -> int:
+        # A seek to the end of the chat's part of events_chat (chat events only carry chat_id).
+        row = self._conn.execute("SELECT max(id) FROM events WHERE chat_id = ?", (chat_id,)).fetchone()
+        return int(row[0] or 0)
+
     def oldest_retained_id(self) -> int:
         oldest = self._conn.execute("SELECT min(id) FROM events").fetchone()[0]
         return self.latest_id() if oldest is None else int(oldest) - 1
