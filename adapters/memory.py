@@ -738,6 +738,10 @@ class MemoryStickers:
         stickers = (s for pack in self._s.packs.values() for s in pack.stickers)
         return next((s for s in stickers if s.id == sticker_id), None)
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        wanted = set(sticker_ids)
+        return {s.id: s for pack in self._s.packs.values() for s in pack.stickers if s.id in wanted}
+
 
 class MemoryEvents:
     def __init__(self, store: _Store) -> None:

@@ -308,6 +308,9 @@ class StickerRepository(Protocol):
     def get_sticker(self, sticker_id: int) -> Sticker | None:
         """The sticker with this id."""
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        """The stickers with these ids, by id; ids of no sticker are left out."""
+
 
 class EventRepository(Protocol):
     """Events are the user's own (``append``) or a chat's (``append_to_chat``), one id

@@ -672,6 +672,12 @@ class SqliteStickerRepository:
         row = self._conn.execute("SELECT * FROM stickers WHERE id = ?", (sticker_id,)).fetchone()
         return rows.sticker(row) if row else None
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        found = self._conn.execute(
+            "SELECT * FROM stickers WHERE id IN (SELECT value FROM json_each(?))", (_id_list(sticker_ids),)
+        )
+        return {row["id"]: rows.sticker(row) for row in found}
+
 
 class SqliteEventRepository:
     """Users' and chats' events sharing one id sequence, the clients' cursor. A chat's

@@ -179,7 +179,12 @@ class Messages:
         if around is not None and (before is not None or after is not None or since is not None):
             raise Invalid({"around": field("around_alone")})
         with self._ctx.uow(read_only=True) as uow:
-            chat, mine = membership(uow, actor, chat_id)
+            # The members carry the read state the page shows, the reader's part among them.
+            chat = uow.chats.get(chat_id)
+            members = uow.chats.members(chat_id) if chat is not None else []
+            mine = next((m for m in members if m.user_id == actor.id), None)
+            if chat is None or mine is None:
+                raise NotFound("chat")
             floor = mine.visible_after_message_id
             me = actor.id
             if around is not None:
@@ -192,7 +197,7 @@ class Messages:
                 page = uow.messages.page_before(chat.id, before, limit, hidden_for=me)[::-1]
                 if since is not None:
                     page = [m for m in page if m.sending_date > since]
-            views = message_views(uow, me, chat.id, [m for m in page if m.id > floor])
+            views = message_views(uow, me, chat.id, [m for m in page if m.id > floor], members=members)
             return HistoryPage(messages=tuple(views), chat_version=uow.events.latest_of_chat(chat.id))
 
     def _around(

@@ -851,6 +851,12 @@ def test_get_sticker(uow_factory: UnitOfWorkFactory) -> None:
 
         assert uow.stickers.get_sticker(pack.stickers[1].id) == pack.stickers[1]
         assert uow.stickers.get_sticker(pack.stickers[1].id + 100) is None
+        first, second = pack.stickers
+        assert uow.stickers.get_stickers([second.id, first.id, second.id + 100]) == {
+            first.id: first,
+            second.id: second,
+        }
+        assert uow.stickers.get_stickers([]) == {}
 
 
 # --- events --------------------------------------------------------------------------------
