@@ -2,6 +2,7 @@
 
     python -m bench.scale_bench [--quick] [--rounds 2] [--duration 10] [--connections 8]
                                 [--before PATH] [--configs default,1] [--messages 10000]
+                                [--configs default,THREADS=8+RESERVED_THREADS=4]
 
 Each configuration is ``python __main__.py`` (through ``scripts.live_server``: a temporary
 database, ``DEMO_DATA=False``, ``RATE_LIMITS_ENABLED=False``, every other setting its
@@ -272,6 +273,8 @@ def server_for(config: str, before: Path | None, folder: Path) -> Iterator[LiveS
     root: dict[str, Any] = {}
     if config == "1":
         env["WORKERS"] = "1"
+    elif "=" in config:  # settings of its own, e.g. THREADS=8+RESERVED_THREADS=4
+        env |= dict(item.split("=", 1) for item in config.split("+"))
     elif config == "before":
         assert before is not None
         root["root"] = before
@@ -359,6 +362,8 @@ def report(runs: Sequence[Run], configs: Sequence[str], args: argparse.Namespace
 
     def title(config: str) -> str:
         workers = by[config][0].workers if by[config] else 0
+        if "=" in config:
+            return f"{config.replace('+', ' ')} ({workers} workers)"
         return names.get(config, f"default ({workers} workers)")
 
     lines = [
@@ -425,7 +430,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (logins use 4)")
     parser.add_argument("--messages", type=int, default=10_000, help="messages in the chat for the reads")
     parser.add_argument("--deliveries", type=int, default=DELIVERIES)
-    parser.add_argument("--configs", default="default,1", help="default, 1 (WORKERS=1), before")
+    parser.add_argument(
+        "--configs",
+        default="default,1",
+        help="default, 1 (WORKERS=1), before, or settings such as THREADS=8+RESERVED_THREADS=4",
+    )
     parser.add_argument("--before", type=Path, help="a checkout to run as 'before' (adds it to --configs)")
     args = parser.parse_args(argv)
     if args.quick:

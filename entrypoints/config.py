@@ -85,6 +85,9 @@ class Settings:
     # Threads per process that compute password hashes (argon2id: 19 MiB and one core
     # each); None: the CPUs shared out among the workers, at least 1.
     HASHING_THREADS: int | None = None
+    # Requests of a process worked on at once, long-polls aside (they wait, parked on a
+    # thread each); the rest of THREADS queue for a turn. None: no gate, every thread works.
+    WORK_THREADS: int | None = None
 
     @property
     def workers(self) -> int:
@@ -272,6 +275,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("WORKERS must be from 1 to 64")
     if settings.HASHING_THREADS is not None and settings.HASHING_THREADS < 1:
         raise ConfigError("HASHING_THREADS must be at least 1")
+    if settings.WORK_THREADS is not None and not 1 <= settings.WORK_THREADS <= settings.THREADS:
+        raise ConfigError("WORK_THREADS must be from 1 to THREADS")
     return settings
 
 

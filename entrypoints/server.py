@@ -111,7 +111,8 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
             notifier = sibling_notifier(place.inbox, place.siblings)
     messenger, rate_limits = build_server(settings, notifier=notifier)
     app = create_app(messenger, settings, rate_limits=rate_limits, places=place.places if place else None)
-    server = create_server(app, sockets=[listener], **waitress_options(settings))
+    served: Any = app if settings.WORK_THREADS is None else WorkGate(app, settings.WORK_THREADS)
+    server = create_server(served, sockets=[listener], **waitress_options(settings))
     if place is None or place.slot == 0:
         _start_maintenance(messenger, rate_limits, settings.MAINTENANCE_INTERVAL)
     # waitress's loop ends on SystemExit or KeyboardInterrupt and then lets the request
@@ -124,6 +125,24 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         server.run()
     return 0
+
+
+class WorkGate:
+    """At most ``limit`` requests worked on at once in this process (``WORK_THREADS``):
+    the other request threads wait their turn parked, instead of taking the GIL in turns.
+    Long-polls pass (they wait for events, holding no turn); an answer's body is sent
+    after the turn ends. Waitress has no way to park a request without a thread, so
+    THREADS still counts the waiters; this bounds only the work."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self._gate = threading.BoundedSemaphore(limit)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO", "").rstrip("/") == "/api/v1/events":
+            return self.app(environ, start_response)
+        with self._gate:
+            return self.app(environ, start_response)
 
 
 def _exit_loop(signum: int, frame: object) -> None:

@@ -11,11 +11,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
+from typing import Any
 
 import pytest
 
 from entrypoints.config import ConfigError, Settings, load_settings
-from entrypoints.server import DESCRIPTORS_BESIDES, DESCRIPTORS_PER_THREAD, waitress_options
+from entrypoints.server import DESCRIPTORS_BESIDES, DESCRIPTORS_PER_THREAD, WorkGate, waitress_options
 from scripts.live_server import ROOT
 
 
@@ -68,7 +70,14 @@ def test_settings_come_from_the_environment() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [("CONNECTION_LIMIT", "0"), ("CHANNEL_TIMEOUT", "0"), ("CHANNEL_TIMEOUT", "2.5")]
+    ("name", "value"),
+    [
+        ("CONNECTION_LIMIT", "0"),
+        ("CHANNEL_TIMEOUT", "0"),
+        ("CHANNEL_TIMEOUT", "2.5"),
+        ("WORK_THREADS", "0"),
+        ("WORK_THREADS", "33"),  # more than THREADS
+    ],
 )
 def test_nonsense_values_are_refused(name: str, value: str) -> None:
     environ = {
@@ -195,3 +204,36 @@ def test_serve_gives_big_freed_blocks_back_to_the_system() -> None:
     untuned, kept_untuned = kept_after_hashes("as glibc is")
     assert untuned == "False" and kept_untuned >= 19  # the dynamic threshold keeps a hash's block
     assert kept_after_hashes("tune", MALLOC_MMAP_THRESHOLD_="131072")[0] == "False"  # the operator's choice
+
+
+def test_the_work_gate_lets_so_many_work_at_once_and_long_polls_pass() -> None:
+    """WORK_THREADS=2: of four requests, two work and two wait for a turn; a long-poll
+    goes by while the turns are taken."""
+    inside, release = threading.Semaphore(0), threading.Event()
+    working = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        working.append(environ["PATH_INFO"])
+        inside.release()
+        if environ["PATH_INFO"] != "/api/v1/events/":
+            release.wait()
+        return [b"ok"]
+
+    gate = WorkGate(app, 2)
+    threads = [
+        threading.Thread(target=gate, args=({"PATH_INFO": f"/api/v1/users/{n}"}, None), daemon=True)
+        for n in range(4)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        for _ in range(2):
+            assert inside.acquire(timeout=30)
+        assert gate({"PATH_INFO": "/api/v1/events/"}, None) == [b"ok"]  # trailing slash: a long-poll too
+        assert inside.acquire(timeout=30)  # the long-poll's own entry
+        assert len(working) == 3 and not inside.acquire(blocking=False)
+    finally:
+        release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(working) == ["/api/v1/events/", *(f"/api/v1/users/{n}" for n in range(4))]
