@@ -1,4 +1,4 @@
-"""RateLimitStore on the SQLite database: the ``rate_limits`` table (migration step 6),
+"""RateLimitStore on the SQLite database: the ``rate_limits`` table (migration step 7),
 seen by every server process on the file.
 
 A take is one upsert that moves the key's moment only when the take fits, so racing
