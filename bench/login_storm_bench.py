@@ -4,7 +4,7 @@
 
 Against ``python __main__.py`` (``scripts.live_server``: a temporary database,
 ``RATE_LIMITS_ENABLED=False`` so the sign-ins are not throttled away and only the
-hashing bound is measured), once with ``PASSWORD_HASHES_AT_ONCE`` as high as the
+hashing bound is measured), once with ``HASHING_THREADS`` as high as the
 threads (no bound in effect), once with the default and once with each ``--also``. Each signing-in thread uses
 its own account. A probe client meanwhile asks ``GET /api/v1/users/me`` (a token check
 and one lookup) in a loop, first with nobody signing in, then during the storm.
@@ -66,7 +66,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def run(folder: Path, at_once: int, threads: int, seconds: float) -> str:
-    with LiveServer(folder, extra_env={"PASSWORD_HASHES_AT_ONCE": str(at_once)}) as server:
+    with LiveServer(folder, extra_env={"HASHING_THREADS": str(at_once)}) as server:
         _, token = sign_up(server.url, "probe@example.org")
         emails = [f"storm{n}@example.org" for n in range(threads)]
         for email in emails:
@@ -92,11 +92,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--also", type=int, action="append", default=[], help="another bound to measure")
     args = parser.parse_args(argv)
-    default = Settings().PASSWORD_HASHES_AT_ONCE
+    default = Settings().hashing_threads
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for at_once in dict.fromkeys([args.threads, default, *args.also]):
-            progress(f"PASSWORD_HASHES_AT_ONCE={at_once}, {args.threads} threads signing in")
+            progress(f"HASHING_THREADS={at_once}, {args.threads} threads signing in")
             rows.append(run(Path(tmp) / f"at{at_once}", at_once, args.threads, args.seconds))
     print(f"{args.threads} threads sign in for {args.seconds:.0f} s; a probe asks users/me.\n")
     print(

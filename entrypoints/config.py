@@ -56,10 +56,6 @@ class Settings:
     LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes, for one account from one address
     LOGIN_FAILURES_PER_ADDRESS: int = 50  # per 15 minutes, whatever the accounts
     PASSWORD_CHECKS_PER_MINUTE: int = 20  # per account (twice that per address), successes too
-    # argon2 hashes running at once (each takes a core for ~0.1 s); more sign-ins wait
-    # for a slot, so a burst of them leaves the other requests the CPU. 1 measured best
-    # on a 2-core machine (bench.login_storm_bench); raise it with more cores.
-    PASSWORD_HASHES_AT_ONCE: int = 1
     REGISTRATIONS_PER_ADDRESS: int = 20  # per hour
     SEARCHES_PER_MINUTE: int = 120
     MESSAGES_PER_MINUTE: int = 120  # per user, also the burst
@@ -88,6 +84,26 @@ class Settings:
     # Seconds a connection with no request in flight (an idle keep-alive socket, or one
     # that stopped sending) stays open; a waiting long-poll has a request in flight.
     CHANNEL_TIMEOUT: int = 5
+    # Server processes sharing the listening socket; None: one per CPU. 1: one process.
+    WORKERS: int | None = None
+    # Threads per process that compute password hashes (argon2id: 19 MiB and one core
+    # each); None: the CPUs shared out among the workers, at least 1.
+    HASHING_THREADS: int | None = None
+    # Requests of a process worked on at once, long-polls aside (they wait, parked on a
+    # thread each); the rest of THREADS queue for a turn. None: no gate, every thread works.
+    WORK_THREADS: int | None = None
+
+    @property
+    def workers(self) -> int:
+        """WORKERS, or one per CPU this process may run on."""
+        return self.WORKERS if self.WORKERS is not None else available_cpus()
+
+    @property
+    def hashing_threads(self) -> int:
+        """HASHING_THREADS, or the CPUs shared out among the workers (at least 1)."""
+        if self.HASHING_THREADS is not None:
+            return self.HASHING_THREADS
+        return max(1, available_cpus() // self.workers)
 
     @property
     def connection_limit(self) -> int:
@@ -97,6 +113,14 @@ class Settings:
         if self.CONNECTION_LIMIT is not None:
             return self.CONNECTION_LIMIT
         return max(1000, 4 * self.THREADS)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, as taskset or a container sets it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Config:
@@ -253,6 +277,12 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("UNSENT_UPLOAD_BYTES and UPLOAD_MIN_FREE_BYTES must not be negative")
     if settings.CHANNEL_TIMEOUT < 1:
         raise ConfigError("CHANNEL_TIMEOUT must be at least 1 second")
+    if settings.WORKERS is not None and not 1 <= settings.WORKERS <= 64:
+        raise ConfigError("WORKERS must be from 1 to 64")
+    if settings.HASHING_THREADS is not None and settings.HASHING_THREADS < 1:
+        raise ConfigError("HASHING_THREADS must be at least 1")
+    if settings.WORK_THREADS is not None and not 1 <= settings.WORK_THREADS <= settings.THREADS:
+        raise ConfigError("WORK_THREADS must be from 1 to THREADS")
     return settings
 
 

@@ -308,7 +308,17 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE TABLE message_search_words (word TEXT PRIMARY KEY) WITHOUT ROWID",
         remember_every_word,
     ),
-    # 7: an index on every other column that holds blob keys (step 4 indexed the
+    # 7: rate-limit buckets shared by every server process (RateLimitStore): one moment
+    # per key, when its bucket is full again; rows whose moment has passed are pruned.
+    (
+        """
+        CREATE TABLE rate_limits (
+            key TEXT PRIMARY KEY,
+            full_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 8: an index on every other column that holds blob keys (step 4 indexed the
     # attachments'), so the sweep of stray files can ask which keys rows name without
     # reading whole tables.
     (

@@ -1,18 +1,14 @@
-"""Argon2PasswordHasher: argon2id with OWASP parameters; verify never raises. The
-server's hasher runs a bounded number of hashes at once."""
+"""Argon2PasswordHasher: argon2id with OWASP parameters; verify never raises."""
 
 from __future__ import annotations
 
-import threading
-import time
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.hashing_argon2 import Argon2PasswordHasher, BoundedPasswordHasher
-from entrypoints.bootstrap import password_hasher
-from entrypoints.config import Settings
+from adapters.hashing_argon2 import Argon2PasswordHasher
 from messenger_core.ports import PasswordHasher
 
 
@@ -92,58 +88,33 @@ def test_old_hash_still_verifies_after_parameters_change(default_hash: str) -> N
     assert Argon2PasswordHasher.fast_for_tests().verify(default_hash, "correct horse")
 
 
-class HeldHasher:
-    """A hasher whose every call waits until the test lets it go, counting who is inside."""
+def test_a_pool_of_threads_does_every_hash_and_no_more_at_once() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
-    def __init__(self) -> None:
-        self.inside = 0
-        self.most_inside = 0
-        self.release = threading.Event()
-        self._lock = threading.Lock()
+    pooled = Argon2PasswordHasher(memory_cost=8, time_cost=1, parallelism=1, threads=2)
+    seen: set[str] = set()
 
-    def _enter(self) -> None:
-        with self._lock:
-            self.inside += 1
-            self.most_inside = max(self.most_inside, self.inside)
-        self.release.wait(30)
-        with self._lock:
-            self.inside -= 1
+    class Spy:  # records which threads do the hashing
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
 
-    def hash(self, password: str) -> str:
-        self._enter()
-        return f"held${password}"
+        def hash(self, password: bytes) -> str:
+            seen.add(threading.current_thread().name)
+            return str(self.inner.hash(password))
 
-    def verify(self, password_hash: str, password: str) -> bool:
-        self._enter()
-        return password_hash == f"held${password}"
+        def verify(self, password_hash: str, password: bytes) -> bool:
+            seen.add(threading.current_thread().name)
+            return bool(self.inner.verify(password_hash, password))
 
-    def needs_rehash(self, password_hash: str) -> bool:
-        return False
+    pooled._argon2 = Spy(pooled._argon2)  # type: ignore[assignment]
+    with ThreadPoolExecutor(8) as callers:  # eight request threads sign in at once
+        hashes = list(callers.map(lambda n: pooled.hash(f"pw{n}"), range(32)))
+    assert all(pooled.verify(h, f"pw{n}") for n, h in enumerate(hashes))
+    assert not pooled.verify(hashes[0], "wrong")
+    assert seen and len(seen) <= 2 and all(name.startswith("argon2") for name in seen)
 
 
-def test_at_most_the_bound_hash_at_once_and_the_rest_wait_their_turn() -> None:
-    held = HeldHasher()
-    bounded: PasswordHasher = BoundedPasswordHasher(held, at_once=2)
-    results: list[object] = []
-    calls = [lambda: bounded.hash("a"), lambda: bounded.verify("held$b", "b"), lambda: bounded.hash("c")] * 2
-    threads = [threading.Thread(target=lambda call=call: results.append(call())) for call in calls]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while held.inside < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert held.inside == 2  # two are hashing; four wait for a slot
-    assert not bounded.needs_rehash("held$a")  # reading parameters needs no slot
-    held.release.set()
-    for thread in threads:
-        thread.join(30)
-    assert held.most_inside == 2
-    assert sorted(map(str, results)) == sorted(["held$a", "True", "held$c"] * 2)
-
-
-def test_the_servers_hasher_is_bounded_by_the_setting() -> None:
-    hasher = password_hasher(Settings(PASSWORD_HASHES_AT_ONCE=3))
-    assert isinstance(hasher, BoundedPasswordHasher)
-    assert hasher.verify(hasher.hash("correct horse"), "correct horse")
-    with pytest.raises(ValueError):
-        BoundedPasswordHasher(Argon2PasswordHasher.fast_for_tests(), at_once=0)
+def test_a_pool_needs_a_thread() -> None:
+    with pytest.raises(ValueError, match="threads"):
+        Argon2PasswordHasher(threads=0)

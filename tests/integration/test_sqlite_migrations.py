@@ -52,6 +52,7 @@ EXPECTED_TABLES = {
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
     "events": ["id", "user_id", "chat_id", "type", "data", "created_date", "message_id"],
+    "rate_limits": ["key", "full_at"],
     "sqlite_sequence": ["name", "seq"],
 }  # fmt: skip
 
@@ -88,7 +89,8 @@ EXPECTED_INDEXES = {
     "hidden_messages_message": ("hidden_messages", ("message_id",), False, False),
     "attachments_storage_key": ("attachments", ("storage_key",), False, False),
     "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
-    # Step 7: the other columns holding blob keys, for the sweep of stray files.
+    "sqlite_autoindex_rate_limits_1": ("rate_limits", ("key",), True, False),
+    # Step 8: the other columns holding blob keys, for the sweep of stray files.
     "users_avatar": ("users", ("avatar",), False, True),
     "chats_photo": ("chats", ("photo",), False, True),
     "stickers_image_key": ("stickers", ("image_key",), False, False),
@@ -137,6 +139,7 @@ EXPECTED_FOREIGN_KEYS = {
         ("user_id", "users", "id", "NO ACTION"),
         ("message_id", "messages", "id", "CASCADE"),
     },
+    "rate_limits": set(),
     "sqlite_sequence": set(),
 }
 
