@@ -42,6 +42,7 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/chats/{chat_id:int}/pins", api.PinsResource, None),
     ("/api/v1/chats/{chat_id:int}/pins/{message_id:int}", api.PinsResource, "item"),
     ("/api/v1/chats/{chat_id:int}/clear", api.ChatClearResource, None),
+    ("/api/v1/chats/{chat_id:int}/mute", api.ChatMuteResource, None),
     ("/api/v1/messages", api.MessagesResource, None),
     ("/api/v1/messages/{message_id:int}", api.MessagesResource, "item"),
     ("/api/v1/messages/{message_id:int}/readers", api.ReadersResource, None),
@@ -55,6 +56,7 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/attachments/{attachment_id:int}", api.AttachmentsResource, "item"),
     ("/api/v1/attachments/{attachment_id:int}/thumbnail", api.AttachmentsResource, "thumbnail"),
     ("/api/v1/events", api.EventsResource, None),
+    ("/api/v1/settings", api.SettingsResource, None),
 )
 
 
