@@ -13,10 +13,12 @@ import { writeDraft } from "./chat/drafts.js";
 import { wireNewGroup } from "./chat/groups.js";
 import { showEmpty, watchVisibility } from "./chat/history.js";
 import { loadChats, renderChatList } from "./chat/list.js";
+import { searchBox } from "./chat/search.js";
 import { listen } from "./chat/live.js";
 import { wireLightbox } from "./chat/message.js";
 import { chatChanged, openChat, wireNavigation } from "./chat/pane.js";
-import { hooks, state } from "./chat/state.js";
+import { hooks, listEl, state, statusEl } from "./chat/state.js";
+import { loadSettings, wirePermissionButton } from "./notify.js";
 
 hooks.openChat = openChat;
 hooks.chatChanged = chatChanged;
@@ -51,6 +53,21 @@ async function start() {
   }
 }
 
+/** The search over every chat, above the list: while it shows results the list steps aside. */
+function wireSearch() {
+  const box = searchBox({
+    label: t("searchAll"),
+    onActive: (active) => {
+      listEl.hidden = active;
+      statusEl.classList.toggle("d-none", active);
+    },
+  });
+  listEl.before(box.form, box.results);
+}
+
+wireSearch();
+wirePermissionButton(document.querySelector("[data-notify-permission]"));
+loadSettings();
 watchVisibility();
 wireActions();
 wireNavigation();

@@ -25,6 +25,33 @@ export function onConnection(fn) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Reconnecting: the first retry within a second, then doubling up to ~10 s; the browser
+// coming back online or the tab becoming visible ends the wait at once.
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10000;
+let wakeRetry = null;
+
+function retryWait(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      wakeRetry = null;
+      resolve();
+    }
+    wakeRetry = done;
+  });
+}
+
+function retryNow() {
+  if (wakeRetry) wakeRetry();
+}
+
+window.addEventListener("online", retryNow);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") retryNow();
+});
+
 function setOnline(online) {
   for (const fn of statusWatchers) fn(online);
 }
@@ -37,7 +64,7 @@ export function startEvents() {
 
 async function loop() {
   let cursor = null;
-  let backoff = 1000;
+  let backoff = RETRY_FIRST_MS;
   let online = true;
   for (;;) {
     const began = Date.now();
@@ -48,7 +75,7 @@ async function loop() {
         online = true;
         setOnline(true);
       }
-      backoff = 1000;
+      backoff = RETRY_FIRST_MS;
       const events = data.events || [];
       cursor = data.cursor;
       for (const event of events) {
@@ -73,8 +100,8 @@ async function loop() {
         online = false;
         setOnline(false);
       }
-      await sleep(backoff + Math.random() * 500);
-      backoff = Math.min(backoff * 2, 30000);
+      await retryWait(Math.min(backoff + Math.random() * backoff * 0.5, RETRY_MAX_MS));
+      backoff = Math.min(backoff * 2, RETRY_MAX_MS);
     }
   }
 }

@@ -216,6 +216,8 @@ function markFirstUnread(view, readUpTo) {
 }
 
 function clearHistory(view) {
+  // A page asked for before this (older or newer than what was shown) no longer fits.
+  view.generation = (view.generation || 0) + 1;
   view.messages.clear();
   view.elements.clear();
   view.ui.historyEl.replaceChildren();
@@ -256,9 +258,10 @@ async function loadOlder(view) {
   view.ui.scroller.setAttribute("aria-busy", "true");
   updateHistoryTop(view);
   const oldest = Math.min(...view.messages.keys());
+  const generation = view.generation;
   try {
     const data = await api(`/api/v1/chats/${view.id}/messages`, { query: { before: oldest, limit: PAGE } });
-    if (state.open !== view) return false;
+    if (state.open !== view || view.generation !== generation) return false;
     const scroller = view.ui.scroller;
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
     insertMessages(view, data.messages, "top");
@@ -279,9 +282,10 @@ export async function loadNewer(view) {
   view.loadingNewer = true;
   view.ui.scroller.setAttribute("aria-busy", "true");
   const newest = Math.max(...view.messages.keys());
+  const generation = view.generation;
   try {
     const data = await api(`/api/v1/chats/${view.id}/messages`, { query: { after: newest, limit: PAGE } });
-    if (state.open !== view) return false;
+    if (state.open !== view || view.generation !== generation) return false;
     const scroller = view.ui.scroller;
     const top = scroller.scrollTop;
     insertMessages(view, data.messages, "bottom");
