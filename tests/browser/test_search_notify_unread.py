@@ -40,8 +40,9 @@ FAKE_NOTIFICATIONS = """
   }
   window.Notification = FakeNotification;
   let visibility = "visible";
-  Object.defineProperty(Document.prototype, "visibilityState", { get: () => visibility, configurable: true });
-  Object.defineProperty(Document.prototype, "hidden", { get: () => visibility === "hidden", configurable: true });
+  const property = (name, get) => Object.defineProperty(Document.prototype, name, { get, configurable: true });
+  property("visibilityState", () => visibility);
+  property("hidden", () => visibility === "hidden");
   window.__setVisibility = (value) => {
     visibility = value;
     document.dispatchEvent(new Event("visibilitychange"));
