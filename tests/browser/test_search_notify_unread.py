@@ -40,7 +40,7 @@ FAKE_NOTIFICATIONS = """
   }
   window.Notification = FakeNotification;
   let visibility = "visible";
-  const property = (name, get) => Object.defineProperty(Document.prototype, name, { get, configurable: true });
+  const property = (name, get) => Object.defineProperty(Document.prototype, name, { get, configurable: 1 });
   property("visibilityState", () => visibility);
   property("hidden", () => visibility === "hidden");
   window.__setVisibility = (value) => {
