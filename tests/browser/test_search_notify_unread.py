@@ -175,6 +175,14 @@ def test_a_notification_on_a_hidden_tab(
     wait_for_notifications(page, 3)
     assert notified(page)[2] == {"title": "Вера Ким", "body": "Пока ты у Бориса"}
 
+    # a sticker is named, not shown
+    sticker = boris.call("GET", "/api/v1/stickers")["packs"][0]["stickers"][0]["id"]
+    page.evaluate("window.__setVisibility('hidden')")
+    boris.call("POST", f"/api/v1/chats/{with_boris}/messages", json={"sticker_id": sticker})
+    wait_for_notifications(page, 4)
+    assert notified(page)[3] == {"title": "Борис Орлов", "body": "Стикер"}
+    page.evaluate("window.__setVisibility('visible')")
+
     # without the text, as the profile's switch says
     profile = new_page(anna)
     profile.goto("/profile")
@@ -188,15 +196,30 @@ def test_a_notification_on_a_hidden_tab(
     expect(preview).not_to_be_checked()
     page.evaluate("window.__setVisibility('hidden')")
     vera.send(with_vera, "Секрет")
-    wait_for_notifications(page, 4)
-    assert notified(page)[3] == {"title": "Вера Ким", "body": "Новое сообщение"}
+    wait_for_notifications(page, 5)
+    assert notified(page)[4] == {"title": "Вера Ким", "body": "Новое сообщение"}
 
     # muted: never, unless a mention (no mentions in a direct chat): nothing
     anna.call("PUT", f"/api/v1/chats/{with_vera}/mute", json={"until": "forever"})
     expect(chat_item(page, "Вера Ким").locator(".chat-item-muted")).to_be_visible()
     vera.send(with_vera, "Тишина")
     expect(chat_item(page, "Вера Ким").locator(".chat-item-preview")).to_have_text("Тишина")
-    assert len(notified(page)) == 4
+    assert len(notified(page)) == 5
+
+    # a muted group: a mention of us still notifies (the setting is on), nothing else does
+    group = boris.call("POST", "/api/v1/chats", json={"title": "Дача", "member_ids": [anna.user_id]})["chat"][
+        "id"
+    ]
+    anna.call("PUT", f"/api/v1/chats/{group}/mute", json={"until": "forever"})
+    expect(chat_item(page, "Дача").locator(".chat-item-muted")).to_be_visible()
+    boris.send(group, "Кто едет?")
+    expect(chat_item(page, "Дача").locator(".chat-item-preview")).to_have_text("Борис: Кто едет?")
+    assert len(notified(page)) == 5
+    boris.call(
+        "POST", f"/api/v1/chats/{group}/messages", json={"text": "Анна, ты?", "mentions": [anna.user_id]}
+    )
+    wait_for_notifications(page, 6)
+    assert notified(page)[5] == {"title": "Дача · вас упомянули", "body": "Борис Орлов: Новое сообщение"}
 
 
 def test_a_muted_chat_is_grey_and_out_of_the_total_in_every_tab(
@@ -274,6 +297,57 @@ def test_the_unread_total_on_friends_is_live(new_page: Callable[..., Any], accou
     page.goto("/profile")
     expect(page.locator("[data-unread-total]")).to_have_text("1")
     expect(page).to_have_title(re.compile(r"^\(1\) "))
+
+
+@pytest.mark.parametrize("unread", [12, 80])
+def test_opening_a_chat_starts_at_the_first_unread(
+    new_page: Callable[..., Any], account: MakeAccount, unread: int
+) -> None:
+    """A few unread: the latest page holds them; more than a page: the page around the
+    read mark comes instead. Either way the line, the first unread under it, and the
+    button down with the count of those below."""
+    anna, boris = account("Анна", "Лебедева"), account("Борис", "Орлов")
+    chat = friends_with_chat(anna, boris)
+    for i in range(40):
+        read = anna.send(chat, f"Прочитанное {i}")
+    firsts = [boris.send(chat, f"Новое {i}") for i in range(unread)]
+    page = new_page(anna, viewport={"width": 1280, "height": 600})
+    page.goto(f"/?chat={chat}")
+    divider = page.locator(".unread-divider")
+    expect(divider).to_have_text("Новые сообщения")
+    expect(divider).to_be_in_viewport()
+    first = page.locator(f'.history .message[data-message-id="{firsts[0]["id"]}"]')
+    expect(first).to_be_in_viewport()
+    assert page.locator(f'.history .message[data-message-id="{read["id"]}"]').count() == 1
+    button = page.locator(".new-below")
+    expect(button).to_be_visible()
+    count = button.locator(".new-below-count")
+    expect(count).to_be_visible()
+    below = int(count.inner_text())
+    assert 0 < below <= unread, below
+    button.click()
+    last = page.locator(f'.history .message[data-message-id="{firsts[-1]["id"]}"]')
+    expect(last).to_be_in_viewport()
+    expect(button).to_be_hidden()
+    expect(page).to_have_title("Мессенджер")
+
+
+def test_back_online_the_stream_reconnects_at_once(
+    new_page: Callable[..., Any], account: MakeAccount
+) -> None:
+    anna, boris = account("Анна", "Лебедева"), account("Борис", "Орлов")
+    chat = friends_with_chat(anna, boris)
+    page = new_page(anna)
+    page.goto(f"/?chat={chat}")
+    expect(page.get_by_label("Сообщение", exact=True)).to_be_visible()
+    banner = page.locator(".connection-banner")
+    page.context.set_offline(True)
+    expect(banner).to_be_visible()
+    expect(banner).to_have_text("Нет связи с сервером, переподключаемся…")
+    boris.send(chat, "Пока тебя не было")
+    page.context.set_offline(False)  # the browser's "online" ends the wait
+    expect(banner).to_be_hidden()
+    expect(page.locator(".history .message-text", has_text="Пока тебя не было")).to_be_visible()
 
 
 def test_the_offline_banner_leaves_the_composer_free(

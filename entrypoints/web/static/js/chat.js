@@ -1,10 +1,10 @@
 // The chats page: chat list, history with keyset paging, composer, live updates.
 // This entry point wires the modules in chat/ and starts the page; the import graph runs
 // one way (docs/architecture.md says what each holds): state ← people ← system ← rules,
-// links, quote, chips ← message ← list ← readers ← history ← newbelow ← jump ← reactions
-// ← groupevents ← live ← mentions ← drafts ← reply ← composer ← stickers ← edithistory ←
-// actions ← popmenu, emojipicker ← forward ← pins ← menu ← friendpicker ← groups,
-// groupsettings ← members ← pane.
+// links, quote, chips ← message ← list ← readers ← history ← newbelow ← jump ← search ←
+// reactions ← groupevents ← live ← mentions ← drafts ← reply ← composer ← stickers ←
+// edithistory ← actions ← popmenu, emojipicker ← forward ← pins ← menu ← friendpicker ←
+// groups, groupsettings ← members ← mute ← pane.
 
 import { api, ApiError } from "./api.js";
 import { t } from "./i18n.js";

@@ -48,6 +48,12 @@ function retryNow() {
 }
 
 window.addEventListener("online", retryNow);
+// Going offline ends the long poll in flight (a browser may keep it open for its whole
+// timeout), so the page says at once that it is offline.
+let polling = null;
+window.addEventListener("offline", () => {
+  if (polling) polling.abort();
+});
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") retryNow();
 });
@@ -69,8 +75,11 @@ async function loop() {
   for (;;) {
     const began = Date.now();
     try {
-      const query = cursor === null ? {} : { since: cursor, timeout: 25 };
-      const data = await api("/api/v1/events", { query });
+      // Back from a failure, a poll that answers at once: the connection is known to be
+      // back (the banner goes) without waiting out a long poll.
+      const query = cursor === null ? {} : { since: cursor, timeout: online ? 25 : 0 };
+      polling = new AbortController();
+      const data = await api("/api/v1/events", { query, signal: polling.signal });
       if (!online) {
         online = true;
         setOnline(true);
@@ -88,7 +97,7 @@ async function loop() {
         }
       }
       // The server answers at once when its waiters are full: poll again a bit later.
-      if (query.since !== undefined && events.length === 0 && Date.now() - began < 1000) await sleep(3000);
+      if (query.timeout && events.length === 0 && Date.now() - began < 1000) await sleep(3000);
     } catch (error) {
       if (error && error.status === 410) {
         cursor = null;

@@ -14,7 +14,7 @@ import { jumpTo } from "./jump.js";
 import { closeMembers, refreshMembers, toggleMembers } from "./members.js";
 import { wireMenu } from "./menu.js";
 import { muteItems } from "./mute.js";
-import { newBelowView, wireNewBelow } from "./newbelow.js";
+import { newBelowView, updateNewBelow, wireNewBelow } from "./newbelow.js";
 import { groupPhotoUrl, isGroup, memberCount } from "./people.js";
 import { pinnedBarView, refreshPins, showPinned } from "./pins.js";
 import { openMenu } from "./popmenu.js";
@@ -233,7 +233,8 @@ export async function openChat(chatId, { focus = true, push = true } = {}) {
   showPinned(view, chat);
   refreshPins(view);
   renderChatList();
-  await loadLatest(view, { readUpTo: chat.last_read_message_id });
+  await loadLatest(view, { readUpTo: chat.last_read_message_id, unread: chat.unread_count });
+  if (state.open === view) updateNewBelow(view);
   if (focus && state.open === view) view.ui.textarea.focus({ preventScroll: true });
 }
 
