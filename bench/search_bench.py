@@ -43,7 +43,7 @@ P50_TARGET_MS = 20.0
 P99_TARGET_MS = 100.0
 SEND_COST_TARGET = 0.15
 
-WORDS = (
+WORDS = (  # noqa: SIM905 (a paragraph of words reads better than a list of them)
     "привет сообщение встреча завтра сегодня проект документ отчёт договор счёт оплата "
     "доставка задача вопрос ответ работа команда клиент звонок письмо фото видео файл "
     "неделя пятница понедельник утро вечер обед кофе погода дорога машина поезд самолёт "
@@ -105,16 +105,13 @@ def set_up(path: Path, per_chat: int) -> tuple[Actor, list[int]]:
     mine = [direct_chat(messenger, reader, other) for other in others[:READER_CHATS]]
     pairs = others[READER_CHATS:]
     theirs = [
-        direct_chat(messenger, pairs[i], pairs[(i + 1) % len(pairs)])
-        for i in range(CHATS - READER_CHATS)
+        direct_chat(messenger, pairs[i], pairs[(i + 1) % len(pairs)]) for i in range(CHATS - READER_CHATS)
     ]
     uow.close()
     chats = mine + theirs
     progress(f"{len(chats)} chats; writing {per_chat * len(chats):,} messages with their index rows")
     conn = sqlite3.connect(path)
-    members = dict(
-        conn.execute("SELECT chat_id, min(user_id) FROM chat_members GROUP BY chat_id").fetchall()
-    )
+    members = dict(conn.execute("SELECT chat_id, min(user_id) FROM chat_members GROUP BY chat_id").fetchall())
     words = Vocabulary(3)
     start = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -158,7 +155,7 @@ def queries(kind: str, words: Vocabulary, count: int) -> list[str]:
     if kind == "two words":
         return [f"{words.word()} {words.word()}" for _ in range(count)]
     picker = random.Random(5)
-    return [(w := words.word())[: picker.randint(3, 4)] for _ in range(count)]
+    return [words.word()[: picker.randint(3, 4)] for _ in range(count)]
 
 
 def latency(path: Path, reader: Actor, count: int) -> list[str]:
