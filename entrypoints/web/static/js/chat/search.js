@@ -124,7 +124,7 @@ export function searchBox({ chatId = null, label, onActive = () => {}, onChoose 
 
   function run() {
     const wanted = input.value.trim();
-    if (wanted === query && !results.hidden) return;
+    if (wanted === query) return; // Enter and the pause after typing ask once
     query = wanted;
     next = null;
     if (!query) {
@@ -142,6 +142,10 @@ export function searchBox({ chatId = null, label, onActive = () => {}, onChoose 
 
   const typed = debounce(run, 300);
   input.addEventListener("input", typed);
+  // Results folded away after a choice come back when the field is used again.
+  input.addEventListener("focus", () => {
+    if (query && results.hidden) results.hidden = false;
+  });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && input.value) {
       event.preventDefault();
