@@ -153,12 +153,14 @@ SEARCH_TABLES = {
     "message_search_data": ["id", "block"],
     "message_search_docsize": ["id", "sz"],
     "message_search_idx": ["segid", "term", "pgno"],
+    "message_search_words": ["word"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
     "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
     "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_words_1": ("message_search_words", ("word",), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
 
@@ -494,15 +496,15 @@ def test_step_three_keeps_events_their_cursor_and_direct_chats(tmp_path: Path) -
     conn.close()
 
 
-def test_step_six_leaves_members_unmuted_and_users_notified(tmp_path: Path) -> None:
+def test_step_seven_leaves_members_unmuted_and_users_notified(tmp_path: Path) -> None:
     """Notifications arrive on a database that has lived: every membership is unmuted and
     every user keeps both notification settings on."""
     conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
     conn.execute("BEGIN")
-    for step in migrations.STEPS[:5]:
+    for step in migrations.STEPS[:6]:
         for statement in step:
             statement(conn) if callable(statement) else conn.execute(statement)
-    conn.execute("PRAGMA user_version = 5")
+    conn.execute("PRAGMA user_version = 6")
     conn.execute(
         "INSERT INTO users (alternative_id, alternative_id_key, email, email_key, password_hash, first_name,"
         " second_name, first_name_key, second_name_key, created_date, is_confirmed)"
