@@ -318,6 +318,13 @@ STEPS: Sequence[Sequence[Statement]] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 8: notifications. Each member's mute of a chat (NULL: not muted; a time past is
+    # no mute) and each user's notification settings, both on by default.
+    (
+        "ALTER TABLE chat_members ADD COLUMN muted_until TEXT",
+        "ALTER TABLE users ADD COLUMN notify_preview INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE users ADD COLUMN notify_muted_mentions INTEGER NOT NULL DEFAULT 1",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

@@ -304,6 +304,12 @@ class SqliteChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET muted_until = ? WHERE chat_id = ? AND user_id = ?",
+            (None if until is None else rows.dump_time(until), chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._conn.execute(
             "UPDATE chats SET last_message_id = ?, last_activity = ? WHERE id = ?",
