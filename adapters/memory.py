@@ -409,6 +409,9 @@ class MemoryChats:
     def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
         self._replace_member(chat_id, user_id, visible_after_message_id=message_id)
 
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        self._replace_member(chat_id, user_id, muted_until=until)
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         chat = attrs.evolve(self._s.chats[chat_id], last_message_id=last_message_id, last_activity=at)
         self._s.put(self._s.chats, chat_id, chat)

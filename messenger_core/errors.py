@@ -51,6 +51,7 @@ FIELD_CODES: Mapping[str, str] = {
     "no_such_chat": "You cannot write in chat {id}",
     "not_an_emoji": "A reaction is one emoji",
     "not_a_tag": "Use one of: {options}",
+    "not_in_future": "Must be a time in the future",
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -89,6 +89,12 @@ class EventType(enum.Enum):
     FRIEND_CANCELLED = "friend.cancelled"
     FRIEND_REMOVED = "friend.removed"
     USER_UPDATED = "user.updated"
+    CHAT_MUTED = "chat.muted"
+    SETTINGS_UPDATED = "settings.updated"
+
+
+# A mute without an end: the latest time every adapter stores (the API says "forever").
+MUTED_FOREVER = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
 # --- entities -------------------------------------------------------------------
@@ -109,6 +115,9 @@ class User:
     avatar: str | None = None  # blob key of the 256 px image, None for the default
     created_date: datetime
     is_confirmed: bool = False
+    # Notification settings, the user's own (never shown to anyone else).
+    notify_preview: bool = True  # notifications show the message's text
+    notify_muted_mentions: bool = True  # a mention in a muted chat still notifies
 
 
 @attrs.frozen(kw_only=True)
@@ -231,6 +240,8 @@ class ChatMember:
     # and in a group without visible history, messages with a greater id are theirs.
     joined_event_id: int = 0
     visible_after_message_id: int = 0
+    # Notifications of the chat are off until then (MUTED_FOREVER: for good).
+    muted_until: datetime | None = None
 
     @property
     def manages(self) -> bool:

@@ -153,6 +153,9 @@ class ChatRepository(Protocol):
         """Move where the member's part of the chat begins (callers never move it back):
         messages up to ``message_id`` are no longer theirs."""
 
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        """Set (None: clear) when the member's mute of the chat ends."""
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         """Record the latest message and activity time of the chat."""
 

@@ -52,6 +52,14 @@ class UserView:
 
 
 @attrs.frozen(kw_only=True)
+class NotificationSettings:
+    """How a user's notifications behave: their own, shown to nobody else."""
+
+    notify_preview: bool  # a notification shows the message's text
+    notify_muted_mentions: bool  # a mention in a muted chat still notifies
+
+
+@attrs.frozen(kw_only=True)
 class FriendView:
     user: UserView
     is_accepted: bool
@@ -196,6 +204,9 @@ class ChatView:
     my_role: MemberRole
     history_visible: bool
     pinned_message: MessageView | None = None  # the latest pin the reader may see
+    # The reader's mute: notifications are off until then (model.MUTED_FOREVER: for good;
+    # a time past is no mute).
+    muted_until: datetime | None = None
 
     @property
     def member_count(self) -> int:
@@ -504,6 +515,7 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
         my_role=mine.role if mine else MemberRole.MEMBER,
         history_visible=chat.history_visible,
         pinned_message=views[pinned.id] if pinned else None,
+        muted_until=mine.muted_until if mine else None,
     )
 
 

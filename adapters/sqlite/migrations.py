@@ -318,7 +318,14 @@ STEPS: Sequence[Sequence[Statement]] = (
         ) WITHOUT ROWID
         """,
     ),
-    # 8: an index on every other column that holds blob keys (step 4 indexed the
+    # 8: notifications. Each member's mute of a chat (NULL: not muted; a time past is
+    # no mute) and each user's notification settings, both on by default.
+    (
+        "ALTER TABLE chat_members ADD COLUMN muted_until TEXT",
+        "ALTER TABLE users ADD COLUMN notify_preview INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE users ADD COLUMN notify_muted_mentions INTEGER NOT NULL DEFAULT 1",
+    ),
+    # 9: an index on every other column that holds blob keys (step 4 indexed the
     # attachments'), so the sweep of stray files can ask which keys rows name without
     # reading whole tables.
     (

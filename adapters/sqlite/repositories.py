@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import attrs
+import orjson
 
 from messenger_core.errors import Conflict
 from messenger_core.limits import REACTION_USERS_SHOWN
@@ -50,7 +51,7 @@ _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
 
 
 def _id_list(ids: Iterable[int]) -> str:
-    return json.dumps([int(i) for i in ids])
+    return json.dumps([int(i) for i in ids])  # json, not orjson: a client's id may pass 64 bits
 
 
 def _insert(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> int:
@@ -303,6 +304,12 @@ class SqliteChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET muted_until = ? WHERE chat_id = ? AND user_id = ?",
+            (None if until is None else rows.dump_time(until), chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._conn.execute(
             "UPDATE chats SET last_message_id = ?, last_activity = ? WHERE id = ?",
@@ -370,7 +377,7 @@ class SqliteMessageRepository:
             f" ORDER BY id {order} LIMIT :limit",
             {**params, "viewer": hidden_for},
         )
-        return [rows.message(row) for row in found]
+        return rows.messages(found)
 
     def page_before(
         self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
@@ -598,7 +605,7 @@ class SqliteReactionRepository:
             mine = own.split("\x1f") if own else ()
             by_message[message_id] = [
                 ReactionSummary(emoji=emoji, count=count, user_ids=tuple(users), me=emoji in mine)
-                for emoji, count, users in json.loads(summary)
+                for emoji, count, users in orjson.loads(summary)
             ]
         return by_message
 

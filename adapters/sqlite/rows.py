@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import orjson
 
 from messenger_core.model import (
     Attachment,
@@ -76,19 +77,40 @@ def from_row(row: sqlite3.Row, cls: type[T]) -> T:
 # class gets a plain reader made once from its attrs fields: about 3x cheaper than
 # cattrs' generated structure function, which still writes every record (to_row).
 _READERS: dict[type, Callable[[sqlite3.Row], Any]] = {}
+_LOADERS: dict[type, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
+
+
+def _loaders(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    found = _LOADERS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls)
+        found = _LOADERS[cls] = tuple((f.name, _loader(hints[f.name])) for f in attrs.fields(cls))
+    return found
 
 
 def _reader(cls: type[T]) -> Callable[[sqlite3.Row], T]:
     found = _READERS.get(cls)
     if found is None:
-        hints = typing.get_type_hints(cls)
-        loaders = tuple((f.name, _loader(hints[f.name])) for f in attrs.fields(cls))  # type: ignore[arg-type]
+        loaders = _loaders(cls)
 
         def read(row: sqlite3.Row) -> Any:
             return cls(**{name: row[name] if load is None else load(row[name]) for name, load in loaders})
 
         found = _READERS[cls] = read
     return found
+
+
+def from_cursor(cursor: sqlite3.Cursor, cls: type[T]) -> list[T]:
+    """The records every row of a query holds. The columns are found by name once, from
+    the cursor, and read by position: a page of 50 costs half of 50 ``from_row`` calls,
+    whose every field is a lookup by name."""
+    position: dict[str, int] = {}
+    for i, column in enumerate(cursor.description or ()):
+        position.setdefault(column[0], i)
+    plan = tuple((name, position[name], load) for name, load in _loaders(cls))
+    return [
+        cls(**{name: row[i] if load is None else load(row[i]) for name, i, load in plan}) for row in cursor
+    ]
 
 
 def _loader(hint: Any) -> Callable[[Any], Any] | None:
@@ -103,7 +125,7 @@ def _loader(hint: Any) -> Callable[[Any], Any] | None:
     elif typing.get_origin(kind) is tuple:
         convert = _load_id_tuple
     elif typing.get_origin(kind) is dict:
-        convert = json.loads
+        convert = orjson.loads
     elif kind is bool:
         convert = bool
     elif isinstance(kind, type) and issubclass(kind, enum.Enum):
@@ -116,7 +138,7 @@ def _loader(hint: Any) -> Callable[[Any], Any] | None:
 
 
 def _load_id_tuple(text: str) -> tuple[int, ...]:
-    return () if text == "[]" else tuple(json.loads(text))
+    return () if text == "[]" else tuple(orjson.loads(text))
 
 
 def to_message_row(record: Any) -> dict[str, Any]:
@@ -148,6 +170,10 @@ def chat_member(row: sqlite3.Row) -> ChatMember:
 
 def message(row: sqlite3.Row) -> Message:
     return from_row(row, Message)
+
+
+def messages(cursor: sqlite3.Cursor) -> list[Message]:
+    return from_cursor(cursor, Message)
 
 
 def attachment(row: sqlite3.Row) -> Attachment:

@@ -43,6 +43,7 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/chats/{chat_id:int}/pins", api.PinsResource, None),
     ("/api/v1/chats/{chat_id:int}/pins/{message_id:int}", api.PinsResource, "item"),
     ("/api/v1/chats/{chat_id:int}/clear", api.ChatClearResource, None),
+    ("/api/v1/chats/{chat_id:int}/mute", api.ChatMuteResource, None),
     ("/api/v1/messages", api.MessagesResource, None),
     ("/api/v1/messages/{message_id:int}", api.MessagesResource, "item"),
     ("/api/v1/messages/{message_id:int}/readers", api.ReadersResource, None),
@@ -56,6 +57,7 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/attachments/{attachment_id:int}", api.AttachmentsResource, "item"),
     ("/api/v1/attachments/{attachment_id:int}/thumbnail", api.AttachmentsResource, "thumbnail"),
     ("/api/v1/events", api.EventsResource, None),
+    ("/api/v1/settings", api.SettingsResource, None),
 )
 
 
@@ -98,12 +100,18 @@ def create_app(
     from .pages import add_page_routes
 
     add_doc_routes(app, settings)
-    add_page_routes(app, messenger, settings, limits)
+    pages = add_page_routes(app, messenger, settings, limits)
     app.add_static_route("/static", str(STATIC))
+
+    def http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:
+        if ex.status_code == 404 and _is_page_request(req):
+            pages.not_found(req, resp)
+        else:
+            _http_error(req, resp, ex, params)
 
     app.set_error_serializer(_serialize_http_error)
     app.add_error_handler(Exception, _unexpected)
-    app.add_error_handler(falcon.HTTPError, _http_error)
+    app.add_error_handler(falcon.HTTPError, http_error)
     app.add_error_handler(MessengerError, _domain_error)
     return app
 
@@ -124,6 +132,11 @@ def _domain_error(req: falcon.Request, resp: falcon.Response, ex: MessengerError
     if isinstance(ex, Unavailable):  # the operator's business: one clear line
         log.error("storage unavailable on %s %s: %s (%r)", req.method, req.path, ex.code, ex.__cause__)
     _json_error(resp, ex)
+
+
+def _is_page_request(req: falcon.Request) -> bool:
+    """A person's browser asking for a page: not the API, not a static file."""
+    return req.method in ("GET", "HEAD") and not req.path.startswith(("/api/", "/static/"))
 
 
 def _http_error(req: falcon.Request, resp: falcon.Response, ex: falcon.HTTPError, params: Any) -> None:

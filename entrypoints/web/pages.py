@@ -143,6 +143,11 @@ class Pages:
         texts = texts_for(req)
         return {name: texts.field_error(error) for name, error in failure.fields.items()}
 
+    def not_found(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """The 404 page for people: in their language, with the way home."""
+        self.render(req, resp, "not_found.html", user=self.maybe_user(req))
+        resp.status = falcon.HTTP_404
+
     def maybe_user(self, req: falcon.Request) -> UserView | None:
         token = cookie(req, ACCESS_COOKIE)
         if not token:
@@ -386,9 +391,10 @@ class RevalidateStatic:
             resp.cache_control = ["no-cache"]
 
 
-def add_page_routes(app: WebApp, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
-    """Register the pages. Pass the API's ``limits`` so that the login and registration
-    forms count against the same abuse limits as the API does."""
+def add_page_routes(app: WebApp, messenger: Messenger, settings: Settings, limits: RateLimits) -> Pages:
+    """Register the pages (and return them, for the 404 page). Pass the API's ``limits``
+    so that the login and registration forms count against the same abuse limits as the
+    API does."""
     pages = Pages(messenger, settings, limits)
     app.add_middleware(RevalidateStatic())
     chats = AppPage(pages, "index.html", "chats")
@@ -402,3 +408,4 @@ def add_page_routes(app: WebApp, messenger: Messenger, settings: Settings, limit
     app.add_route("/confirm", ConfirmPage(pages))
     app.add_route("/refresh", RefreshPage(pages))
     app.add_route("/docs/v1/api_docs", DocsPage(pages))
+    return pages

@@ -27,6 +27,7 @@ from messenger_core.read_models import (
     ChatView,
     LatestMessage,
     MessageView,
+    NotificationSettings,
     SearchPage,
     StickerPackView,
     UserView,
@@ -181,6 +182,18 @@ class ChatOut(TypedDict):
     last_read_message_id: Annotated[int, doc(minimum=0)]
     last_activity: UnixTime
     pinned_message: Annotated[MessageOut | None, doc("The latest pinned message you can see")]
+    muted_until: Annotated[
+        UnixTime | None,
+        doc(
+            "Your mute of the chat: no notifications until then (253402300799, the end of 9999: "
+            "forever; a time past or null: not muted)"
+        ),
+    ]
+
+
+class SettingsOut(TypedDict):
+    notify_preview: Annotated[bool, doc("Notifications show the message's text")]
+    notify_muted_mentions: Annotated[bool, doc("A mention of you in a muted chat still notifies")]
 
 
 class SearchPageOut(TypedDict):
@@ -282,7 +295,12 @@ def chat(view: ChatView) -> ChatOut:
         "last_read_message_id": view.last_read_message_id,
         "last_activity": view.last_activity.timestamp(),
         "pinned_message": message(view.pinned_message) if view.pinned_message else None,
+        "muted_until": view.muted_until.timestamp() if view.muted_until else None,
     }
+
+
+def notification_settings(view: NotificationSettings) -> SettingsOut:
+    return {"notify_preview": view.notify_preview, "notify_muted_mentions": view.notify_muted_mentions}
 
 
 def versions(views: list[VersionView]) -> list[VersionOut]:

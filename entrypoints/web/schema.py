@@ -522,6 +522,45 @@ class ReadMark:
     message_id: Annotated[int, doc("A message of this chat", minimum=1)]
 
 
+class Forever(enum.Enum):
+    """The end of a mute that never ends."""
+
+    FOREVER = "forever"
+
+
+# When a mute ends: unix seconds, "forever", or null (no mute).
+MuteEnd = datetime | Forever | None
+
+
+def _structure_mute_end(value: Any, _: type) -> datetime | Forever | None:
+    if value is None:
+        return None
+    if value == Forever.FOREVER.value:
+        return Forever.FOREVER
+    if isinstance(value, str):
+        raise _Refused(edge_field("not_number"))
+    return _structure_unix_time(value, datetime)
+
+
+converter.register_structure_hook_func(lambda t: t == MuteEnd, _structure_mute_end)
+
+
+@attrs.frozen
+class MuteChange:
+    until: Annotated[
+        MuteEnd,
+        doc('Unix seconds when the mute ends, "forever", or null to unmute; a time past is refused'),
+    ]
+
+
+@attrs.frozen
+class SettingsChange:
+    notify_preview: Annotated[bool | None, doc("Notifications show the message's text")] = None
+    notify_muted_mentions: Annotated[bool | None, doc("A mention of you in a muted chat still notifies")] = (
+        None
+    )
+
+
 @attrs.frozen
 class EventsQuery:
     since: Annotated[int | None, doc("The cursor of your last answer", minimum=0)] = None

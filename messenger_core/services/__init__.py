@@ -32,6 +32,7 @@ from .groups import Groups
 from .media import Media
 from .message_search import MessageSearch
 from .messages import Messages
+from .notifications import Notifications
 from .pins import Pins
 from .profiles import Profiles
 from .reactions import Reactions
@@ -124,6 +125,11 @@ class Messenger:
         self.readers = messages.readers
 
         self.search_messages = MessageSearch(ctx).search_messages
+
+        notifications = Notifications(ctx)
+        self.mute_chat = notifications.mute_chat
+        self.notification_settings = notifications.notification_settings
+        self.update_notification_settings = notifications.update_notification_settings
 
         reactions = Reactions(ctx)
         self.add_reaction = reactions.add_reaction

@@ -59,7 +59,7 @@ from messenger_core import (
     limits,
     search,
 )
-from messenger_core.limits import REPLY_PREVIEW_MAX
+from messenger_core.limits import REPLY_PREVIEW_MAX, SEARCH_QUERY_MAX
 from messenger_core.model import (
     Actor,
     AttachmentKind,
@@ -1217,9 +1217,9 @@ class AgreementMachine(RuleBasedStateMachine):
             return multiple()
         quote = outcome.value.reply_to
         assert model is not None and quote is not None and not quote.deleted
-        # its text, or else its first file's name (every file here is "p.png"), as api_docs says
-        preview = model.text or ("p.png" if model.files else "")
-        assert (quote.id, quote.preview) == (message, preview[:REPLY_PREVIEW_MAX])
+        # the text, else the first file's name (the machine's files are all "p.png")
+        preview = (model.text or ("p.png" if model.files else ""))[:REPLY_PREVIEW_MAX]
+        assert (quote.id, quote.preview) == (message, preview)
         assert quote.sender_id == self.public_id(model.sender)
         self.record_message(outcome.value, user, quoted=message, quote=quote)
         return int(outcome.value.id)
@@ -1367,7 +1367,7 @@ class AgreementMachine(RuleBasedStateMachine):
         )
         outcome = self.both(lambda m: m.search_messages(self.actor(user), q=q, has=has, limit=50))
         query = search.parse(q)
-        if not query and has is None:
+        if len(q) > SEARCH_QUERY_MAX or (not query and has is None):  # a quoted long text is too long
             return self.expect(outcome, Invalid)
         self.expect(outcome, None)
         expected = sorted(

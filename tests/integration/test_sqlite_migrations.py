@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
         "id", "alternative_id", "alternative_id_key", "email", "email_key", "password_hash",
         "first_name", "second_name", "first_name_key", "second_name_key", "phone_number",
         "age", "city", "additional_inf", "avatar", "created_date", "is_confirmed",
+        "notify_preview", "notify_muted_mentions",
     ],
     "friendships": [
         "requester_id", "addressee_id", "status", "created_date", "user_low", "user_high",
@@ -33,7 +34,7 @@ EXPECTED_TABLES = {
     ],
     "chat_members": [
         "chat_id", "user_id", "last_read_message_id", "role", "joined_date", "joined_event_id",
-        "visible_after_message_id",
+        "visible_after_message_id", "muted_until",
     ],
     "sticker_packs": ["id", "title"],
     "stickers": ["id", "pack_id", "position", "image_key", "mime"],
@@ -90,7 +91,7 @@ EXPECTED_INDEXES = {
     "attachments_storage_key": ("attachments", ("storage_key",), False, False),
     "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
     "sqlite_autoindex_rate_limits_1": ("rate_limits", ("key",), True, False),
-    # Step 8: the other columns holding blob keys, for the sweep of stray files.
+    # Step 9: the other columns holding blob keys, for the sweep of stray files.
     "users_avatar": ("users", ("avatar",), False, True),
     "chats_photo": ("chats", ("photo",), False, True),
     "stickers_image_key": ("stickers", ("image_key",), False, False),
@@ -499,4 +500,28 @@ def test_step_three_keeps_events_their_cursor_and_direct_chats(tmp_path: Path) -
     assert conn.execute("SELECT role, joined_event_id FROM chat_members").fetchall() == [("member", 0)]
     conn.execute("INSERT INTO events (chat_id, type, data, created_date) VALUES (1, 'chat.read', '{}', 't')")
     assert conn.execute("SELECT max(id) FROM events").fetchone() == (6,)
+    conn.close()
+
+
+def test_step_eight_leaves_members_unmuted_and_users_notified(tmp_path: Path) -> None:
+    """Notifications arrive on a database that has lived: every membership is unmuted and
+    every user keeps both notification settings on."""
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    conn.execute("BEGIN")
+    for step in migrations.STEPS[:7]:
+        for statement in step:
+            statement(conn) if callable(statement) else conn.execute(statement)
+    conn.execute("PRAGMA user_version = 7")
+    conn.execute(
+        "INSERT INTO users (alternative_id, alternative_id_key, email, email_key, password_hash, first_name,"
+        " second_name, first_name_key, second_name_key, created_date, is_confirmed)"
+        " VALUES ('u1', 'u1', 'a@x.io', 'a@x.io', 'h', 'A', 'B', 'a', 'b',"
+        " '2026-01-01T00:00:00.000000+00:00', 0)"
+    )
+    conn.execute("INSERT INTO chats (created_date, last_activity) VALUES ('t', 't')")
+    conn.execute("INSERT INTO chat_members (chat_id, user_id) VALUES (1, 1)")
+    conn.execute("COMMIT")
+    assert migrations.migrate(conn) == migrations.LATEST_VERSION
+    assert conn.execute("SELECT muted_until FROM chat_members").fetchall() == [(None,)]
+    assert conn.execute("SELECT notify_preview, notify_muted_mentions FROM users").fetchall() == [(1, 1)]
     conn.close()

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.sqlite.migrations import STEPS, migrate
 from adapters.sqlite.repositories import SqliteUserRepository
+from adapters.sqlite.rows import dump_time
 from messenger_core.model import NewUser, User
-from messenger_core.normalize import search_text
+from messenger_core.normalize import email_key, search_key, search_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -58,6 +59,26 @@ def new_user(number: int, first_name: str, second_name: str, alternative_id: str
         second_name=second_name,
         created_date=T0,
     )
+
+
+def old_user_row(conn: sqlite3.Connection, new: NewUser) -> int:
+    """Insert the user with the columns of the first schema and its folded keys; the id."""
+    values = {
+        "alternative_id": new.alternative_id,
+        "alternative_id_key": search_key(new.alternative_id),
+        "email": new.email,
+        "email_key": email_key(new.email),
+        "password_hash": new.password_hash,
+        "first_name": new.first_name,
+        "second_name": new.second_name,
+        "first_name_key": search_key(new.first_name),
+        "second_name_key": search_key(new.second_name),
+        "created_date": dump_time(new.created_date),
+    }
+    names, marks = ", ".join(values), ", ".join("?" * len(values))
+    cursor = conn.execute(f"INSERT INTO users ({names}) VALUES ({marks})", list(values.values()))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 def indexed(conn: sqlite3.Connection, user_id: int) -> str:
@@ -106,11 +127,15 @@ def test_the_back_fill_of_step_2_indexes_search_text(tmp_path: Path) -> None:
     for statement in STEPS[0]:
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
-    users = [SqliteUserRepository(conn).add(new_user(n, *names)) for n, names in enumerate(AWKWARD_NAMES)]
+    # Rows as step 1 stored them (today's repository reads columns that came later).
+    ids = [old_user_row(conn, new_user(n, *names)) for n, names in enumerate(AWKWARD_NAMES)]
     conn.execute("COMMIT")
 
     migrate(conn)
 
+    found = [SqliteUserRepository(conn).get(user_id) for user_id in ids]
+    users = [user for user in found if user is not None]
+    assert len(users) == len(ids)
     assert {u.id: indexed(conn, u.id) for u in users} == {u.id: expected(u) for u in users}
     conn.close()
 

@@ -578,6 +578,20 @@ ROWS: tuple[Row, ...] = (
         MEMBERS,
         fixed("POST", "/api/v1/chats/{chat}/read", json={"message_id": "{message}"}),
     ),
+    # notifications
+    Row(
+        "PUT /api/v1/chats/{chat}/mute",
+        "/api/v1/chats/{chat_id:int}/mute",
+        MEMBERS,
+        fixed("PUT", "/api/v1/chats/{chat}/mute", json={"until": "forever"}),
+    ),
+    Row("GET /api/v1/settings", "/api/v1/settings", EVERYONE, fixed("GET", "/api/v1/settings")),
+    Row(
+        "PATCH /api/v1/settings",
+        "/api/v1/settings",
+        EVERYONE,
+        fixed("PATCH", "/api/v1/settings", json={"notify_preview": False}),
+    ),
     # search
     Row(
         "GET /api/v1/search/messages?q=owner",

@@ -620,11 +620,25 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
         params={"for": "me"},
     )
     call("POST", "/api/v1/chats/{chat_id}/clear", anna, path_params=at_group)
+    # notifications: a mute for good, its end in the past refused, the settings
+    muted = call(
+        "PUT", "/api/v1/chats/{chat_id}/mute", boris, path_params={"chat_id": chat}, json={"until": "forever"}
+    )
+    assert muted.json["chat"]["muted_until"] == 253402300799
+    past = call(
+        "PUT", "/api/v1/chats/{chat_id}/mute", boris, path_params={"chat_id": chat}, json={"until": 1}
+    )
+    assert past.status_code == 422
+    call("PUT", "/api/v1/chats/{chat_id}/mute", boris, path_params={"chat_id": chat}, json={"until": None})
+    assert call("GET", "/api/v1/settings", boris).json["settings"]["notify_preview"] is True
+    call("PATCH", "/api/v1/settings", boris, json={"notify_preview": False})
+    assert call("PATCH", "/api/v1/settings", boris, json={"notify_preview": 3}).status_code == 400
     found = call("GET", "/api/v1/search/messages", boris, params={"q": "прив", "limit": "1"}).json
     assert found["messages"] and found["messages"][0]["snippet"]["highlights"]
     assert call("GET", "/api/v1/search/messages", boris, params={"q": ""}).status_code == 422
     conversation = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
     assert {"message.reaction", "chat.pinned", "message.hidden"} <= {e["type"] for e in conversation}
+    assert {"chat.muted", "settings.updated"} <= {e["type"] for e in conversation}
 
     # deletions, events, a password change
     call("DELETE", "/api/v1/messages/{message_id}", anna, path_params={"message_id": first_id})

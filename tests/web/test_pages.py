@@ -116,6 +116,28 @@ def test_logged_in_user_sees_the_pages(site: Site) -> None:
         assert 'data-user-id="' in result.text
 
 
+def test_an_unknown_page_is_a_page_in_the_readers_language(site: Site) -> None:
+    russian = site.get("/no/such/page")
+    assert russian.status_code == 404
+    assert russian.headers["Content-Type"].startswith("text/html")
+    assert "Страница не найдена" in russian.text and 'href="/" data-home-link>На главную' in russian.text
+    english = site.get("/nowhere", headers={"Accept-Language": "en"})
+    assert english.status_code == 404 and "Page not found" in english.text
+    site.register()
+    signed_in = site.get("/nowhere")
+    assert 'data-user-id="' in signed_in.text and ">К чатам</a>" in signed_in.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/api/v1/nowhere"), ("GET", "/static/nowhere.js"), ("POST", "/nowhere")]
+)
+def test_the_api_files_and_changes_keep_their_json_404(site: Site, method: str, path: str) -> None:
+    result = site.client.simulate_request(method, path)
+    assert result.status_code == 404
+    assert result.headers["Content-Type"].startswith("application/json")
+    assert result.json["error"]["code"] == "not_found"
+
+
 def test_expired_token_goes_through_refresh_and_back(site: Site) -> None:
     site.register()
     site.clock.advance(timedelta(hours=2))

@@ -15,6 +15,7 @@ from .events import EventsResource
 from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
 from .groups import ChatMembersResource, ChatPhotoResource, ReadersResource
+from .notifications import ChatMuteResource, SettingsResource
 from .search import MessageSearchResource
 from .users import AvatarResource, UsersResource, default_avatar
 
@@ -23,6 +24,7 @@ __all__ = [
     "AvatarResource",
     "ChatClearResource",
     "ChatMembersResource",
+    "ChatMuteResource",
     "ChatPhotoResource",
     "ChatReadResource",
     "ChatsResource",
@@ -39,6 +41,7 @@ __all__ = [
     "ReadersResource",
     "RefreshResource",
     "Resource",
+    "SettingsResource",
     "StickersResource",
     "TokensResource",
     "UsersResource",

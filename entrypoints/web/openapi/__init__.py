@@ -29,6 +29,7 @@ from . import (
     paths_files,
     paths_friends,
     paths_groups,
+    paths_notifications,
     paths_search,
     paths_users,
 )
@@ -47,6 +48,7 @@ PATH_GROUPS = (
     paths_chats,
     paths_conversation,
     paths_search,
+    paths_notifications,
     paths_groups,
     paths_files,
     paths_events,

@@ -111,12 +111,14 @@ def _unwrap(hint: Any) -> tuple[Any, tuple[Doc, ...]]:
 
 
 def _without_none(hint: Any) -> tuple[Any, bool]:
-    """``X | None`` → (X, True); anything else → (it, False)."""
+    """``X | None`` → (X, True); ``X | Y | None`` → (X | Y, True); anything else → (it, False)."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if len(args) == 1 and len(args) < len(typing.get_args(hint)):
+        optional = len(args) < len(typing.get_args(hint))
+        if len(args) == 1 and optional:
             return args[0], True
-        raise TypeError(f"no JSON Schema for the union {hint!r}")
+        if optional:
+            return typing.Union[tuple(args)], True  # noqa: UP007 (built from parts)
     return hint, False
 
 
@@ -212,6 +214,8 @@ class Components:
         return nullable(value) if optional and null else value
 
     def _request_type(self, hint: Any, *, query: bool) -> Schema:
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):  # one of several
+            return {"oneOf": [self._request_type(a, query=query) for a in typing.get_args(hint)]}
         if hint is int:
             low, high = QUERY_INT_RANGE if query else INT64_RANGE
             return {"type": "integer", "minimum": low, "maximum": high}

@@ -92,6 +92,15 @@ def _cleared(c: Components) -> Schema:
     return obj({"chat_id": INTEGER, "through_message_id": INTEGER}, ["chat_id", "through_message_id"])
 
 
+def _muted(c: Components) -> Schema:
+    until = {"type": ["number", "null"], "description": "Unix seconds (253402300799: forever); null: unmuted"}
+    return obj({"chat_id": INTEGER, "muted_until": until}, ["chat_id", "muted_until"])
+
+
+def _settings(c: Components) -> Schema:
+    return c.answer(render.SettingsOut)
+
+
 INTEGER: Schema = {"type": "integer"}
 E = EventType
 # group name → the types whose data has one shape, and that shape
@@ -107,6 +116,8 @@ _GROUPS: dict[str, tuple[tuple[EventType, ...], Callable[[Components], Schema]]]
     "MessageHiddenEvent": ((E.MESSAGE_HIDDEN,), _message_hidden),
     "PinnedEvent": ((E.CHAT_PINNED,), _pinned),
     "ChatClearedEvent": ((E.CHAT_CLEARED,), _cleared),
+    "ChatMutedEvent": ((E.CHAT_MUTED,), _muted),
+    "SettingsUpdatedEvent": ((E.SETTINGS_UPDATED,), _settings),
     "UserEvent": ((E.FRIEND_REQUEST, E.FRIEND_ACCEPTED, E.USER_UPDATED), _user),
     "UserIdEvent": ((E.FRIEND_DENIED, E.FRIEND_CANCELLED, E.FRIEND_REMOVED), _user_id),
 }

@@ -1,10 +1,10 @@
 // The chats page: chat list, history with keyset paging, composer, live updates.
 // This entry point wires the modules in chat/ and starts the page; the import graph runs
 // one way (docs/architecture.md says what each holds): state ← people ← system ← rules,
-// links, quote, chips ← message ← list ← readers ← history ← newbelow ← jump ← reactions
-// ← groupevents ← live ← mentions ← drafts ← reply ← composer ← stickers ← edithistory ←
-// actions ← popmenu, emojipicker ← forward ← pins ← menu ← friendpicker ← groups,
-// groupsettings ← members ← pane.
+// links, quote, chips ← message ← list ← readers ← history ← newbelow ← jump ← search ←
+// reactions ← groupevents ← live ← mentions ← drafts ← reply ← composer ← stickers ←
+// edithistory ← actions ← popmenu, emojipicker ← forward ← pins ← menu ← friendpicker ←
+// groups, groupsettings ← members ← mute ← pane.
 
 import { api, ApiError } from "./api.js";
 import { t } from "./i18n.js";
@@ -13,10 +13,12 @@ import { writeDraft } from "./chat/drafts.js";
 import { wireNewGroup } from "./chat/groups.js";
 import { showEmpty, watchVisibility } from "./chat/history.js";
 import { loadChats, renderChatList } from "./chat/list.js";
+import { searchBox } from "./chat/search.js";
 import { listen } from "./chat/live.js";
 import { wireLightbox } from "./chat/message.js";
 import { chatChanged, openChat, wireNavigation } from "./chat/pane.js";
-import { hooks, state } from "./chat/state.js";
+import { hooks, listEl, state, statusEl } from "./chat/state.js";
+import { loadSettings, wirePermissionButton } from "./notify.js";
 
 hooks.openChat = openChat;
 hooks.chatChanged = chatChanged;
@@ -51,6 +53,21 @@ async function start() {
   }
 }
 
+/** The search over every chat, above the list: while it shows results the list steps aside. */
+function wireSearch() {
+  const box = searchBox({
+    label: t("searchAll"),
+    onActive: (active) => {
+      listEl.hidden = active;
+      statusEl.classList.toggle("d-none", active);
+    },
+  });
+  listEl.before(box.form, box.results);
+}
+
+wireSearch();
+wirePermissionButton(document.querySelector("[data-notify-permission]"));
+loadSettings();
 watchVisibility();
 wireActions();
 wireNavigation();

@@ -25,6 +25,39 @@ export function onConnection(fn) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Reconnecting: the first retry within a second, then doubling up to ~10 s; the browser
+// coming back online or the tab becoming visible ends the wait at once.
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 10000;
+let wakeRetry = null;
+
+function retryWait(ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      wakeRetry = null;
+      resolve();
+    }
+    wakeRetry = done;
+  });
+}
+
+function retryNow() {
+  if (wakeRetry) wakeRetry();
+}
+
+window.addEventListener("online", retryNow);
+// Going offline ends the long poll in flight (a browser may keep it open for its whole
+// timeout), so the page says at once that it is offline.
+let polling = null;
+window.addEventListener("offline", () => {
+  if (polling) polling.abort();
+});
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") retryNow();
+});
+
 function setOnline(online) {
   for (const fn of statusWatchers) fn(online);
 }
@@ -37,18 +70,21 @@ export function startEvents() {
 
 async function loop() {
   let cursor = null;
-  let backoff = 1000;
+  let backoff = RETRY_FIRST_MS;
   let online = true;
   for (;;) {
     const began = Date.now();
     try {
-      const query = cursor === null ? {} : { since: cursor, timeout: 25 };
-      const data = await api("/api/v1/events", { query });
+      // Back from a failure, a poll that answers at once: the connection is known to be
+      // back (the banner goes) without waiting out a long poll.
+      const query = cursor === null ? {} : { since: cursor, timeout: online ? 25 : 0 };
+      polling = new AbortController();
+      const data = await api("/api/v1/events", { query, signal: polling.signal });
       if (!online) {
         online = true;
         setOnline(true);
       }
-      backoff = 1000;
+      backoff = RETRY_FIRST_MS;
       const events = data.events || [];
       cursor = data.cursor;
       for (const event of events) {
@@ -61,7 +97,7 @@ async function loop() {
         }
       }
       // The server answers at once when its waiters are full: poll again a bit later.
-      if (query.since !== undefined && events.length === 0 && Date.now() - began < 1000) await sleep(3000);
+      if (query.timeout && events.length === 0 && Date.now() - began < 1000) await sleep(3000);
     } catch (error) {
       if (error && error.status === 410) {
         cursor = null;
@@ -73,8 +109,8 @@ async function loop() {
         online = false;
         setOnline(false);
       }
-      await sleep(backoff + Math.random() * 500);
-      backoff = Math.min(backoff * 2, 30000);
+      await retryWait(Math.min(backoff + Math.random() * backoff * 0.5, RETRY_MAX_MS));
+      backoff = Math.min(backoff * 2, RETRY_MAX_MS);
     }
   }
 }

@@ -6,6 +6,7 @@ import { fullName } from "./dom.js";
 import { t } from "./i18n.js";
 import { subscribe } from "./events.js";
 import "./nav.js";
+import { loadSettings, onSettings, setSettings, wirePermissionButton } from "./notify.js";
 
 const form = document.querySelector("[data-profile-form]");
 const editButton = form.querySelector("[data-edit]");
@@ -240,4 +241,33 @@ if (theme) {
   themePicker.hidden = false;
   themePicker.addEventListener("change", (event) => theme.choose(event.target.value));
   window.addEventListener("themechange", showThemeChoice); // chosen in another tab
+}
+
+// Notifications: the browser's permission (asked only on the button), and the account's
+// settings, each switch saved as it is flipped and kept in step with the other tabs.
+const notifyPanel = document.querySelector("[data-notify-panel]");
+if (notifyPanel) {
+  const switches = [...notifyPanel.querySelectorAll("[data-setting]")];
+  const notifyError = notifyPanel.querySelector("[data-notify-error]");
+  const show = (settings) => {
+    for (const input of switches) input.checked = Boolean(settings[input.dataset.setting]);
+  };
+  wirePermissionButton(notifyPanel.querySelector("[data-notify-permission]"), notifyPanel.querySelector("[data-notify-note]"));
+  onSettings(show);
+  for (const input of switches) {
+    input.addEventListener("change", async () => {
+      notifyError.textContent = "";
+      try {
+        const data = await api("/api/v1/settings", { method: "PATCH", body: { [input.dataset.setting]: input.checked } });
+        setSettings(data.settings);
+      } catch (error) {
+        input.checked = !input.checked;
+        notifyError.textContent = error instanceof ApiError ? error.text : t("somethingWrong");
+      }
+    });
+  }
+  loadSettings().then((settings) => {
+    show(settings);
+    notifyPanel.hidden = false;
+  });
 }

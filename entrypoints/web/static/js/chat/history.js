@@ -183,8 +183,10 @@ export function redrawMessages(view) {
 }
 
 /** The latest page; on opening, the "new messages" line before the first one unread
- * (scrolled to when the unread run is longer than the screen). */
-export async function loadLatest(view, { readUpTo = null } = {}) {
+ * (scrolled to when the unread run is longer than the screen). When more are unread than
+ * the latest page holds (`unread`: the chat's count), the page around our read mark comes
+ * instead, so the line is there to read on from. `view.unseen` counts the unread below. */
+export async function loadLatest(view, { readUpTo = null, unread = 0 } = {}) {
   const data = await api(`/api/v1/chats/${view.id}/messages`, { query: { limit: PAGE } });
   if (state.open !== view) return;
   clearHistory(view);
@@ -193,14 +195,44 @@ export async function loadLatest(view, { readUpTo = null } = {}) {
   view.hasNewer = false;
   if (!data.messages.length) showNoMessages(view);
   updateHistoryTop(view);
+  if (readUpTo !== null && unread > 0 && readUpTo > 0 && view.hasMore && Math.min(...view.messages.keys()) > readUpTo) {
+    if (await showFromReadMark(view, readUpTo, unread)) return;
+  }
   const divider = readUpTo === null ? null : markFirstUnread(view, readUpTo);
   scrollToBottom(view);
   if (divider && divider.offsetTop < view.ui.scroller.scrollTop) {
     view.ui.scroller.scrollTop = divider.offsetTop - 8;
     view.stuck = false;
+    view.unseen = unreadBelow(view, readUpTo);
   }
   markRead(view);
   await fillScreen(view);
+}
+
+/** The page around our read mark, the line after it at the top of the screen; false when
+ * the mark's message cannot be loaded (the latest page stays). */
+async function showFromReadMark(view, readUpTo, unread) {
+  let data;
+  try {
+    data = await api(`/api/v1/chats/${view.id}/messages`, { query: { around: readUpTo, limit: PAGE } });
+  } catch {
+    return false;
+  }
+  if (state.open !== view || !data.messages.some((m) => m.id === readUpTo)) return false;
+  showAround(view, data.messages, readUpTo, PAGE);
+  const divider = markFirstUnread(view, readUpTo);
+  if (divider) view.ui.scroller.scrollTop = divider.offsetTop - 8;
+  view.stuck = false;
+  view.unseen = unread;
+  return true;
+}
+
+/** Unread messages of others below the bottom of the screen. */
+function unreadBelow(view, readUpTo) {
+  const bottom = view.ui.scroller.scrollTop + view.ui.scroller.clientHeight;
+  return [...view.messages.values()].filter(
+    (m) => m.id > readUpTo && m.sender_id !== state.me && m.kind !== "system" && view.elements.get(m.id).offsetTop > bottom,
+  ).length;
 }
 
 /** The "new messages" line before the first message of others after our read mark. */
@@ -216,6 +248,8 @@ function markFirstUnread(view, readUpTo) {
 }
 
 function clearHistory(view) {
+  // A page asked for before this (older or newer than what was shown) no longer fits.
+  view.generation = (view.generation || 0) + 1;
   view.messages.clear();
   view.elements.clear();
   view.ui.historyEl.replaceChildren();
@@ -256,9 +290,10 @@ async function loadOlder(view) {
   view.ui.scroller.setAttribute("aria-busy", "true");
   updateHistoryTop(view);
   const oldest = Math.min(...view.messages.keys());
+  const generation = view.generation;
   try {
     const data = await api(`/api/v1/chats/${view.id}/messages`, { query: { before: oldest, limit: PAGE } });
-    if (state.open !== view) return false;
+    if (state.open !== view || view.generation !== generation) return false;
     const scroller = view.ui.scroller;
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
     insertMessages(view, data.messages, "top");
@@ -279,9 +314,10 @@ export async function loadNewer(view) {
   view.loadingNewer = true;
   view.ui.scroller.setAttribute("aria-busy", "true");
   const newest = Math.max(...view.messages.keys());
+  const generation = view.generation;
   try {
     const data = await api(`/api/v1/chats/${view.id}/messages`, { query: { after: newest, limit: PAGE } });
-    if (state.open !== view) return false;
+    if (state.open !== view || view.generation !== generation) return false;
     const scroller = view.ui.scroller;
     const top = scroller.scrollTop;
     insertMessages(view, data.messages, "bottom");

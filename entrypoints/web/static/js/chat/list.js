@@ -4,6 +4,7 @@ import { api } from "../api.js";
 import { avatar, fullName, h, isoTime, shortTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { setUnreadTotal } from "../nav.js";
+import { isMuted, unreadTotal } from "../notify.js";
 import { groupPhotoUrl, isGroup, person } from "./people.js";
 import { hooks, listEl, state, statusEl } from "./state.js";
 import { systemText } from "./system.js";
@@ -42,6 +43,7 @@ function chatItem(chat) {
   const unread = chat.unread_count > 0;
   const mentioned = chat.unread_mentions > 0;
   const isOpen = state.open && state.open.id === chat.id;
+  const muted = isMuted(chat);
   return h(
     "li",
     {},
@@ -49,7 +51,7 @@ function chatItem(chat) {
       "button",
       {
         type: "button",
-        class: `chat-item${isOpen ? " active" : ""}${unread ? " has-unread" : ""}`,
+        class: `chat-item${isOpen ? " active" : ""}${unread ? " has-unread" : ""}${muted ? " is-muted" : ""}`,
         "aria-current": isOpen ? "true" : null,
         dataset: { chatId: chat.id },
         onclick: () => hooks.openChat(chat.id),
@@ -62,6 +64,7 @@ function chatItem(chat) {
           "span",
           { class: "chat-item-top" },
           h("span", { class: "chat-item-name", text: peer ? fullName(peer) : chat.title }),
+          muted ? h("span", { class: "icon icon-bell-off icon-sm chat-item-muted", role: "img", "aria-label": t("muted"), title: t("muted") }) : null,
           h("time", {
             class: "chat-item-time",
             datetime: isoTime(last ? last.sending_date : chat.last_activity),
@@ -74,7 +77,11 @@ function chatItem(chat) {
           h("span", { class: `chat-item-preview${last && (last.is_deleted || last.kind === "system") ? " fst-italic" : ""}`, dir: "auto", text: preview(chat, last) }),
           mentioned ? h("span", { class: "badge rounded-pill mention-badge", "aria-label": t("mentionedYou"), title: t("mentionedYou"), text: "@" }) : null,
           unread
-            ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", { n: chat.unread_count }), text: chat.unread_count })
+            ? h("span", {
+              class: `badge rounded-pill unread-badge${muted ? " is-muted" : ""}`,
+              "aria-label": t(muted ? "unreadMuted" : "unread", { n: chat.unread_count }),
+              text: chat.unread_count,
+            })
             : null,
         ),
       ),
@@ -95,11 +102,16 @@ export function renderChatList() {
   updateUnreadTotal();
 }
 
+let muteEnds = null;
+
+/** The total without muted chats; the list drawn again when the next mute ends. */
 function updateUnreadTotal() {
-  let total = 0;
-  for (const chat of state.chats.values()) total += chat.unread_count;
-  document.title = total > 0 ? `(${total}) ${t("appName")}` : t("appName");
-  setUnreadTotal(total);
+  setUnreadTotal(unreadTotal(state.chats.values()));
+  clearTimeout(muteEnds);
+  const now = Date.now();
+  const ends = [...state.chats.values()].filter((c) => isMuted(c, now)).map((c) => c.muted_until * 1000 - now);
+  const next = Math.min(...ends);
+  if (next < 86400000) muteEnds = setTimeout(renderChatList, next + 50);
 }
 
 export async function loadChats() {

@@ -6,6 +6,7 @@ import { api } from "../api.js";
 import { h } from "../dom.js";
 import { onConnection, onResync, subscribe } from "../events.js";
 import { t } from "../i18n.js";
+import { maybeNotify } from "../notify.js";
 import { dropChat, onGroupEvent, refreshReadCounts } from "./groupevents.js";
 import { insertMessages, loadLatest, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty, updateMessage } from "./history.js";
 import { applyToChatList, fetchChat, loadChats, renderChatList } from "./list.js";
@@ -52,6 +53,9 @@ export async function onNewMessage(message) {
   }
   renderChatList();
   if (view && message.sender_id !== state.me) markRead(view);
+  // Seen already when the tab is in front with this chat (or only the list) open.
+  const looking = document.visibilityState === "visible" && (!state.open || state.open.id === message.chat_id);
+  maybeNotify(state.chats.get(message.chat_id), message, { looking, open: (id) => hooks.openChat(id) });
 }
 
 function onChangedMessage(message) {
@@ -126,6 +130,15 @@ function onEvent(event) {
       hooks.cleared(data.chat_id, data.through_message_id);
       fetchChat(data.chat_id).then(renderChatList, () => {});
       break;
+    case "chat.muted": {
+      const chat = state.chats.get(data.chat_id);
+      if (chat) {
+        chat.muted_until = data.muted_until;
+        renderChatList();
+        hooks.chatChanged(data.chat_id);
+      }
+      break;
+    }
     case "chat.deleted":
       dropChat(data.chat_id, isGroup(state.chats.get(data.chat_id)) ? t("groupDeleted") : t("chatDeleted"));
       break;

@@ -10,13 +10,16 @@ import { autoGrow, composerView, wireComposer } from "./composer.js";
 import { readDraft } from "./drafts.js";
 import { closeChat, historyView, leaveChat, loadLatest, redrawMessages, wireHistory } from "./history.js";
 import { fetchChat, peerOf, renderChatList } from "./list.js";
+import { jumpTo } from "./jump.js";
 import { closeMembers, refreshMembers, toggleMembers } from "./members.js";
 import { wireMenu } from "./menu.js";
-import { newBelowView, wireNewBelow } from "./newbelow.js";
+import { muteItems } from "./mute.js";
+import { newBelowView, updateNewBelow, wireNewBelow } from "./newbelow.js";
 import { groupPhotoUrl, isGroup, memberCount } from "./people.js";
 import { pinnedBarView, refreshPins, showPinned } from "./pins.js";
 import { openMenu } from "./popmenu.js";
 import { startReply } from "./reply.js";
+import { searchBox } from "./search.js";
 import { appEl, emptyEl, hooks, openView, paneEl, state } from "./state.js";
 import { wireStickers } from "./stickers.js";
 
@@ -31,11 +34,63 @@ function chatMenuButton(view) {
     const box = button.getBoundingClientRect();
     openMenu({
       label: t("chatMenu"),
-      items: [{ id: "clear", label: t("clearChat"), icon: "eye-off", danger: true, run: () => clearChat(view) }],
+      items: [
+        ...muteItems(view.id),
+        { id: "clear", label: t("clearChat"), icon: "eye-off", danger: true, run: () => clearChat(view) },
+      ],
       at: { x: box.right - 240, y: box.bottom + 4 },
     });
   });
   return button;
+}
+
+/** The header's search button: a field for this chat's messages under the header. */
+function searchButton(view) {
+  return h("button", {
+    type: "button",
+    class: "icon-button chat-search-button",
+    "aria-label": t("searchInChat"),
+    title: t("searchInChat"),
+    "aria-expanded": String(Boolean(view.search)),
+    onclick: () => toggleSearch(view),
+  }, icon("search"));
+}
+
+/** Open (or close) the search in this chat: a bar under the header, results over the
+ * history; choosing one goes to it and folds the results away. */
+function toggleSearch(view) {
+  if (view.search) {
+    closeSearch(view);
+    return;
+  }
+  const box = searchBox({
+    chatId: view.id,
+    label: t("searchInChat"),
+    onChoose: async (message) => {
+      box.results.hidden = true;
+      await jumpTo(view, message.id);
+    },
+  });
+  const close = h("button", { type: "button", class: "btn-close chat-search-close", "aria-label": t("close"), onclick: () => closeSearch(view) });
+  const bar = h("div", { class: "chat-search-bar" }, box.form, close);
+  box.form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !box.input.value) closeSearch(view);
+  });
+  view.search = { bar, box };
+  view.ui.header.after(bar);
+  view.ui.historyWrap.append(box.results);
+  view.ui.header.querySelector(".chat-search-button")?.setAttribute("aria-expanded", "true");
+  box.input.focus();
+}
+
+function closeSearch(view) {
+  if (!view.search) return;
+  view.search.bar.remove();
+  view.search.box.results.remove();
+  view.search = null;
+  const button = view.ui.header.querySelector(".chat-search-button");
+  button?.setAttribute("aria-expanded", "false");
+  button?.focus();
 }
 
 /** A group's header: a button with its photo, title and member count that opens the panel. */
@@ -60,6 +115,7 @@ function groupHeader(view, chat) {
         h("span", { class: "chat-title", dir: "auto", text: chat.title }),
         h("span", { class: "chat-subtitle", text: memberCount(chat) })),
     ),
+    searchButton(view),
     chatMenuButton(view),
   );
 }
@@ -74,6 +130,7 @@ function headerView(view, chat) {
     avatar(peer, 40),
     h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? fullName(peer) : chat.title }),
       h("p", { class: "chat-subtitle", text: peer ? `ID ${peer.user_id}` : "" })),
+    searchButton(view),
     chatMenuButton(view),
   );
 }
@@ -86,15 +143,16 @@ function buildPane(view, chat) {
   const pinned = pinnedBarView(view);
   const below = newBelowView();
   const dropHint = h("div", { class: "drop-hint", "aria-hidden": "true", text: t("dropHere") });
+  const historyWrap = h("div", { class: "history-wrap" }, scroller, below.newBelow);
   const main = h("div", { class: "chat-main" },
     header,
     pinned.pinnedBar,
-    h("div", { class: "history-wrap" }, scroller, below.newBelow),
+    historyWrap,
     composer.form,
     dropHint,
   );
   const pane = h("div", { class: "chat-view" }, main);
-  return { pane, main, header, scroller, historyEl, ...pinned, ...below, ...composer };
+  return { pane, main, header, historyWrap, scroller, historyEl, ...pinned, ...below, ...composer };
 }
 
 /** The open chat's header, pin and members panel again, from the chat as it now is; its
@@ -108,6 +166,7 @@ export function chatChanged(chatId) {
   const header = headerView(view, chat);
   view.ui.header.replaceWith(header);
   view.ui.header = header;
+  if (view.search) header.after(view.search.bar);
   if (focused) header.querySelector(".chat-header-button")?.focus();
   refreshMembers(view);
   showPinned(view, chat);
@@ -153,6 +212,7 @@ export async function openChat(chatId, { focus = true, push = true } = {}) {
     sending: false,
     role: chat.my_role,
     pinned: new Set(), // ids of the chat's pinned messages (pins.js)
+    search: null, // the search in this chat while open: { bar, box }
   };
   view.ui = buildPane(view, chat);
   if (state.open) hooks.leavingChat(state.open);
@@ -173,7 +233,8 @@ export async function openChat(chatId, { focus = true, push = true } = {}) {
   showPinned(view, chat);
   refreshPins(view);
   renderChatList();
-  await loadLatest(view, { readUpTo: chat.last_read_message_id });
+  await loadLatest(view, { readUpTo: chat.last_read_message_id, unread: chat.unread_count });
+  if (state.open === view) updateNewBelow(view);
   if (focus && state.open === view) view.ui.textarea.focus({ preventScroll: true });
 }
 
