@@ -23,7 +23,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, BinaryIO, NoReturn, Self
 
@@ -55,18 +55,21 @@ from messenger_core.model import (
     ReactionSummary,
     Sticker,
     StickerPack,
+    StoredBlob,
     User,
 )
 from messenger_core.normalize import bucket_in_seconds, bucket_wait, email_key, search_text
 from messenger_core.ports import (
     AttachmentRepository,
     ChatRepository,
+    Clock,
     EventRepository,
     FriendshipRepository,
     MessageRepository,
     PinRepository,
     ReactionRepository,
     StickerRepository,
+    StoredFileRepository,
     UnitOfWork,
     UserRepository,
 )
@@ -626,6 +629,10 @@ class MemoryAttachments:
         old = (a for a in self._s.attachments.values() if a.message_id is None and a.created_date < before)
         return sorted(old, key=lambda a: a.id)[:limit]
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        unsent = (a for a in self._s.attachments.values() if a.message_id is None)
+        return sum(a.size for a in unsent if a.uploader_id == uploader_id)
+
     def remove(self, attachment_id: int) -> None:
         self._s.pop(self._s.attachments, attachment_id)
 
@@ -817,6 +824,20 @@ class MemoryEvents:
         return len(old)
 
 
+class MemoryStoredFiles:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        # A walk over every row: the memory store serves tests, which hold few rows.
+        named: set[str | None] = {u.avatar for u in self._s.users.values()}
+        named.update(c.photo for c in self._s.chats.values())
+        named.update(s.image_key for pack in self._s.packs.values() for s in pack.stickers)
+        for a in self._s.attachments.values():
+            named.update((a.storage_key, a.thumbnail_key))
+        return {key for key in keys if key in named}
+
+
 class _Shared:
     """What the units of work of one factory share."""
 
@@ -875,6 +896,7 @@ class _Repositories:
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     @classmethod
     def over(cls, store: _Store, lock: threading.Lock | None = None) -> _Repositories:
@@ -893,6 +915,7 @@ class _Repositories:
             pins=made(MemoryPins(store)),
             stickers=made(MemoryStickers(store)),
             events=made(MemoryEvents(store)),
+            stored_files=made(MemoryStoredFiles(store)),
         )
 
 
@@ -907,6 +930,7 @@ class _MemoryUnit:
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __init__(self, shared: _Shared, repositories: _Repositories) -> None:
         self._shared = shared
@@ -919,6 +943,7 @@ class _MemoryUnit:
         self.pins = repositories.pins
         self.stickers = repositories.stickers
         self.events = repositories.events
+        self.stored_files = repositories.stored_files
 
 
 class MemoryUnitOfWork(_MemoryUnit):
@@ -1031,10 +1056,14 @@ class MemoryTokenCodec:
 
 
 class MemoryBlobStore:
-    """Blobs in a dict, with the filesystem store's size rule and random keys."""
+    """Blobs in a dict, with the filesystem store's size rule and random keys. Each blob
+    is stamped with the ``clock``'s time when written (the system's when there is none),
+    as files get their modification time."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.blobs: dict[str, bytes] = {}
+        self.written: dict[str, datetime] = {}
+        self._clock = clock
 
     def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
         data = bytearray()
@@ -1043,6 +1072,7 @@ class MemoryBlobStore:
             if len(data) > max_size:
                 raise TooLarge(max=max_size)
         key = secrets.token_hex(16)
+        self.written[key] = self._clock.now() if self._clock is not None else datetime.now(UTC)
         self.blobs[key] = bytes(data)
         return BlobInfo(key=key, size=len(data))
 
@@ -1060,6 +1090,17 @@ class MemoryBlobStore:
 
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
+        self.written.pop(key, None)
+
+    def scan(self) -> Iterator[StoredBlob]:
+        # A copy: writes and deletes may go on while the caller walks it.
+        for key in list(self.blobs):
+            written = self.written.get(key)
+            if written is not None:
+                yield StoredBlob(key=key, written=written)
+
+    def remove_unfinished(self, before: datetime) -> int:
+        return 0  # a write stores its blob whole or not at all
 
 
 class MemoryRateLimitStore:

@@ -58,6 +58,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         access_token_lifetime=settings.JWT_ACCESS_TOKEN_EXPIRES,
         access_token_max_lifetime=settings.JWT_ACCESS_TOKEN_MAX_EXPIRES,
         max_upload_size=settings.MAX_CONTENT_LENGTH,
+        max_unsent_upload_bytes=settings.UNSENT_UPLOAD_BYTES,
         orphan_upload_lifetime=timedelta(hours=settings.ORPHAN_UPLOAD_HOURS),
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
         group_max_members=settings.GROUP_MAX_MEMBERS,
@@ -87,11 +88,16 @@ def build_messenger(
         raise ValueError("SECRET_KEY is required")
     if uow is None:
         uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
+    clock = clock or SystemClock()
     if blobs is None:
-        blobs = MemoryBlobStore() if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
+        blobs = (
+            MemoryBlobStore(clock)
+            if memory
+            else FilesystemBlobStore(settings.UPLOAD_FOLDER, min_free_bytes=settings.UPLOAD_MIN_FREE_BYTES)
+        )
     return Messenger(
         uow=uow,
-        clock=clock or SystemClock(),
+        clock=clock,
         random=random or SecretsRandom(),
         hasher=hasher or Argon2PasswordHasher(threads=settings.hashing_threads),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
@@ -210,7 +216,10 @@ def install_built_in_stickers(messenger: Messenger) -> None:
 def _setup_messenger(settings: Settings, database: SqliteUnitOfWorkFactory, **parts: Any) -> Messenger:
     """A Messenger for the set-up steps of ``prepare_database``: hashing on the calling
     thread, so a server that forks its workers afterwards has started no thread."""
-    return build_messenger(settings, uow=database, hasher=Argon2PasswordHasher(), **parts)
+    # blobs: the upload folder without the free-space reserve (see _own_files)
+    return build_messenger(
+        settings, uow=database, hasher=Argon2PasswordHasher(), blobs=_own_files(settings), **parts
+    )
 
 
 def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
@@ -222,6 +231,13 @@ def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> No
     )
     install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)
+
+
+def _own_files(settings: Settings) -> BlobStore:
+    """The upload folder without the free-space reserve, for what the server stores itself
+    when it creates a database (the built-in stickers, the demo data): the reserve is
+    kept from users' uploads, and a start must not fail for a few hundred KiB."""
+    return FilesystemBlobStore(settings.UPLOAD_FOLDER)
 
 
 def _database_files(path: Path) -> list[Path]:

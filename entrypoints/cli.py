@@ -20,7 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo-data", help="create the configured database filled with demo data")
     demo.add_argument("--force", action="store_true", help="replace an existing database")
     commands.add_parser("init-db", help="create or migrate the configured database")
-    commands.add_parser("cleanup", help="remove uploads never sent and events past retention")
+    commands.add_parser(
+        "cleanup", help="remove uploads never sent, stored files no row names and events past retention"
+    )
     pack = commands.add_parser("add-sticker-pack", help="add a sticker pack from a folder of images")
     pack.add_argument("title")
     pack.add_argument("folder", type=Path)
@@ -47,8 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         prepare_database(settings)
         messenger = build_messenger(settings)
-        uploads, events = messenger.remove_orphan_uploads(), messenger.prune_events()
-        print(f"removed {uploads} unsent uploads, {events} old events")
+        uploads, strays = messenger.remove_orphan_uploads(), messenger.remove_stray_files()
+        events = messenger.prune_events()
+        print(f"removed {uploads} unsent uploads, {strays} stray files, {events} old events")
         return 0
     return add_sticker_pack(settings, args.title, args.folder)
 

@@ -61,6 +61,10 @@ class Settings:
     MESSAGES_PER_MINUTE: int = 120  # per user, also the burst
     FRIEND_REQUESTS_PER_HOUR: int = 60  # per user, also the burst
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
+    UNSENT_UPLOAD_BYTES: int = 200 * 1024**2  # per user: uploads not yet sent in a message
+    # Uploads are refused (503 storage_full) while the upload folder's disk has less free;
+    # the headroom keeps the database (often on the same disk) writable. 0 turns it off.
+    UPLOAD_MIN_FREE_BYTES: int = 1024**3
     GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
     EDIT_WINDOW_HOURS: int = EDIT_WINDOW_HOURS_DEFAULT  # a message is editable this long; 0: always
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
@@ -269,6 +273,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
     if settings.CONNECTION_LIMIT is not None and settings.CONNECTION_LIMIT < 1:
         raise ConfigError("CONNECTION_LIMIT must be at least 1")
+    if settings.UNSENT_UPLOAD_BYTES < 0 or settings.UPLOAD_MIN_FREE_BYTES < 0:
+        raise ConfigError("UNSENT_UPLOAD_BYTES and UPLOAD_MIN_FREE_BYTES must not be negative")
     if settings.CHANNEL_TIMEOUT < 1:
         raise ConfigError("CHANNEL_TIMEOUT must be at least 1 second")
     if settings.WORKERS is not None and not 1 <= settings.WORKERS <= 64:

@@ -394,7 +394,7 @@ def tune_malloc(arenas: int = MALLOC_ARENAS, mmap_threshold: int = MMAP_THRESHOL
 
 
 def _start_maintenance(messenger: Messenger, rate_limits: RateLimitStore, interval: float) -> None:
-    """Prune old events, unsent uploads and full rate-limit buckets at start and then
+    """Prune old events, unsent uploads, stray files and full rate-limit buckets at start and then
     every ``interval`` seconds, off the request threads (at start too, so a server
     restarted often still prunes)."""
     stop = threading.Event()
@@ -403,6 +403,7 @@ def _start_maintenance(messenger: Messenger, rate_limits: RateLimitStore, interv
         while True:
             try:
                 messenger.remove_orphan_uploads()
+                messenger.remove_stray_files()
                 messenger.prune_events()
                 rate_limits.prune(time.time())
             except Exception:

@@ -195,7 +195,11 @@ class Unauthorized(MessengerError):
 
 
 class TooLarge(MessengerError):
-    CODES: ClassVar[Mapping[str, str]] = {"too_large": "Too large: at most {max} bytes"}
+    CODES: ClassVar[Mapping[str, str]] = {
+        "too_large": "Too large: at most {max} bytes",
+        "unsent_uploads_full": "Your uploads not yet sent may hold at most {max} bytes: send them, or "
+        "wait until they expire",
+    }
 
 
 class Gone(MessengerError):

@@ -460,6 +460,14 @@ class BlobInfo:
 
 
 @attrs.frozen(kw_only=True)
+class StoredBlob:
+    """A finished blob as a store lists it: its key and when it was written (aware UTC)."""
+
+    key: str
+    written: datetime
+
+
+@attrs.frozen(kw_only=True)
 class ImageInfo:
     """What an image processor learned about, or made of, an image."""
 

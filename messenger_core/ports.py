@@ -38,6 +38,7 @@ from .model import (
     ReactionSummary,
     Sticker,
     StickerPack,
+    StoredBlob,
     User,
 )
 from .search import Filter
@@ -259,6 +260,9 @@ class AttachmentRepository(Protocol):
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         """Attachments never bound to a message and created before ``before``."""
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        """The total ``size`` of the user's attachments not bound to a message (0 when none)."""
+
     def remove(self, attachment_id: int) -> None:
         """Remove the row (missing is fine)."""
 
@@ -358,6 +362,15 @@ class EventRepository(Protocol):
         """Delete events created before ``before``; return how many."""
 
 
+class StoredFileRepository(Protocol):
+    """The blob keys rows hold: an attachment's file and thumbnail, a user's avatar, a
+    group's photo, a sticker's image. A table that gains a column holding blob keys must
+    be asked here too, or the sweep of stray files deletes what it names."""
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        """Those of ``keys`` that some row names; any number of keys may be asked at once."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls everything back."""
 
@@ -370,6 +383,7 @@ class UnitOfWork(Protocol):
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __enter__(self) -> Self: ...
 
@@ -456,7 +470,9 @@ class BlobStore(Protocol):
         """Store the bytes under a fresh random key (one per write, even for the same
         bytes); no chunks make an empty blob. Past ``max_size`` bytes raise
         ``TooLarge(max=max_size)`` without reading further chunks and leave nothing
-        behind, as does an error from ``chunks``; a reader never sees a partial blob."""
+        behind, as does an error from ``chunks``; a reader never sees a partial blob.
+        ``Unavailable("storage_full")`` when the store cannot take more now (a full disk,
+        or less free space than the store keeps in reserve), also leaving nothing."""
 
     def open(self, key: str) -> BinaryIO:
         """A new binary file object of the blob, at its start; ``NotFound("stored_file")``
@@ -471,6 +487,17 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the blob; missing is fine."""
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every finished blob with when it was written, in no particular order (never a
+        write in progress, which has no key yet). A blob written or deleted while the
+        scan runs may or may not be listed; a listed key may be gone by the time it is
+        read. For the sweep of stray files: walks the whole store."""
+
+    def remove_unfinished(self, before: datetime) -> int:
+        """Remove what writes begun before ``before`` left unfinished (a process killed in
+        the middle of one) and return how many; a store whose writes leave nothing
+        behind returns 0. A write begun since is never touched."""
 
 
 class ImageProcessor(Protocol):

@@ -27,7 +27,8 @@ def build_messenger(
     blobs: MemoryBlobStore | None = None,
 ) -> Messenger:
     """The composition root's Messenger with the parts property tests want: a manual
-    clock, a seeded random source, the cheap token codec and blob store."""
+    clock, a seeded random source, the cheap token codec and blob store (its files
+    stamped by the same clock)."""
     return bootstrap.build_messenger(
         Settings(),
         uow=uow,
@@ -35,7 +36,7 @@ def build_messenger(
         random=SeededRandom(seed),
         hasher=hasher,
         codec=MemoryTokenCodec(),
-        blobs=blobs or MemoryBlobStore(),
+        blobs=blobs if blobs is not None else MemoryBlobStore(clock),
         core=settings or MessengerSettings(),
     )
 

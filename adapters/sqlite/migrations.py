@@ -325,6 +325,14 @@ STEPS: Sequence[Sequence[Statement]] = (
         "ALTER TABLE users ADD COLUMN notify_preview INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE users ADD COLUMN notify_muted_mentions INTEGER NOT NULL DEFAULT 1",
     ),
+    # 9: an index on every other column that holds blob keys (step 4 indexed the
+    # attachments'), so the sweep of stray files can ask which keys rows name without
+    # reading whole tables.
+    (
+        "CREATE INDEX users_avatar ON users (avatar) WHERE avatar IS NOT NULL",
+        "CREATE INDEX chats_photo ON chats (photo) WHERE photo IS NOT NULL",
+        "CREATE INDEX stickers_image_key ON stickers (image_key)",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

@@ -533,6 +533,14 @@ class SqliteAttachmentRepository:
         )
         return [rows.attachment(row) for row in found]
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        # Unsent rows are few (they expire), and the index on message_id finds them.
+        row = self._conn.execute(
+            "SELECT coalesce(sum(size), 0) FROM attachments WHERE message_id IS NULL AND uploader_id = ?",
+            (uploader_id,),
+        ).fetchone()
+        return int(row[0])
+
     def remove(self, attachment_id: int) -> None:
         self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
 
@@ -771,3 +779,23 @@ class SqliteEventRepository:
     def prune_before(self, before: datetime) -> int:
         cursor = self._conn.execute("DELETE FROM events WHERE created_date < ?", (rows.dump_time(before),))
         return cursor.rowcount
+
+
+class SqliteStoredFileRepository:
+    """Which blob keys rows name. Each column holding keys has an index (migration 4),
+    so asking costs a lookup per key and column, whatever the size of the tables."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        found = self._conn.execute(
+            "SELECT value FROM json_each(?) WHERE"
+            " EXISTS (SELECT 1 FROM attachments WHERE storage_key = value)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = value)"
+            " OR EXISTS (SELECT 1 FROM users WHERE avatar = value)"
+            " OR EXISTS (SELECT 1 FROM chats WHERE photo = value)"
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = value)",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0] for row in found}

@@ -28,6 +28,7 @@ from messenger_core.ports import (
     PinRepository,
     ReactionRepository,
     StickerRepository,
+    StoredFileRepository,
     UserRepository,
 )
 
@@ -41,6 +42,7 @@ from .repositories import (
     SqlitePinRepository,
     SqliteReactionRepository,
     SqliteStickerRepository,
+    SqliteStoredFileRepository,
     SqliteUserRepository,
 )
 
@@ -163,6 +165,7 @@ class SqliteUnitOfWork:
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __init__(
         self,
@@ -186,6 +189,7 @@ class SqliteUnitOfWork:
         self.pins = SqlitePinRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
+        self.stored_files = SqliteStoredFileRepository(conn)
 
     def __enter__(self) -> Self:
         if self._thread is not None:

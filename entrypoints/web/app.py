@@ -199,11 +199,19 @@ class JsonBodyLimit:
 
 
 class Id(falcon.routing.IntConverter):
-    """``{name:int}`` in routes: ids are SQLite INTEGERs, so a number past 64 bits names
-    nothing (404) rather than overflowing the driver."""
+    """``{name:int}`` in routes: ASCII digits only, as the schema reads ids in queries
+    and bodies. Python's ``int`` also reads "１" (fullwidth), "٣" (Arabic-Indic), "+1" and
+    "1_0", which would name chats 1, 3, 1 and 10; those name no route here (404). Ids are
+    SQLite INTEGERs, so a number past 64 bits names nothing either, rather than
+    overflowing the driver."""
 
-    def __init__(self, num_digits: int | None = None, min: int = -(2**63), max: int = 2**63 - 1) -> None:
+    def __init__(self, num_digits: int | None = None, min: int = 0, max: int = 2**63 - 1) -> None:
         super().__init__(num_digits, min, max)
+
+    def convert(self, value: str) -> int | None:
+        if not (value.isascii() and value.isdigit()):
+            return None
+        return super().convert(value)
 
 
 def get_app() -> WebApp:

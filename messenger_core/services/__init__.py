@@ -157,6 +157,7 @@ class Messenger:
         self.upload_attachment = media.upload_attachment
         self.open_attachment = media.open_attachment
         self.remove_orphan_uploads = media.remove_orphan_uploads
+        self.remove_stray_files = media.remove_stray_files
 
         events = Events(ctx)
         self.events = events.events

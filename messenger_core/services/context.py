@@ -33,7 +33,13 @@ class MessengerSettings:
     access_token_lifetime: int = 3600
     access_token_max_lifetime: int = 30 * 24 * 3600
     max_upload_size: int = 16 * 1024 * 1024
+    # Bytes of one user's uploads not yet sent in a message (they are kept for
+    # orphan_upload_lifetime): what one account can pile up on the server's disk.
+    max_unsent_upload_bytes: int = 200 * 1024 * 1024
     orphan_upload_lifetime: timedelta = timedelta(hours=24)
+    # How old a stored file no row names must be before the sweep deletes it: its row may
+    # still be on the way (bytes are stored first, the row commits after).
+    stray_file_grace: timedelta = timedelta(hours=1)
     event_retention: timedelta = timedelta(days=7)
     thumbnail_side: int = 320
     avatar_side: int = 256
@@ -132,11 +138,13 @@ class Context:
         for key in keys:
             self.discard_blob(key)
 
-    def discard_blob(self, key: str) -> None:
-        """Delete bytes no row points at any more. It runs after the commit, so a failure
-        must not turn a committed change into an error: it is logged, and the sweep of
-        stray files removes the bytes later."""
+    def discard_blob(self, key: str) -> bool:
+        """Delete bytes no row points at any more; whether that worked. It runs after the
+        commit, so a failure must not turn a committed change into an error: it is
+        logged, and the sweep of stray files removes the bytes later."""
         try:
             self.blobs.delete(key)
         except Exception:
             log.warning("could not delete stored file %s now; the sweep will", key, exc_info=True)
+            return False
+        return True

@@ -1,14 +1,15 @@
-"""Stickers, attachments and the clean-up of uploads never sent."""
+"""Stickers, attachments and the clean-up of uploads never sent and of stray files."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import BinaryIO
 
 import attrs
 
 from .. import policies
-from ..errors import FieldErrors, Invalid, NotFound, field
+from ..errors import FieldErrors, Invalid, NotFound, TooLarge, field
 from ..model import Actor, AttachmentKind, NewAttachment
 from ..read_models import (
     AttachmentView,
@@ -79,12 +80,22 @@ class Media:
         return sticker_view(sticker), self._ctx.blobs.open(sticker.image_key)
 
     def upload_attachment(self, actor: Actor, upload: Upload) -> AttachmentView:
-        """Store a file for a later message. Its kind comes from its content."""
+        """Store a file for a later message. Its kind comes from its content. A user's
+        uploads not yet sent may hold ``max_unsent_upload_bytes`` at most: past that the
+        upload is refused (``TooLarge("unsent_uploads_full")``), before a byte is stored
+        when the user is at the limit already."""
+        quota = self._ctx.settings.max_unsent_upload_bytes
+        with self._ctx.uow(read_only=True) as uow:
+            if uow.attachments.unsent_bytes(actor.id) >= quota:
+                raise TooLarge("unsent_uploads_full", max=quota)
         blob = self._ctx.blobs.write(upload.chunks, max_size=self._ctx.settings.max_upload_size)
         described: _Described | None = None
         try:
             described = self._describe(blob.key)
             with self._ctx.uow() as uow:
+                # Counted again in the writing unit: uploads at once cannot pass it together.
+                if uow.attachments.unsent_bytes(actor.id) + blob.size > quota:
+                    raise TooLarge("unsent_uploads_full", max=quota)
                 attachment = uow.attachments.add(
                     NewAttachment(
                         uploader_id=actor.id,
@@ -135,6 +146,20 @@ class Media:
             uow.commit()
         self._ctx.delete_blobs(doomed)
         return len(orphans)
+
+    def remove_stray_files(self, batch: int = 500) -> int:
+        """Delete stored files that no row names, once older than the grace period: bytes
+        stored by a request that died before its row was committed (a process killed
+        mid-way), a write a kill cut short, a file whose delete failed. Younger ones stay,
+        as their rows may be on the way. Returns how many were deleted."""
+        before = self._ctx.now() - self._ctx.settings.stray_file_grace
+        removed = self._ctx.blobs.remove_unfinished(before)
+        old = (blob.key for blob in self._ctx.blobs.scan() if blob.written < before)
+        while keys := list(itertools.islice(old, batch)):
+            with self._ctx.uow(read_only=True) as uow:
+                named = uow.stored_files.referenced(keys)
+            removed += sum(self._ctx.discard_blob(key) for key in keys if key not in named)
+        return removed
 
     def _describe(self, key: str) -> _Described:
         """Sniff a stored upload; a photo gets its size and a thumbnail. A photo whose

@@ -148,6 +148,24 @@ def test_docs_page(new_page: Callable[..., Any]) -> None:
     screenshot_both(page, "api-docs")
 
 
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_api_link_is_there_on_a_phone(
+    new_page: Callable[..., Any], account: MakeAccount, signed_in: bool
+) -> None:
+    page = new_page(
+        account("Ника", "Телефонова") if signed_in else None,
+        viewport={"width": 360, "height": 740},
+        touch=True,
+    )
+    page.goto("/" if signed_in else "/login")
+    link = page.locator("header").get_by_role("link", name="API")
+    expect(link).to_be_visible()
+    box = link.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360  # on the screen, not cut off
+    link.click()
+    expect(page).to_have_url(re.compile(r"/docs/v1/api_docs$"))
+
+
 def test_expired_access_token_is_renewed(new_page: Callable[..., Any], short_token_server: Server) -> None:
     """Access tokens live 2 s here: pages go through /refresh, scripts renew in place."""
     url = short_token_server.url

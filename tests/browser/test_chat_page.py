@@ -129,6 +129,31 @@ def test_sticker_photo_and_pdf(new_page: Callable[..., Any], account: MakeAccoun
     expect(dropped).to_have_count(0)
 
 
+@pytest.mark.parametrize(
+    ("status", "error", "shown"),
+    [
+        (
+            413,
+            {"code": "unsent_uploads_full", "params": {"max": 209715200}},
+            "Неотправленные файлы могут занимать не больше 209715200 байт",
+        ),
+        (503, {"code": "storage_full"}, "Хранилище сервера заполнено"),
+        (413, {"code": "too_large", "params": {"max": 16}}, "Файл слишком большой"),
+    ],
+)
+def test_a_refused_upload_says_why(
+    new_page: Callable[..., Any], account: MakeAccount, status: int, error: dict[str, Any], shown: str
+) -> None:
+    me, _, chat_id = friends_with_chat(account)
+    page = new_page(me)
+    open_chat(page, chat_id)
+    body = {"error": {"message": "refused in English"} | error}
+    page.route("**/api/v1/attachments", lambda route: route.fulfill(status=status, json=body))
+    picture = {"name": "снимок.png", "mimeType": "image/png", "buffer": png_bytes((40, 40))}
+    page.locator("[data-file-input]").set_input_files(files=[picture])
+    expect(page.locator(".upload-item.failed .upload-note")).to_contain_text(shown)
+
+
 def test_hostile_message_is_shown_as_text(new_page: Callable[..., Any], account: MakeAccount) -> None:
     me, friend, chat_id = friends_with_chat(account)
     page, other = new_page(me), new_page(friend)

@@ -359,6 +359,30 @@ def test_edit_history_and_the_keyboard(new_page: Callable[..., Any], account: Ma
     expect(dialog.locator(".version")).to_have_count(3)
 
 
+def test_an_edit_under_way_survives_the_other_reading_it(
+    new_page: Callable[..., Any], account: MakeAccount
+) -> None:
+    # Found by the flaky-test hunt (issue 11, item 18): the read mark redrew the message
+    # and threw its open edit form away when Борис read it while Анна was editing.
+    anna, boris, chat_id = friends_with_chat(account)
+    a = new_page(anna)
+    a.goto(f"/?chat={chat_id}")
+    send(a, "Встреча в 5")
+    meeting = message(a, "Встреча в 5")
+    meeting_id = int(meeting.get_attribute("data-message-id"))
+    a.get_by_label("Сообщение", exact=True).press("ArrowUp")
+    editor = by_id(a, meeting_id).get_by_label("Текст сообщения")
+    expect(editor).to_be_focused()
+    editor.fill("Встреча в 6")
+
+    boris.call("POST", f"/api/v1/chats/{chat_id}/read", json={"message_id": meeting_id})
+    boris.send(chat_id, "Прочитал")  # events arrive in order: the read mark came first
+    expect(message(a, "Прочитал")).to_be_visible()
+    expect(editor).to_have_value("Встреча в 6")
+    editor.press("Escape")
+    expect(by_id(a, meeting_id)).to_contain_text("прочитано")  # the read mark was kept for after
+
+
 def test_delete_for_me_and_clear_leave_the_other_side_alone(
     new_page: Callable[..., Any], account: MakeAccount
 ) -> None:

@@ -4,15 +4,17 @@ Every property and web test keeps its uploads in MemoryBlobStore, so it must beh
 the real store does. Filesystem-only rules (the key shape, sharding, temporary files,
 keys that try to leave the root) stay in tests/integration/test_blobs_fs.py.
 
-The port has no listing, so each adapter's fixture also says which keys a reader could
-open right now (``visible``): that is how the suite checks that a refused or failed write
-left nothing behind and that no reader ever sees a blob being written.
+Each adapter's fixture also says, from outside the port, which keys a reader could open
+right now (``visible``): that is how the suite checks that a refused or failed write left
+nothing behind, that no reader ever sees a blob being written, and that ``scan`` (the
+port's own listing, for the sweep of stray files) lists exactly those.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
@@ -212,3 +214,79 @@ def test_path_is_none_or_a_file_holding_the_blob(store: BlobStore) -> None:
         assert Path(path).read_bytes() == b"\x89PNG\r\n"
     store.delete(info.key)
     assert store.path(info.key) is None
+
+
+# --- scan and unfinished writes: what the sweep of stray files walks -----------------------
+
+# File times come from the kernel's coarse clock, a few milliseconds behind Python's.
+SLACK = timedelta(seconds=1)
+
+
+def scanned(store: BlobStore) -> dict[str, datetime]:
+    found = {blob.key: blob.written for blob in store.scan()}
+    assert all(t.tzinfo is not None and t.utcoffset() == timedelta(0) for t in found.values())
+    return found
+
+
+def test_scan_lists_every_finished_blob_with_when_it_was_written(subject: Subject) -> None:
+    store = subject.store
+    assert scanned(store) == {}
+    start = datetime.now(UTC)
+    keys = {store.write([b"blob %d" % i], max_size=100).key for i in range(5)}
+    empty = store.write([], max_size=0).key
+    end = datetime.now(UTC)
+    found = scanned(store)
+    assert set(found) == keys | {empty} == subject.visible()
+    assert all(start - SLACK <= t <= end + SLACK for t in found.values()), found
+    assert len(list(store.scan())) == len(found)  # each blob once
+
+
+def test_scan_follows_deletes_and_never_lists_a_refused_or_unfinished_write(subject: Subject) -> None:
+    store = subject.store
+    kept, doomed = store.write([b"kept"], max_size=10), store.write([b"doomed"], max_size=10)
+    store.delete(doomed.key)
+    with pytest.raises(TooLarge):
+        store.write([b"x" * 20], max_size=10)
+    while_writing: list[set[str]] = []
+
+    def chunks() -> Iterator[bytes]:
+        yield b"partial"
+        while_writing.append(set(scanned(store)))
+        yield b" and the rest"
+
+    written = store.write(chunks(), max_size=100)
+    assert while_writing == [{kept.key}]
+    assert set(scanned(store)) == {kept.key, written.key} == subject.visible()
+
+
+def test_a_blob_may_be_deleted_while_a_scan_walks(store: BlobStore) -> None:
+    keys = [store.write([b"%d" % i], max_size=10).key for i in range(10)]
+    walked = []
+    for blob in store.scan():
+        walked.append(blob.key)
+        for key in keys:
+            store.delete(key)  # all of them, the one just listed and those still ahead
+    assert walked and set(walked) <= set(keys)
+    assert scanned(store) == {}
+
+
+def test_remove_unfinished_never_touches_a_finished_blob_or_a_write_in_progress(subject: Subject) -> None:
+    store = subject.store
+    kept = store.write([b"kept"], max_size=10)
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert store.remove_unfinished(later) == 0
+    assert read(store, kept.key) == b"kept"
+
+    # A write begun after ``before``: its partial bytes stay while it goes on.
+    before = datetime.now(UTC) - SLACK
+    removed: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        yield b"first half, "
+        removed.append(store.remove_unfinished(before))
+        yield b"second half"
+
+    finished = store.write(chunks(), max_size=100)
+    assert removed == [0]
+    assert read(store, finished.key) == b"first half, second half"
+    assert set(scanned(store)) == {kept.key, finished.key}

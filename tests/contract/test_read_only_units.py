@@ -88,6 +88,7 @@ def fingerprint(uow: UnitOfWork, world: World) -> dict[str, Any]:
         "packs": uow.stickers.list_packs(),
         "events": [uow.events.after(i, 0, 100) for i in ids],
         "latest_event": uow.events.latest_id(),
+        "stored_files": uow.stored_files.referenced(["blob-bound.jpg", "thumb-orphan.jpg", "cat-1", "none"]),
     }
 
 

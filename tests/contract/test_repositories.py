@@ -17,6 +17,7 @@ from messenger_core.errors import Conflict
 from messenger_core.model import (
     AttachmentKind,
     Chat,
+    ChatKind,
     EventType,
     Friendship,
     FriendshipStatus,
@@ -811,6 +812,24 @@ def test_orphans_are_unbound_attachments_older_than_a_time(uow_factory: UnitOfWo
         assert uow.attachments.orphans_before(at(0), 100) == []
 
 
+def test_unsent_bytes_sum_a_users_uploads_not_bound_to_a_message(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        chat = add_chat(uow, [alena.id, boris.id], T0)
+        message = add_message(uow, chat, alena)
+        assert uow.attachments.unsent_bytes(alena.id) == 0
+        sizes = (100, 20, 3)
+        added = [uow.attachments.add(attrs.evolve(new_attachment(alena, f"{n}"), size=n)) for n in sizes]
+        uow.attachments.add(attrs.evolve(new_attachment(boris, "boris"), size=5000))
+        assert uow.attachments.unsent_bytes(alena.id) == 123
+        uow.attachments.attach([added[0].id], message.id)
+        assert uow.attachments.unsent_bytes(alena.id) == 23
+        uow.attachments.remove(added[1].id)
+        assert uow.attachments.unsent_bytes(alena.id) == 3
+        assert uow.attachments.unsent_bytes(boris.id) == 5000
+        assert uow.attachments.unsent_bytes(999) == 0
+
+
 def test_remove_deletes_an_attachment_and_ignores_missing(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
         alena = add_user(uow)
@@ -857,6 +876,71 @@ def test_get_sticker(uow_factory: UnitOfWorkFactory) -> None:
             second.id: second,
         }
         assert uow.stickers.get_stickers([]) == {}
+
+
+# --- stored files ---------------------------------------------------------------------------
+
+
+def test_referenced_names_the_keys_some_row_holds(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        uow.users.update(attrs.evolve(alena, avatar="avatar-alena"))
+        group = add_chat(uow, [alena.id, boris.id], T0, ChatKind.GROUP)
+        uow.chats.update(attrs.evolve(group, photo="photo-group"))
+        uow.stickers.add_pack("Cats", [("cat-1", "image/png")])
+        message = add_message(uow, group, alena)
+        sent = uow.attachments.add(new_attachment(alena, "sent.jpg"))
+        uow.attachments.attach([sent.id], message.id)
+        unsent = uow.attachments.add(attrs.evolve(new_attachment(boris, "unsent.pdf"), thumbnail_key=None))
+        uow.commit()
+    named = {
+        "avatar-alena",
+        "photo-group",
+        "cat-1",
+        "blob-sent.jpg",
+        "thumb-sent.jpg",
+        "blob-unsent.pdf",
+    }
+    for read_only in (False, True):
+        with uow_factory(read_only=read_only) as uow:
+            asked = [*sorted(named), "stray", "thumb-unsent.pdf", "CAT-1", ""]
+            assert uow.stored_files.referenced(asked) == named
+            assert uow.stored_files.referenced([]) == set()
+            assert uow.stored_files.referenced(["stray", "cat-1", "cat-1"]) == {"cat-1"}
+    assert unsent.thumbnail_key is None
+
+
+def test_a_key_is_no_longer_referenced_once_its_row_lets_go(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        uow.users.update(attrs.evolve(alena, avatar="avatar-old"))
+        group = add_chat(uow, [alena.id, boris.id], T0, ChatKind.GROUP)
+        uow.chats.update(attrs.evolve(group, photo="photo-old"))
+        message = add_message(uow, group, alena)
+        sent = uow.attachments.add(new_attachment(alena, "sent.jpg"))
+        uow.attachments.attach([sent.id], message.id)
+        orphan = uow.attachments.add(new_attachment(alena, "orphan.jpg"))
+        old = ["avatar-old", "photo-old", "blob-sent.jpg", "thumb-sent.jpg", "blob-orphan.jpg"]
+        assert uow.stored_files.referenced(old) == set(old)
+
+        current = uow.users.get(alena.id)
+        assert current is not None
+        uow.users.update(attrs.evolve(current, avatar="avatar-new"))
+        chat = uow.chats.get(group.id)
+        assert chat is not None
+        uow.chats.update(attrs.evolve(chat, photo=None))
+        uow.attachments.detach_all(message.id)
+        uow.attachments.remove(orphan.id)
+
+        assert uow.stored_files.referenced([*old, "avatar-new"]) == {"avatar-new"}
+
+
+def test_referenced_answers_many_keys_at_once(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena = add_user(uow)
+        kept = [uow.attachments.add(new_attachment(alena, f"{i}.bin")).storage_key for i in range(0, 3000, 7)]
+        asked = [f"blob-{i}.bin" for i in range(3000)]
+        assert uow.stored_files.referenced(asked) == set(kept)
 
 
 # --- events --------------------------------------------------------------------------------

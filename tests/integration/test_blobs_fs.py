@@ -1,18 +1,22 @@
 """FilesystemBlobStore: atomic writes under random sharded keys that stay in the root.
 
 What every blob store promises (round trips, TooLarge mid-stream, missing blobs, delete,
-path) is in tests/contract/test_blob_stores.py; here are the files behind it."""
+path, scan) is in tests/contract/test_blob_stores.py; here are the files behind it."""
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from adapters.blobs_fs import FilesystemBlobStore
-from messenger_core.errors import NotFound, TooLarge
+from messenger_core.errors import NotFound, TooLarge, Unavailable
 
 
 @pytest.fixture
@@ -99,3 +103,85 @@ def test_temporary_uploads_are_not_blobs(store: FilesystemBlobStore, root: Path)
 def test_constructing_touches_nothing(root: Path) -> None:
     FilesystemBlobStore(root)
     assert not root.exists()
+
+
+def _age(path: Path, hours: float) -> None:
+    """Set the file's times ``hours`` back, as if it had been written then."""
+    then = time.time() - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_scan_takes_the_file_time_and_lists_nothing_but_blobs_in_place(
+    store: FilesystemBlobStore, root: Path
+) -> None:
+    info = store.write([b"x"], max_size=1)
+    path = Path(store.path(info.key) or "")
+    _age(path, 5)
+    (root / "tmp" / ("b" * 32)).write_bytes(b"half")  # an upload being written
+    (root / "ab" / "cd").mkdir(parents=True)
+    (root / "ab" / "cd" / ("ee" * 16)).write_bytes(b"misplaced")  # not in its own shard
+    (root / "ab" / "cd" / ("abcd" + "0" * 27)).write_bytes(b"short")  # not a key
+    (root / "ab" / "cd" / "notes.txt").write_bytes(b"an operator's")
+    (root / "ab" / "cd" / ("abcd" + "1" * 28)).mkdir()  # a folder, not a file
+    (root / "README").write_bytes(b"x")
+    [blob] = store.scan()
+    assert blob.key == info.key
+    assert abs(blob.written - (datetime.now(UTC) - timedelta(hours=5))) < timedelta(minutes=1)
+
+
+def _unfinished(root: Path, name: str, hours: float) -> Path:
+    (root / "tmp").mkdir(parents=True, exist_ok=True)
+    path = root / "tmp" / name
+    path.write_bytes(b"the first half of an upload")
+    _age(path, hours)
+    return path
+
+
+def test_remove_unfinished_takes_old_leftovers_of_killed_writes_only(
+    store: FilesystemBlobStore, root: Path
+) -> None:
+    assert store.remove_unfinished(datetime.now(UTC)) == 0  # no tmp folder yet
+    kept = store.write([b"kept"], max_size=10)
+    _age(Path(store.path(kept.key) or ""), 5)
+    old = _unfinished(root, "upload-old", hours=2)
+    fresh = _unfinished(root, "upload-fresh", hours=0)
+    foreign = _unfinished(root, "not-ours", hours=2)
+
+    assert store.remove_unfinished(datetime.now(UTC) - timedelta(hours=1)) == 1
+
+    assert not old.exists()
+    assert fresh.exists() and foreign.exists()
+    assert store.size(kept.key) == 4
+
+
+def test_a_reserve_of_free_space_refuses_writes_and_stores_nothing(root: Path) -> None:
+    store = FilesystemBlobStore(root, min_free_bytes=1)
+    kept = store.write([b"kept"], max_size=10)  # a disk with a byte free takes it
+    free = store.free_bytes()
+    assert free == shutil.disk_usage(root).free > 0
+    short = FilesystemBlobStore(root, min_free_bytes=free + 1024**4)
+    with pytest.raises(Unavailable) as caught:
+        short.write([b"refused"], max_size=10)
+    assert caught.value.code == "storage_full"
+    assert _files_under(root) == [Path(store.path(kept.key) or "")]
+
+
+def test_free_bytes_are_those_of_the_nearest_folder_that_exists(tmp_path: Path) -> None:
+    assert FilesystemBlobStore(tmp_path / "not" / "yet").free_bytes() == shutil.disk_usage(tmp_path).free
+
+
+@pytest.mark.parametrize("number", [errno.ENOSPC, errno.EDQUOT])
+def test_a_disk_that_fills_during_a_write_is_storage_full(
+    store: FilesystemBlobStore, root: Path, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    """The kernel's answer to a write on a full disk (or past a quota), which this machine
+    cannot be made to give: os.fsync is where a full disk shows at the latest."""
+
+    def full(fd: int) -> None:
+        raise OSError(number, os.strerror(number))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(Unavailable) as caught:
+        store.write([b"bytes"], max_size=10)
+    assert caught.value.code == "storage_full"
+    assert _files_under(root) == []

@@ -91,6 +91,10 @@ EXPECTED_INDEXES = {
     "attachments_storage_key": ("attachments", ("storage_key",), False, False),
     "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
     "sqlite_autoindex_rate_limits_1": ("rate_limits", ("key",), True, False),
+    # Step 9: the other columns holding blob keys, for the sweep of stray files.
+    "users_avatar": ("users", ("avatar",), False, True),
+    "chats_photo": ("chats", ("photo",), False, True),
+    "stickers_image_key": ("stickers", ("image_key",), False, False),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}

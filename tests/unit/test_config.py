@@ -42,6 +42,8 @@ def test_env_config_parses_python_literals(tmp_path: Path, monkeypatch: pytest.M
         ("DEBUG", "'yes'", "type"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "True", "type"),
         ("SQLITE_SYNCHRONOUS", "'OFF'", "FULL"),
+        ("UNSENT_UPLOAD_BYTES", "-1", "negative"),
+        ("UPLOAD_MIN_FREE_BYTES", "-1", "negative"),
         ("WORKERS", "0", "WORKERS"),
         ("HASHING_THREADS", "0", "HASHING_THREADS"),
     ],

@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
+from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
 from adapters.testing import ManualClock
 from messenger_core import Conflict, Forbidden, Gone, Invalid, Messenger, NotFound, TooLarge, Unauthorized
 from messenger_core.model import Actor, AttachmentKind, EventType, FriendListKind, ProfileChanges, TokenType
 from messenger_core.services import Upload
+from tests.conftest import build_messenger
 
 PASSWORD = "correct horse"
 
@@ -447,6 +449,34 @@ def test_orphan_uploads_are_cleaned(messenger: Messenger, clock: ManualClock, al
     assert messenger.remove_orphan_uploads() == 1
     with pytest.raises(NotFound):
         messenger.open_attachment(alice, upload.id)
+
+
+def test_stray_files_are_swept_once_past_the_grace_period(clock: ManualClock) -> None:
+    blobs = MemoryBlobStore(clock)
+    messenger = build_messenger(MemoryUnitOfWorkFactory(), clock, blobs=blobs)
+    alice, bob = register(messenger, "Alice"), register(messenger, "Bob")
+    befriend(messenger, alice, bob)
+    messenger.add_sticker_pack("Basic", [Upload(name="a.png", chunks=[png_bytes()])])
+    messenger.set_avatar(alice, Upload(name="me.png", chunks=[png_bytes()]))
+    group = messenger.create_group(alice, title="Group", member_ids=[bob.alternative_id])
+    messenger.set_group_photo(alice, group.id, Upload(name="g.png", chunks=[png_bytes()]))
+    sent = messenger.upload_attachment(alice, Upload(name="p.png", chunks=[png_bytes()]))
+    messenger.send_message(alice, chat_id=group.id, attachment_ids=[sent.id])
+    messenger.upload_attachment(bob, Upload(name="unsent.bin", chunks=[b"later"]))
+    referenced = set(blobs.blobs)
+    assert len(referenced) == 6  # sticker, avatar, group photo, photo and its thumbnail, unsent file
+    stray = blobs.write([b"its row never came"], max_size=100).key
+    grace = messenger.settings.stray_file_grace
+
+    clock.advance(grace - timedelta(seconds=1))
+    assert messenger.remove_stray_files() == 0
+    young = blobs.write([b"its row is on the way"], max_size=100).key
+    clock.advance(timedelta(seconds=2))
+    assert messenger.remove_stray_files(batch=2) == 1
+    assert set(blobs.blobs) == referenced | {young}
+    clock.advance(grace)
+    assert messenger.remove_stray_files() == 1
+    assert set(blobs.blobs) == referenced and stray not in blobs.blobs
 
 
 def test_sticker_messages(messenger: Messenger, friends: tuple[Actor, Actor]) -> None:

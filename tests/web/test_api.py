@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from messenger_core.limits import SEARCH_WORDS_MAX
 from messenger_core.services import Upload
 from tests.web.conftest import (
     MAX_UPLOAD,
@@ -548,6 +549,17 @@ def test_search_is_case_insensitive_in_cyrillic(api: Api, people: list[Person]) 
     assert _names(api.get("/api/v1/users", me, params={"search_request": "smi"})) == ["John Smith"]
     shorts = api.get("/api/v1/users", me, params={"search_request": "smi"}).json["users"]
     assert set(shorts[0]) == SHORT_USER
+
+
+@pytest.mark.parametrize("wiring", ["fast", "sqlite"])
+def test_a_search_of_a_thousand_words_counts_the_first_ten(make_api: Callable[..., Api], wiring: str) -> None:
+    # SQLite refused ~1,000 words with "Expression tree is too large" (a 500).
+    api = make_api(wiring=wiring)
+    me = api.register("Иван", "Петров")
+    words = ["иван"] * SEARCH_WORDS_MAX
+    found = api.get("/api/v1/users", me, params={"search_request": " ".join([*words, "nobody"] * 100)})
+    assert found.status_code == 200, found.text
+    assert _names(found) == ["Иван Петров"]  # the 11th word on ("nobody") is ignored
 
 
 def test_search_by_first_and_second_name(api: Api, people: list[Person]) -> None:

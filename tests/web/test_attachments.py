@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -315,6 +316,60 @@ def test_part_headers_that_are_not_utf8_are_a_bad_request(api: Api, alice: User)
     )
     assert result.status_code == 400
     assert api.stored_files() == []
+
+
+# --- what one user may keep unsent, and a disk running out -----------------------------------
+
+
+def error_code(result: falcon.testing.Result, status: int) -> str:
+    assert result.status_code == status, result.text
+    code: str = result.json["error"]["code"]
+    return code
+
+
+def test_unsent_uploads_are_capped_per_user_until_they_are_sent(tmp_path: Path) -> None:
+    api = Api(tmp_path, UNSENT_UPLOAD_BYTES=2500)
+    alice, bob = api.user("alice"), api.user("bob")
+    api.friends(alice, bob)
+    first, second = alice.attach("1.bin", bytes(1000)), alice.attach("2.bin", bytes(1000))
+    kept = api.stored_files()
+
+    refused = alice.upload("3.bin", bytes(1000))  # 2000 + 1000 > 2500: stored, then dropped
+    assert error_code(refused, 413) == "unsent_uploads_full"
+    assert refused.json["error"]["params"] == {"max": 2500}
+    assert api.stored_files() == kept
+    assert alice.attach("small.bin", bytes(500))["size"] == 500  # exactly the limit is fine
+    full = alice.upload("4.bin", b"x")  # at the limit: refused before a byte is stored
+    assert error_code(full, 413) == "unsent_uploads_full"
+    assert bob.attach("bob.bin", bytes(2000))["size"] == 2000  # each user has their own
+
+    sent = alice.send(bob, attachment_ids=[first["id"], second["id"]])
+    assert sent.status_code == 201, sent.text
+    assert alice.attach("3.bin", bytes(1000))["size"] == 1000  # sent files no longer count
+
+
+def test_uploads_are_refused_while_the_disk_is_short_of_the_reserve(tmp_path: Path) -> None:
+    free = shutil.disk_usage(tmp_path).free
+    api = Api(tmp_path, UPLOAD_MIN_FREE_BYTES=free + 1024**4)  # a terabyte more than there is
+    alice, bob = api.user("alice"), api.user("bob")
+    api.friends(alice, bob)
+    chat = alice.post("/api/v1/chats", json={"member_ids": [bob.id], "title": "Group"})
+    assert chat.status_code == 201, chat.text
+    group = chat.json["chat"]["id"]
+
+    assert error_code(alice.upload("a.bin", b"bytes"), 503) == "storage_full"
+    avatar = alice.upload("me.png", image("PNG"), path="/api/v1/users/me/avatar", method="PUT")
+    assert error_code(avatar, 503) == "storage_full"
+    photo = alice.upload("g.png", image("PNG"), path=f"/api/v1/chats/{group}/photo", method="PUT")
+    assert error_code(photo, 503) == "storage_full"
+    assert api.stored_files() == []
+    # What needs no new file goes on.
+    assert alice.send(bob, text="the disk is nearly full").status_code == 201
+
+
+def test_a_reserve_the_disk_has_lets_uploads_through(tmp_path: Path) -> None:
+    api = Api(tmp_path, UPLOAD_MIN_FREE_BYTES=1024)
+    assert api.user("alice").attach("a.bin", b"bytes")["size"] == 5
 
 
 # --- serving safely ------------------------------------------------------------------------

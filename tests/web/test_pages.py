@@ -495,6 +495,18 @@ def test_the_api_docs_contents_link_to_their_sections(site: Site) -> None:
     assert "Справочник API" not in site.get("/docs/v1/api_docs", headers={"Accept-Language": "en"}).text
 
 
+def test_the_sign_in_pages_send_someone_signed_in_straight_on(site: Site) -> None:
+    site.register()
+    for path in ("/login", "/register"):
+        straight = site.get(path)
+        assert straight.status_code == 303, path
+        assert straight.headers["Location"] == "/", path
+        onward = site.get(path, params={"next": "/friends"})
+        assert (onward.status_code, onward.headers["Location"]) == (303, "/friends"), path
+    site.jar.clear()
+    assert site.get("/login").status_code == 200  # signed out: the form again
+
+
 def test_the_sign_in_forms_mark_their_required_fields(site: Site) -> None:
     login = site.get("/login").text
     assert "novalidate" not in login  # the browser stops an empty sign-in itself

@@ -381,3 +381,58 @@ def test_the_api_login_refuses_another_sites_page(api: Api, ivan: Person) -> Non
     assert_error(foreign, 403, "cross_site")
     assert api.post("/api/v1/login", json=body, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 200
     assert api.post("/api/v1/login", json=body).status_code == 200  # an API client sends neither
+
+
+# --- ids are ASCII digits ---------------------------------------------------------------
+
+# int() reads each of these as a number: "１" (fullwidth) and "٣" (Arabic-Indic) as 1 and 3,
+# "+1" as 1, "1_0" as 10. An id is ASCII digits and nothing else.
+NOT_IDS = ("１", "٣", "۱", "१", "+1", "1_0", "-1", "1٣")
+
+
+@pytest.fixture
+def three_chats(api: Api, ivan: Person) -> list[int]:
+    """Chats 1, 2 and 3 (and messages with those ids), all Ivan's."""
+    chats = []
+    for name in ("Анна", "Борис", "Вера"):
+        chat = api.friends_with_chat(ivan, api.register(name, "Тестова"))
+        api.send(ivan, chat, f"привет, {name}")
+        chats.append(chat)
+    return chats
+
+
+@pytest.mark.parametrize("text", NOT_IDS)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/chats/{}", None),
+        ("DELETE", "/api/v1/chats/{}", None),
+        ("GET", "/api/v1/chats/{}/messages", None),
+        ("POST", "/api/v1/chats/{}/read", {"message_id": 1}),
+        ("GET", "/api/v1/chats/{}/members", None),
+        ("PATCH", "/api/v1/messages/{}", {"text": "изменено"}),
+        ("DELETE", "/api/v1/messages/{}", None),
+        ("GET", "/api/v1/messages/{}/readers", None),
+        ("GET", "/api/v1/attachments/{}", None),
+        ("GET", "/api/v1/stickers/{}/image", None),
+    ],
+)
+def test_a_path_id_that_is_not_ascii_digits_names_nothing(
+    api: Api, ivan: Person, three_chats: list[int], method: str, path: str, body: Any, text: str
+) -> None:
+    assert three_chats == [1, 2, 3]
+    result = api.request(method, path.format(text), ivan, json=body)
+    assert_error(result, 404, "not_found")
+    assert [m["text"] for m in api.get("/api/v1/chats/1/messages", ivan).json["messages"]] == ["привет, Анна"]
+
+
+@pytest.mark.parametrize("text", ["١", "１", "٣", "1_0"])
+@pytest.mark.parametrize("name", ["chat_id", "before", "after"])
+def test_a_query_id_that_is_not_ascii_digits_is_refused(
+    api: Api, ivan: Person, three_chats: list[int], name: str, text: str
+) -> None:
+    query = {"chat_id": "1"} | {name: text}
+    result = api.get("/api/v1/messages", ivan, params=query)
+    assert_error(result, 400, "bad_request", fields={name})
+    events = api.get("/api/v1/events", ivan, params={"since": text})
+    assert_error(events, 400, "bad_request", fields={"since"})

@@ -63,9 +63,10 @@ def string(**extra: Any) -> Schema:
 
 
 def path_id(name: str, description: str) -> Schema:
-    """A path parameter matched by the ``int`` route converter (app.Id: SQLite INTEGER ids)."""
-    low, high = INT64_RANGE
-    return path_param(name, {"type": "integer", "minimum": low, "maximum": high}, description)
+    """A path parameter matched by the ``int`` route converter (app.Id: ASCII digits, no
+    sign, up to SQLite's largest INTEGER)."""
+    _, high = INT64_RANGE
+    return path_param(name, {"type": "integer", "minimum": 0, "maximum": high}, description)
 
 
 def path_param(name: str, value: Schema, description: str) -> Schema:

@@ -62,11 +62,13 @@ def _upload(c: Components) -> Schema:
         "Upload a file to send with a later message",
         description=f"multipart/form-data with the file in the field `file`, at most {most} bytes. The "
         "kind (photo, video, audio, file) comes from the content. An upload not sent within "
-        f"{c.settings.ORPHAN_UPLOAD_HOURS} hours is removed.",
+        f"{c.settings.ORPHAN_UPLOAD_HOURS} hours is removed. Your uploads not yet sent may hold "
+        f"{c.settings.UNSENT_UPLOAD_BYTES} bytes (413 `unsent_uploads_full`); uploaded bytes are "
+        "throttled per hour (429); a server short of disk space answers 503 `storage_full`.",
         requestBody=multipart(upload),
         responses={
             "201": ok(one("attachment", c.answer(render.AttachmentOut)), "The upload"),
-            **errors(*CHANGE_ERRORS, 415, 422),
+            **errors(*CHANGE_ERRORS, 415, 422, 429, 503),
         },
     )
 

@@ -128,5 +128,5 @@ def _photo_upload(c: Components, operation_id: str) -> Schema:
         description=f"Cropped to a {AVATAR_SIDE} px square PNG. At most "
         f"{c.settings.MAX_CONTENT_LENGTH} bytes.",
         requestBody=multipart(image_upload(c)),
-        responses={"200": ok(one("chat", c.answer(render.ChatOut))), **errors(*MANAGE_ERRORS)},
+        responses={"200": ok(one("chat", c.answer(render.ChatOut))), **errors(*MANAGE_ERRORS, 429, 503)},
     )

@@ -174,6 +174,6 @@ def _avatar_upload(c: Components, operation_id: str) -> Schema:
         requestBody=multipart(upload),
         responses={
             "200": ok(one("user", c.answer(render.FullUser)), "You, with the new avatar URL"),
-            **errors(400, 401, 403, 413, 415, 422),
+            **errors(400, 401, 403, 413, 415, 422, 429, 503),
         },
     )

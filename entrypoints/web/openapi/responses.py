@@ -28,15 +28,17 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     409: "The current state forbids it (already friends, email taken, message deleted)",
     410: "The event cursor is unknown or too old: reload the state and start again",
     413: "The body is over the limit: a JSON body over `MAX_JSON_BODY` or a file over "
-    "`MAX_CONTENT_LENGTH` (`params.max` bytes)",
+    "`MAX_CONTENT_LENGTH` (`params.max` bytes); `unsent_uploads_full`: your uploads not yet sent "
+    "already hold `UNSENT_UPLOAD_BYTES` (`params.max`)",
     415: "An upload that is not `multipart/form-data`, or a body that is not JSON where JSON is read",
     422: "Validation failed: missing or unknown fields, values out of range, a rule of the domain; "
     "`fields` and `details` say which",
     429: "Too many attempts (sign-in failures, registrations, searches): wait `Retry-After` seconds "
     "(also `params.retry_after`)",
     500: "Something went wrong on the server: a bug, and the server's log has it",
-    503: "The server's storage cannot take the change now (a full disk, a read-only or busy database): "
-    "nothing was changed; try again later",
+    503: "The server's storage cannot take the change now (a full disk, or an upload while the disk "
+    "has less than `UPLOAD_MIN_FREE_BYTES` free; a read-only or busy database): nothing was changed; "
+    "try again later",
 }
 
 SET_COOKIE = {

@@ -188,10 +188,18 @@ function startUpload(item) {
     (error) => {
       if (item.task.aborted) return;
       item.status = "failed";
-      note.textContent = error instanceof ApiError && error.status === 413 ? t("tooLarge") : t("uploadFailed");
+      note.textContent = uploadError(error);
       item.el.classList.add("failed");
     },
   );
+}
+
+// What the server said, in the reader's language: a full quota or disk, a limit hit; a
+// plain "too large" for a file over the size limit (also waitress's 413, which has no code).
+function uploadError(error) {
+  if (!(error instanceof ApiError)) return t("uploadFailed");
+  if (error.code && error.code !== "too_large") return error.text;
+  return error.status === 413 ? t("tooLarge") : t("uploadFailed");
 }
 
 function addFiles(view, files) {

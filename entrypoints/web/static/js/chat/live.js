@@ -87,7 +87,7 @@ async function onChatRead(data) {
   else if (view) {
     for (const [id, message] of view.messages) {
       if (id <= data.message_id && message.sender_id === state.me && !message.is_read && !message.is_deleted) {
-        replaceMessage(view, { ...message, is_read: true });
+        updateMessage(view, { ...message, is_read: true }); // an edit under way keeps its form
       }
     }
   }

@@ -1,0 +1,59 @@
+"""A first start that fails half-way through the demo data leaves no database behind:
+``prepare_database`` builds a new one under a temporary name and renames it into place
+only when it is complete, so the next start builds it again instead of serving half."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from entrypoints import demo
+from entrypoints.bootstrap import prepare_database
+from entrypoints.config import Settings
+
+
+class StartFailed(Exception):
+    pass
+
+
+def settings(folder: Path) -> Settings:
+    return Settings(
+        SECRET_KEY="x" * 40,
+        DATABASE_PATH=str(folder / "db" / "messenger.sqlite3"),
+        UPLOAD_FOLDER=str(folder / "upload"),
+        DEMO_DATA=True,
+    )
+
+
+def test_a_start_that_fails_half_way_leaves_no_database_and_the_next_builds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = settings(tmp_path)
+    whole = demo.load_demo_data
+
+    def half(messenger: Any, **kwargs: Any) -> None:  # one user in, then the start dies
+        messenger.register(
+            first_name="Половина", second_name="Данных", email="half@example.com", password="x" * 12
+        )
+        raise StartFailed
+
+    monkeypatch.setattr(demo, "load_demo_data", half)
+    with pytest.raises(StartFailed):
+        prepare_database(made)
+    database = Path(made.DATABASE_PATH)
+    assert not database.exists()
+    left = [p.name for p in database.parent.iterdir()]
+    assert all(name.startswith(f"{database.name}.building") for name in left), (
+        left
+    )  # the next start throws it away
+
+    monkeypatch.setattr(demo, "load_demo_data", whole)
+    assert prepare_database(made) is True  # created now, not taken as an existing database
+    with sqlite3.connect(database) as conn:
+        emails = [row[0] for row in conn.execute("SELECT email FROM users")]
+    assert "half@example.com" not in emails
+    assert "alena@example.com" in emails and len(emails) == 8
+    assert not Path(f"{database}.building").exists()
