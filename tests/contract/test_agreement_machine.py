@@ -1,10 +1,11 @@
-"""The agreement machine: two Messengers, one on the memory adapter and one on SQLite,
-get the same calls, the same manual clock and the same seeded random source.
+"""The agreement machine: three Messengers, on the memory adapter, on SQLite and on
+PostgreSQL, get the same calls, the same manual clock and the same seeded random source.
 
-Every rule runs one use case on both and asserts that the read models are equal or
-that both raised the same error (type, code, reason, fields and message). Ids must
-agree too: both adapters grow their ids from 1, and the shared seed makes the public
-ids agree.
+Every rule runs one use case on each and asserts that the read models are equal or
+that all raised the same error (type, code, reason, fields and message). Ids must
+agree too: every adapter grows its ids from 1, and the shared seed makes the public
+ids agree. PostgreSQL is one database of the run's throwaway cluster, emptied before
+each example (tests/postgres.py); where PostgreSQL is missing the machine skips.
 
 Agreement alone would let both adapters be wrong the same way, so the machine also
 keeps a small model of who asked whom to be friends, which chats exist and who wrote
@@ -43,6 +44,7 @@ from hypothesis.stateful import (
 )
 
 from adapters.memory import MemoryTokenCodec, MemoryUnitOfWorkFactory
+from adapters.postgres import PostgresUnitOfWorkFactory
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.testing import ManualClock
 from messenger_core import (
@@ -59,6 +61,7 @@ from messenger_core import (
 from messenger_core.model import Actor, FriendListKind, MemberRole, ProfileChanges, TokenPair, TokenType
 from messenger_core.normalize import clean_text, email_key, search_key
 from tests.conftest import START, build_messenger
+from tests.postgres import empty, fresh_database
 
 T = TypeVar("T")
 
@@ -220,6 +223,16 @@ def too_long_or_empty(text: str | None) -> bool:
     return not cleaned or len(cleaned) > MESSAGE_MAX
 
 
+_postgres: list[str] = []
+
+
+def postgres_database() -> str:
+    """The machine's database on the run's cluster, made on first use."""
+    if not _postgres:
+        _postgres.append(fresh_database())
+    return _postgres[0]
+
+
 class AgreementMachine(RuleBasedStateMachine):
     users = Bundle("users")
     messages = Bundle("messages")
@@ -235,7 +248,14 @@ class AgreementMachine(RuleBasedStateMachine):
         small = MessengerSettings(group_max_members=GROUP_LIMIT)
         self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED, settings=small)
         self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED, settings=small)
-        self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))
+        empty(postgres_database())
+        self.postgres_uow = PostgresUnitOfWorkFactory(postgres_database(), pool_size=2)
+        self.postgres = build_messenger(self.postgres_uow, self.clock, seed=SEED, settings=small)
+        self.sides: tuple[tuple[str, Messenger], ...] = (
+            ("memory", self.memory),
+            ("sqlite", self.sqlite),
+            ("postgres", self.postgres),
+        )
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
         self.chats: dict[int, ChatModel] = {}
@@ -248,24 +268,26 @@ class AgreementMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.sqlite_uow.close()
+        self.postgres_uow.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- helpers ------------------------------------------------------------------------
 
     def both(self, call: Callable[[Messenger], Any]) -> Outcome:
-        """Run the use case on both Messengers and insist that they agree."""
+        """Run the use case on every Messenger and insist that they agree."""
         self.calls += 1
-        memory = run(lambda: call(self.memory))
-        sqlite = run(lambda: call(self.sqlite))
-        if memory.error is None and sqlite.error is None:
-            agree = memory.value == sqlite.value
-        else:
-            agree = (
-                memory.error is not None
-                and sqlite.error is not None
-                and same_error(memory.error, sqlite.error)
-            )
-        assert agree, f"memory: {describe(memory)}\nsqlite: {describe(sqlite)}"
+        outcomes = [(side, run(lambda m=messenger: call(m))) for side, messenger in self.sides]
+        memory = outcomes[0][1]
+        for side, other in outcomes[1:]:
+            if memory.error is None and other.error is None:
+                agree = memory.value == other.value
+            else:
+                agree = (
+                    memory.error is not None
+                    and other.error is not None
+                    and same_error(memory.error, other.error)
+                )
+            assert agree, f"memory: {describe(memory)}\n{side}: {describe(other)}"
         return memory
 
     @staticmethod
@@ -1155,8 +1177,8 @@ class AgreementMachine(RuleBasedStateMachine):
             chat = self.chats.get(chat_id)
             for user, account in self.accounts.items():
                 if chat is not None and user in chat.members:
-                    memory, sqlite = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
-                    assert memory == sqlite
+                    memory, *others = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
+                    assert all(memory == other for other in others)
                     assert {m.user.id for m in memory.members} == chat.members
                     continue
                 for side, messenger in self.sides:

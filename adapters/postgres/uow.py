@@ -1,0 +1,270 @@
+"""The PostgreSQL unit of work and its factory: a connection from a ``psycopg_pool``
+pool per unit, one transaction per unit.
+
+A writing unit runs at READ COMMITTED and relies on the locks its repositories take
+(repositories.py, docs/postgres.md); a read-only unit is a REPEATABLE READ, READ ONLY
+transaction: one snapshot from its first read on, as SQLite's WAL readers have, that no
+writer waits for. When notifications are on, a committing unit that wrote events sends
+a NOTIFY for everyone they concern inside its transaction, so PostgreSQL delivers the
+wake-up at the commit and never before (notifier.py listens).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from types import TracebackType
+from typing import Any, Self
+
+import psycopg
+import psycopg.errors
+from psycopg import IsolationLevel
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from messenger_core.errors import Unavailable
+from messenger_core.ports import (
+    AttachmentRepository,
+    ChatRepository,
+    EventRepository,
+    FriendshipRepository,
+    MessageRepository,
+    StickerRepository,
+    UserRepository,
+)
+
+from . import migrations
+from .repositories import (
+    PostgresAttachmentRepository,
+    PostgresChatRepository,
+    PostgresEventRepository,
+    PostgresFriendshipRepository,
+    PostgresMessageRepository,
+    PostgresStickerRepository,
+    PostgresUserRepository,
+    ReadOnlyUnitError,
+    Session,
+)
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "messenger_events"
+# NOTIFY payloads must stay under 8000 bytes: ids of up to 19 digits and a comma each,
+# after the origin's prefix.
+IDS_PER_NOTIFICATION = 390
+POOL_TIMEOUT = 30.0  # seconds a unit waits for a free connection
+
+# SQLSTATE classes and codes that mean the storage, not the request, is at fault.
+_BUSY = {"40001", "40P01", "55P03", "57014"}  # serialization, deadlock, lock timeout, cancelled
+_FULL = {"53100"}  # disk full
+
+
+def storage_error(error: BaseException | None) -> Unavailable | None:
+    """The Unavailable a failing database means, or None for any other error."""
+    if isinstance(error, PoolTimeout):
+        return Unavailable("storage_busy")
+    if not isinstance(error, psycopg.Error):
+        return None
+    state = error.sqlstate or ""
+    if state in _BUSY:
+        return Unavailable("storage_busy")
+    if state in _FULL:
+        return Unavailable("storage_full")
+    if isinstance(error, psycopg.OperationalError) or state[:2] in ("08", "53", "57", "58"):
+        return Unavailable("storage_unavailable")
+    return None
+
+
+def notify_statement() -> str:
+    """One statement that wakes every user a unit's events concern: its users' own
+    events and every member of its chats, in NOTIFY payloads of ``origin:id,id,…``."""
+    return (
+        "SELECT pg_notify(%(channel)s, %(origin)s || ':' || string_agg(u::text, ',' ORDER BY u))"
+        " FROM (SELECT u, (row_number() OVER (ORDER BY u) - 1) / %(per)s AS part FROM ("
+        "   SELECT unnest(%(users)s::bigint[]) AS u"
+        "   UNION SELECT user_id FROM chat_members WHERE chat_id = ANY(%(chats)s::bigint[])"
+        " ) AS recipients) AS numbered GROUP BY part"
+    )
+
+
+class PostgresUnitOfWork:
+    """One transaction on a pooled connection; leaving without ``commit()`` rolls back."""
+
+    users: UserRepository
+    friendships: FriendshipRepository
+    chats: ChatRepository
+    messages: MessageRepository
+    attachments: AttachmentRepository
+    stickers: StickerRepository
+    events: EventRepository
+
+    def __init__(self, factory: PostgresUnitOfWorkFactory, *, read_only: bool) -> None:
+        self._factory = factory
+        self._read_only = read_only
+        self._session = session = Session(read_only)
+        self.users = PostgresUserRepository(session)
+        self.friendships = PostgresFriendshipRepository(session)
+        self.chats = PostgresChatRepository(session)
+        self.messages = PostgresMessageRepository(session)
+        self.attachments = PostgresAttachmentRepository(session)
+        self.stickers = PostgresStickerRepository(session)
+        self.events = PostgresEventRepository(session)
+
+    def __enter__(self) -> Self:
+        local = self._factory._local
+        if getattr(local, "unit_open", False):
+            raise RuntimeError("a unit of work is already open on this thread")
+        local.unit_open = True
+        try:
+            conn = self._factory._pool.getconn(timeout=POOL_TIMEOUT)
+        except BaseException as error:
+            local.unit_open = False
+            unavailable = storage_error(error)
+            if unavailable is not None:
+                raise unavailable from error
+            raise
+        # psycopg begins the transaction with the first statement, with these settings.
+        conn.isolation_level = (
+            IsolationLevel.REPEATABLE_READ if self._read_only else IsolationLevel.READ_COMMITTED
+        )
+        conn.read_only = self._read_only
+        self._session.conn = conn
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._session.conn = self._session.conn, None
+        try:
+            if conn is not None and not conn.closed:
+                try:
+                    conn.rollback()
+                except psycopg.Error:
+                    if exc is None:
+                        raise
+        finally:
+            if conn is not None:
+                self._factory._pool.putconn(conn)  # a broken connection is discarded
+            self._factory._local.unit_open = False
+        if isinstance(exc, ReadOnlyUnitError):
+            return
+        unavailable = storage_error(exc)
+        if unavailable is not None:
+            raise unavailable from exc
+
+    def commit(self) -> None:
+        session = self._session
+        assert session.conn is not None, "the unit of work is not open"
+        if self._factory.origin is not None and (session.woken_users or session.woken_chats):
+            session.execute(
+                notify_statement(),
+                {
+                    "channel": CHANNEL,
+                    "origin": self._factory.origin,
+                    "per": IDS_PER_NOTIFICATION,
+                    "users": sorted(session.woken_users),
+                    "chats": sorted(session.woken_chats),
+                },
+            )
+        try:
+            session.conn.commit()
+        except psycopg.Error as error:
+            raise storage_error(error) or error from error
+        session.woken_users.clear()
+        session.woken_chats.clear()
+
+    def rollback(self) -> None:
+        assert self._session.conn is not None, "the unit of work is not open"
+        self._session.conn.rollback()
+        self._session.woken_users.clear()
+        self._session.woken_chats.clear()
+
+
+class PostgresUnitOfWorkFactory:
+    """Makes units of work on the database at ``url`` through a connection pool.
+
+    Opening it changes nothing: ``migrate()`` is the explicit step the composition root
+    runs once. With ``notify`` on, committing units NOTIFY the users their events
+    concern; ``origin`` marks this process's notifications, so its own listener can
+    skip what the process already woke itself.
+    """
+
+    def __init__(
+        self, url: str, *, pool_size: int = 10, notify: bool = False, name: str = "messenger"
+    ) -> None:
+        self.url = url
+        self.origin: str | None = secrets.token_hex(8) if notify else None
+        self._local = threading.local()
+        self._pool = ConnectionPool(
+            url,
+            connection_class=psycopg.Connection[DictRow],
+            min_size=1,
+            max_size=max(1, pool_size),
+            kwargs={
+                "autocommit": False,
+                "row_factory": dict_row,
+                "options": "-c TimeZone=UTC",
+                "application_name": name,
+            },
+            open=False,
+            name=name,
+        )
+        self._opened = False
+        self._open_lock = threading.Lock()
+
+    def _ensure_open(self) -> None:
+        if not self._opened:
+            with self._open_lock:
+                if not self._opened:
+                    self._pool.open(wait=False)
+                    self._opened = True
+
+    def migrate(self) -> int:
+        """Apply every pending migration step; return the schema version."""
+        return migrations.migrate(self.url)
+
+    def __call__(self, *, read_only: bool = False) -> PostgresUnitOfWork:
+        self._ensure_open()
+        return PostgresUnitOfWork(self, read_only=read_only)
+
+    def _autocommit(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        self._ensure_open()
+        with self._pool.connection(timeout=POOL_TIMEOUT) as conn:
+            rows = conn.execute(query, params).fetchall()
+            conn.rollback()
+            return rows
+
+    def latest_event_id(self) -> int:
+        """The greatest event id given (0 when none), in a transaction of its own: for the
+        polling notifier, where LISTEN/NOTIFY is not to be had."""
+        return int(self._autocommit("SELECT last_id FROM event_counter")[0]["last_id"])
+
+    def users_with_events(self, after: int, upto: int) -> list[int]:
+        """Users with events whose ids are in (after, upto]."""
+        found = self._autocommit(
+            "SELECT user_id FROM events WHERE id > %(after)s AND id <= %(upto)s AND user_id IS NOT NULL"
+            " UNION SELECT chat_members.user_id FROM events"
+            " JOIN chat_members ON chat_members.chat_id = events.chat_id"
+            " WHERE events.id > %(after)s AND events.id <= %(upto)s",
+            {"after": after, "upto": upto},
+        )
+        return [row["user_id"] for row in found]
+
+    def close(self) -> None:
+        """Close the pool; later units open a new one."""
+        with self._open_lock:
+            if self._opened:
+                self._pool.close()
+                self._opened = False
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self._pool.max_size,
+                    kwargs=self._pool.kwargs,
+                    open=False,
+                    name=self._pool.name,
+                )
