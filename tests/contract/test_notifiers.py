@@ -1,6 +1,8 @@
-"""The EventNotifier contract, run over both adapters: conditions in one process
-(threading) and conditions plus a poll of the event table (polling, on a real SQLite file
-that nobody writes to, so any wake-up it gives here comes from ``notify``)."""
+"""The EventNotifier contract, run over every adapter: conditions in one process
+(threading), conditions plus a poll of the event table (polling, on a real SQLite file
+that nobody writes to, so any wake-up it gives here comes from ``notify``), and
+conditions plus a LISTEN on PostgreSQL (postgres, on the run's throwaway cluster, where
+nobody sends a NOTIFY here)."""
 
 from __future__ import annotations
 
@@ -16,15 +18,20 @@ from hypothesis import strategies as st
 
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from messenger_core.ports import EventNotifier
 
-KINDS = ["threading", "polling"]
+KINDS = ["threading", "polling", "postgres"]
 
 
 def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, SqliteUnitOfWorkFactory | None]:
     if kind == "threading":
         return ThreadingEventNotifier(), None
+    if kind == "postgres":
+        from tests.postgres import cluster
+
+        return PostgresEventNotifier(cluster().url()), None
     factory = SqliteUnitOfWorkFactory(tmp_path / "events.sqlite3")
     factory.migrate()
     return PollingEventNotifier(factory.latest_event_id, interval=0.02), factory
@@ -34,7 +41,7 @@ def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, SqliteUnitO
 def notifier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventNotifier]:
     made, factory = make_notifier(request.param, tmp_path)
     yield made
-    if isinstance(made, PollingEventNotifier):
+    if isinstance(made, PollingEventNotifier | PostgresEventNotifier):
         made.close()
     if factory is not None:
         factory.close()
@@ -142,7 +149,7 @@ def test_versions_change_exactly_for_the_named_users(
             after = {user: made.version(user) for user in range(1, 6)}
             assert {user for user in before if after[user] != before[user]} == set(batch)
     finally:
-        if isinstance(made, PollingEventNotifier):
+        if isinstance(made, PollingEventNotifier | PostgresEventNotifier):
             made.close()
         if factory is not None:
             factory.close()
