@@ -117,7 +117,7 @@ class PostgresEventNotifier:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True, application_name=LISTENER_NAME) as conn:
-                    conn.execute(f'LISTEN "{self.channel}"')  # type: ignore[arg-type]
+                    conn.execute(f'LISTEN "{self.channel}"')
                     if connected_before:
                         with self._lock:  # what came while we were away is unknown
                             self._wake_everyone()
