@@ -4,6 +4,11 @@
 instead (tests pass a manual clock, a seeded random source, a cheap hasher, the memory
 store). ``prepare_database`` is the one explicit migration step: the server, the CLI
 and the WSGI factory call it once before building a Messenger on the database.
+
+The storage is the settings': SQLite (``DATABASE_PATH``) or PostgreSQL
+(``DATABASE_URL``), files under ``UPLOAD_FOLDER`` or on S3 (``BLOB_STORE``), wake-ups in
+one process, by polling, or over LISTEN/NOTIFY (``NOTIFIER``). Storage that cannot be
+reached at start is a ``StartError`` of one line.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.blobs_fs import FilesystemBlobStore
+from adapters.blobs_s3 import S3BlobStore
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
@@ -21,6 +27,8 @@ from adapters.mail_smtp import SmtpMailer
 from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
+from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
@@ -39,7 +47,7 @@ from messenger_core.ports import (
 )
 from messenger_core.services import Upload
 
-from .config import Settings
+from .config import Settings, StartError, s3_location
 
 log = logging.getLogger("messenger")
 
@@ -80,9 +88,9 @@ def build_messenger(
     if codec is None and not settings.SECRET_KEY:
         raise ValueError("SECRET_KEY is required")
     if uow is None:
-        uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
+        uow = MemoryUnitOfWorkFactory() if memory else open_storage(settings)
     if blobs is None:
-        blobs = MemoryBlobStore() if memory else FilesystemBlobStore(settings.UPLOAD_FOLDER)
+        blobs = MemoryBlobStore() if memory else build_blob_store(settings)
     return Messenger(
         uow=uow,
         clock=clock or SystemClock(),
@@ -119,10 +127,49 @@ def open_database(settings: Settings, path: str | os.PathLike[str] | None = None
     return SqliteUnitOfWorkFactory(path or settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
 
 
+def open_storage(settings: Settings) -> SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory:
+    """The configured database, SQLite or PostgreSQL, as it is: no migration."""
+    if settings.uses_postgres and settings.DATABASE_URL:
+        return PostgresUnitOfWorkFactory(
+            settings.DATABASE_URL,
+            pool_size=settings.DATABASE_POOL_SIZE,
+            notify=settings.NOTIFIER == "postgres",
+        )
+    return open_database(settings)
+
+
+def build_blob_store(settings: Settings) -> FilesystemBlobStore | S3BlobStore:
+    """Files under UPLOAD_FOLDER, or objects in the S3 bucket BLOB_STORE names."""
+    if settings.BLOB_STORE == "filesystem":
+        return FilesystemBlobStore(settings.UPLOAD_FOLDER)
+    bucket, prefix, options = s3_location(settings.BLOB_STORE)
+    return S3BlobStore(
+        bucket, prefix=prefix, endpoint_url=options.get("endpoint_url"), region=options.get("region")
+    )
+
+
+def check_blob_store(settings: Settings) -> None:
+    """StartError when the configured S3 bucket cannot be reached."""
+    if settings.BLOB_STORE == "filesystem":
+        return
+    store = build_blob_store(settings)
+    try:
+        assert isinstance(store, S3BlobStore)
+        store.check()
+    except Exception as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise StartError(f"cannot use the blob store {settings.BLOB_STORE}: {reason}") from None
+
+
 def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
-    """Conditions in this process, or, when several processes share the database
-    (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
-    if settings.NOTIFIER == "polling" and isinstance(uow, SqliteUnitOfWorkFactory):
+    """Conditions in this process; or, when several processes share the database, those
+    plus a poll of the event table while someone waits (NOTIFIER = "polling"), or plus a
+    LISTEN for the NOTIFYs that committing units send (NOTIFIER = "postgres")."""
+    if settings.NOTIFIER == "postgres" and isinstance(uow, PostgresUnitOfWorkFactory):
+        return PostgresEventNotifier(uow.url, origin=uow.origin)
+    if settings.NOTIFIER == "polling" and isinstance(
+        uow, SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory
+    ):
         return PollingEventNotifier(
             uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL, users_with_events=uow.users_with_events
         )
@@ -135,6 +182,9 @@ def prepare_database(settings: Settings) -> bool:
     built under a temporary name and renamed into place when complete, so a start that
     fails half-way never leaves a half-filled database for later starts to serve.
     Returns whether the database was created now."""
+    check_blob_store(settings)
+    if settings.uses_postgres:
+        return _prepare_postgres(settings)
     path = Path(settings.DATABASE_PATH)
     if path.exists():
         database = open_database(settings)
@@ -162,6 +212,38 @@ def prepare_database(settings: Settings) -> bool:
     return True
 
 
+def _prepare_postgres(settings: Settings) -> bool:
+    """Migrate the PostgreSQL database; a blank one gets the sticker pack (and the demo
+    data when DEMO_DATA is on). Several processes may start at once: migrations take a
+    lock, and whoever finds the schema blank fills it."""
+    database = open_storage(settings)
+    assert isinstance(database, PostgresUnitOfWorkFactory)
+    try:
+        try:
+            blank = database.schema_version() == 0
+            database.migrate()
+        except Exception as error:
+            problem = postgres_problem(error)
+            if problem is None:
+                raise
+            raise StartError(f"cannot use the database at {settings.database_label}: {problem}") from None
+        if blank and settings.DEMO_DATA:
+            _fill_demo_data(settings, database)
+        else:
+            install_built_in_stickers(
+                build_messenger(settings, uow=database, notifier=ThreadingEventNotifier())
+            )
+    finally:
+        database.close()
+    if blank:
+        log.info(
+            "created the schema in %s%s",
+            settings.database_label,
+            " with demo data" if settings.DEMO_DATA else "",
+        )
+    return blank
+
+
 def remove_database(path: str | os.PathLike[str]) -> None:
     """Delete a database file with its write-ahead log and index files."""
     for file in _database_files(Path(path)):
@@ -178,7 +260,7 @@ def install_built_in_stickers(messenger: Messenger) -> None:
         messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
 
 
-def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
+def _fill_demo_data(settings: Settings, database: UnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)

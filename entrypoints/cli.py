@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, StartError, load_settings
 
 log = logging.getLogger("messenger")
 
@@ -38,6 +38,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"messenger: configuration error: {error}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, settings)
+    except StartError as error:
+        print(f"messenger: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "serve"
     if command == "serve":
         return serve(settings)
@@ -47,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bootstrap import prepare_database
 
         prepare_database(settings)
-        print(f"database ready: {settings.DATABASE_PATH}")
+        print(f"database ready: {settings.database_label}")
         return 0
     if command == "cleanup":
         from .bootstrap import build_messenger, prepare_database
@@ -72,7 +80,7 @@ def serve(settings: Settings) -> int:
     app = create_app(messenger, settings)
     server = create_server(app, **waitress_options(settings))
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
-    print(f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH})", flush=True)
+    print(f"Messenger is running on http://{host}:{port}/ (database {settings.database_label})", flush=True)
     _start_maintenance(messenger, settings.MAINTENANCE_INTERVAL)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
@@ -185,6 +193,15 @@ def make_demo_data(settings: Settings, *, force: bool) -> int:
 
     from .bootstrap import prepare_database, remove_database
 
+    if settings.uses_postgres:
+        if not prepare_database(attrs.evolve(settings, DEMO_DATA=True)):
+            print(
+                f"{settings.database_label} already has a schema: demo data goes into a blank database",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"demo data written to {settings.database_label}")
+        return 0
     path = Path(settings.DATABASE_PATH)
     if path.exists():
         if not force:

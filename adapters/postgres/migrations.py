@@ -204,7 +204,7 @@ def schema_version(conn: psycopg.Connection[Any]) -> int:
 
 def migrate(url: str) -> int:
     """Apply every pending step to the database at ``url``; return the resulting version."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
         while True:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))

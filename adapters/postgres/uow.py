@@ -54,6 +54,7 @@ CHANNEL = "messenger_events"
 # after the origin's prefix.
 IDS_PER_NOTIFICATION = 390
 POOL_TIMEOUT = 30.0  # seconds a unit waits for a free connection
+CONNECT_TIMEOUT = 10  # seconds to reach the server at start
 
 # SQLSTATE classes and codes that mean the storage, not the request, is at fault.
 _BUSY = {"40001", "40P01", "55P03", "57014"}  # serialization, deadlock, lock timeout, cancelled
@@ -74,6 +75,15 @@ def storage_error(error: BaseException | None) -> Unavailable | None:
     if isinstance(error, psycopg.OperationalError) or state[:2] in ("08", "53", "57", "58"):
         return Unavailable("storage_unavailable")
     return None
+
+
+def postgres_problem(error: BaseException) -> str | None:
+    """What is wrong, in one line, when ``error`` means the database cannot be used
+    (unreachable, refused, missing); None for any other error."""
+    if not isinstance(error, psycopg.OperationalError | psycopg.errors.InsufficientPrivilege):
+        return None
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
 
 
 def notify_statement() -> str:
@@ -226,6 +236,11 @@ class PostgresUnitOfWorkFactory:
     def migrate(self) -> int:
         """Apply every pending migration step; return the schema version."""
         return migrations.migrate(self.url)
+
+    def schema_version(self) -> int:
+        """The version the database is at (0: blank), read on a connection of its own."""
+        with psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT) as conn:
+            return migrations.schema_version(conn)
 
     def __call__(self, *, read_only: bool = False) -> PostgresUnitOfWork:
         self._ensure_open()
