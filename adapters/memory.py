@@ -804,3 +804,48 @@ class MemoryBlobStore:
 
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
+
+
+class MemoryRateLimitStore:
+    """Abuse-limit counters in dicts, for one process (and the contract suite)."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}  # (tokens, when counted)
+        self._events: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str, key: str, *, cost: float, rate: float, burst: float, now: float) -> float:
+        with self._lock:
+            tokens, then = self._buckets.get((name, key), (burst, now))
+            tokens = min(burst, tokens + max(0.0, now - then) * rate)
+            if tokens < cost:
+                self._buckets[name, key] = (tokens, now)
+                return (cost - tokens) / rate
+            self._buckets[name, key] = (tokens - cost, now)
+            return 0.0
+
+    def count_since(self, name: str, key: str, since: float) -> tuple[int, float | None]:
+        with self._lock:
+            fresh = [at for at in self._events.get((name, key), ()) if at > since]
+        return len(fresh), (min(fresh) if fresh else None)
+
+    def record(self, name: str, key: str, at: float) -> None:
+        with self._lock:
+            self._events.setdefault((name, key), []).append(at)
+
+    def reset(self, name: str, key: str) -> None:
+        with self._lock:
+            self._events.pop((name, key), None)
+            self._buckets.pop((name, key), None)
+
+    def prune(self, before: float) -> None:
+        with self._lock:
+            for where, times in list(self._events.items()):
+                kept = [at for at in times if at >= before]
+                if kept:
+                    self._events[where] = kept
+                else:
+                    del self._events[where]
+            for where, (_, then) in list(self._buckets.items()):
+                if then < before:
+                    del self._buckets[where]

@@ -29,6 +29,7 @@ from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
 from adapters.postgres.notifier import PostgresEventNotifier
+from adapters.postgres.rate_limits import PostgresRateLimitStore
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
@@ -42,6 +43,7 @@ from messenger_core.ports import (
     Mailer,
     PasswordHasher,
     RandomSource,
+    RateLimitStore,
     TokenCodec,
     UnitOfWorkFactory,
 )
@@ -146,6 +148,16 @@ def build_blob_store(settings: Settings) -> FilesystemBlobStore | S3BlobStore:
     return S3BlobStore(
         bucket, prefix=prefix, endpoint_url=options.get("endpoint_url"), region=options.get("region")
     )
+
+
+def build_rate_limit_store(settings: Settings) -> RateLimitStore | None:
+    """Where the abuse limits count: in the PostgreSQL database, which every process of
+    the installation shares; None (each process counts for itself) on SQLite."""
+    if settings.uses_postgres and settings.DATABASE_URL:
+        return PostgresRateLimitStore(
+            PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
+        )
+    return None
 
 
 def check_blob_store(settings: Settings) -> None:

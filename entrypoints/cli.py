@@ -71,13 +71,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 def serve(settings: Settings) -> int:
     from waitress.server import create_server
 
-    from .bootstrap import build_messenger, prepare_database
+    from .bootstrap import build_messenger, build_rate_limit_store, prepare_database
     from .web.app import create_app
 
     limit_malloc_arenas()  # before any worker thread exists
     prepare_database(settings)
     messenger = build_messenger(settings)
-    app = create_app(messenger, settings)
+    app = create_app(messenger, settings, rate_limit_store=build_rate_limit_store(settings))
     server = create_server(app, **waitress_options(settings))
     host, port = server.effective_host, server.effective_port  # type: ignore[union-attr]
     print(f"Messenger is running on http://{host}:{port}/ (database {settings.database_label})", flush=True)

@@ -380,6 +380,35 @@ class EventNotifier(Protocol):
         timeout passes (False). Returns at once if it already differs."""
 
 
+class RateLimitStore(Protocol):
+    """The counters of the abuse limits, shared by every server process of one
+    installation, so that a client cannot multiply its allowance by the number of
+    processes behind the proxy. ``name`` is the limit, ``key`` whom it counts (an
+    account, an address); times are seconds on a clock every process shares (the wall
+    clock). Each method is atomic on its own: two processes taking from one bucket at
+    once take two tokens."""
+
+    def take(self, name: str, key: str, *, cost: float, rate: float, burst: float, now: float) -> float:
+        """Token bucket: the key's bucket holds up to ``burst`` tokens (full when new)
+        and refills at ``rate`` per second. When it holds ``cost`` (at most ``burst``),
+        take them and return 0; otherwise take nothing and return the seconds until it
+        will hold them."""
+
+    def count_since(self, name: str, key: str, since: float) -> tuple[int, float | None]:
+        """Sliding window: how many events of the key were recorded after ``since``, and
+        when the oldest of them was (None when there are none)."""
+
+    def record(self, name: str, key: str, at: float) -> None:
+        """Record an event of the key at ``at``."""
+
+    def reset(self, name: str, key: str) -> None:
+        """Forget the key's events and its bucket under ``name``."""
+
+    def prune(self, before: float) -> None:
+        """Drop events recorded before ``before`` and buckets untouched since then (a
+        bucket left alone that long is full again, as a new one is)."""
+
+
 class Mailer(Protocol):
     def send_confirmation(self, email: str, token: str) -> None:
         """Deliver an email-confirmation token to the address."""

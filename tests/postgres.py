@@ -21,7 +21,7 @@ from scripts.throwaway_postgres import PostgresMissing, ThrowawayPostgres
 TEMPLATE = "messenger_template"
 _TABLES = (
     "users, friendships, chats, chat_members, sticker_packs, stickers, messages, message_mentions,"
-    " attachments, events"
+    " attachments, events, rate_limit_buckets, rate_limit_events"
 )
 _lock = threading.Lock()
 _cluster: ThrowawayPostgres | None = None

@@ -181,6 +181,30 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
+    # 2: the abuse limits' counters, shared by every server process. UNLOGGED: they need
+    # no WAL (and are not replicated); a crash empties them, which only forgives.
+    (
+        """
+        CREATE UNLOGGED TABLE rate_limit_buckets (
+            name text NOT NULL,
+            key text NOT NULL,
+            tokens double precision NOT NULL,
+            at double precision NOT NULL,
+            denied boolean NOT NULL DEFAULT false,
+            PRIMARY KEY (name, key)
+        )
+        """,
+        "CREATE INDEX rate_limit_buckets_at ON rate_limit_buckets (at)",
+        """
+        CREATE UNLOGGED TABLE rate_limit_events (
+            name text NOT NULL,
+            key text NOT NULL,
+            at double precision NOT NULL
+        )
+        """,
+        "CREATE INDEX rate_limit_events_key ON rate_limit_events (name, key, at)",
+        "CREATE INDEX rate_limit_events_at ON rate_limit_events (at)",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

@@ -246,21 +246,27 @@ class PostgresUnitOfWorkFactory:
         self._ensure_open()
         return PostgresUnitOfWork(self, read_only=read_only)
 
-    def _autocommit(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+    def run_autocommit(self, query: str, params: Any = None) -> list[dict[str, Any]]:
+        """Run one statement in a transaction of its own, outside any unit of work, and
+        return its rows (for notifiers and shared counters)."""
         self._ensure_open()
-        with self._pool.connection(timeout=POOL_TIMEOUT) as conn:
-            rows = conn.execute(query, params).fetchall()
-            conn.rollback()
-            return rows
+        try:
+            with self._pool.connection(timeout=POOL_TIMEOUT) as conn:
+                cursor = conn.execute(query, params)
+                rows = cursor.fetchall() if cursor.description else []
+                conn.commit()
+                return rows
+        except (psycopg.Error, PoolTimeout) as error:
+            raise storage_error(error) or error from error
 
     def latest_event_id(self) -> int:
         """The greatest event id given (0 when none), in a transaction of its own: for the
         polling notifier, where LISTEN/NOTIFY is not to be had."""
-        return int(self._autocommit("SELECT last_id FROM event_counter")[0]["last_id"])
+        return int(self.run_autocommit("SELECT last_id FROM event_counter")[0]["last_id"])
 
     def users_with_events(self, after: int, upto: int) -> list[int]:
         """Users with events whose ids are in (after, upto]."""
-        found = self._autocommit(
+        found = self.run_autocommit(
             "SELECT user_id FROM events WHERE id > %(after)s AND id <= %(upto)s AND user_id IS NOT NULL"
             " UNION SELECT chat_members.user_id FROM events"
             " JOIN chat_members ON chat_members.chat_id = events.chat_id"

@@ -10,6 +10,7 @@ import falcon
 import orjson
 
 from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge, Unavailable
+from messenger_core.ports import RateLimitStore
 
 from ..config import Settings
 from . import WebApp, api
@@ -51,7 +52,9 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 )
 
 
-def create_app(messenger: Messenger, settings: Settings) -> WebApp:
+def create_app(
+    messenger: Messenger, settings: Settings, *, rate_limit_store: RateLimitStore | None = None
+) -> WebApp:
     """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
     middleware: list[Any] = [AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)]
     app: WebApp = falcon.App(middleware=middleware)
@@ -63,7 +66,7 @@ def create_app(messenger: Messenger, settings: Settings) -> WebApp:
     app.router_options.converters["int"] = Id
     app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
 
-    limits = RateLimits.from_settings(settings)
+    limits = RateLimits.from_settings(settings, store=rate_limit_store)
     resources: dict[type[api.Resource], api.Resource] = {}
     for path, cls, suffix in API_ROUTES:
         resource = resources.setdefault(cls, cls(messenger, settings, limits))
@@ -173,9 +176,9 @@ class Id(falcon.routing.IntConverter):
 
 def get_app() -> WebApp:
     """The app as configured by APP_CONFIG (for WSGI servers: ``entrypoints.web.app:get_app()``)."""
-    from ..bootstrap import build_messenger, prepare_database
+    from ..bootstrap import build_messenger, build_rate_limit_store, prepare_database
     from ..config import load_settings
 
     settings = load_settings()
     prepare_database(settings)
-    return create_app(build_messenger(settings), settings)
+    return create_app(build_messenger(settings), settings, rate_limit_store=build_rate_limit_store(settings))

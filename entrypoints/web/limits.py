@@ -7,8 +7,11 @@ too) costs a token per account and per address, which bounds the argon2 work any
 client can ask for. Sends, friend requests and upload bytes have buckets per user that
 real use never empties.
 
-In-process state: each server process counts for itself, which is what a single-process
-deployment needs; the limits are settings, and RATE_LIMITS_ENABLED turns them all off.
+Where the counts live: in this process by default, which is what a single-process
+deployment needs; or, given a ``RateLimitStore`` (the PostgreSQL database when several
+processes serve one installation), in that shared store, so that a client cannot
+multiply its allowance by the number of processes. The limits are settings, and
+RATE_LIMITS_ENABLED turns them all off.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import TypeVar
 import attrs
 
 from messenger_core import Forbidden, Throttled, Unauthorized
+from messenger_core.ports import RateLimitStore
 
 from ..config import Settings
 
@@ -111,6 +115,86 @@ class TokenBucket:
             del self._buckets[key]
 
 
+PRUNE_EVERY = 1000  # shared counts: past this many writes, drop what no limit can still see
+PRUNE_AFTER = 24 * 3600.0  # seconds: longer than any window, and than any bucket takes to refill
+
+
+class _Pruner:
+    def __init__(self, store: RateLimitStore) -> None:
+        self._store = store
+        self._writes = 0
+        self._lock = threading.Lock()
+
+    def wrote(self, now: float) -> None:
+        with self._lock:
+            self._writes += 1
+            due = self._writes % PRUNE_EVERY == 0
+        if due:
+            self._store.prune(now - PRUNE_AFTER)
+
+
+class SharedSlidingWindow:
+    """``SlidingWindow`` counted in a RateLimitStore that every process shares."""
+
+    def __init__(
+        self,
+        store: RateLimitStore,
+        name: str,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.time,
+        pruner: _Pruner | None = None,
+    ) -> None:
+        self.store, self.name, self.limit, self.window = store, name, limit, window
+        self._clock = clock
+        self._pruner = pruner or _Pruner(store)
+
+    def check(self, key: str) -> None:
+        now = self._clock()
+        count, oldest = self.store.count_since(self.name, key, now - self.window)
+        if count >= self.limit:
+            retry_after = math.ceil((oldest if oldest is not None else now) + self.window - now)
+            raise Throttled(retry_after=max(1, retry_after))
+
+    def record(self, key: str) -> None:
+        now = self._clock()
+        self.store.record(self.name, key, now)
+        self._pruner.wrote(now)
+
+    def hit(self, key: str) -> None:
+        self.check(key)
+        self.record(key)
+
+    def reset(self, key: str) -> None:
+        self.store.reset(self.name, key)
+
+
+class SharedTokenBucket:
+    """``TokenBucket`` kept in a RateLimitStore that every process shares."""
+
+    def __init__(
+        self,
+        store: RateLimitStore,
+        name: str,
+        rate: float,
+        burst: float,
+        clock: Callable[[], float] = time.time,
+        pruner: _Pruner | None = None,
+    ) -> None:
+        self.store, self.name, self.rate, self.burst = store, name, rate, burst
+        self._clock = clock
+        self._pruner = pruner or _Pruner(store)
+
+    def take(self, key: str, cost: float = 1.0) -> None:
+        now = self._clock()
+        wait = self.store.take(
+            self.name, key, cost=min(cost, self.burst), rate=self.rate, burst=self.burst, now=now
+        )
+        self._pruner.wrote(now)
+        if wait > 0:
+            raise Throttled(retry_after=max(1, math.ceil(wait)))
+
+
 class WaiterCap:
     """At most ``limit`` held at once per key (long-polls of one user, of one address)."""
 
@@ -143,33 +227,57 @@ class RateLimits:
     """The app's limits, built from settings."""
 
     enabled: bool
-    login_failures: SlidingWindow  # per account and address
-    address_failures: SlidingWindow  # per address, whatever the account
-    account_checks: TokenBucket  # password checks per account
-    address_checks: TokenBucket  # password checks per address
-    registration: SlidingWindow
-    search: SlidingWindow
-    messages: TokenBucket
-    friend_requests: TokenBucket
-    upload_bytes: TokenBucket
+    login_failures: SlidingWindow | SharedSlidingWindow  # per account and address
+    address_failures: SlidingWindow | SharedSlidingWindow  # per address, whatever the account
+    account_checks: TokenBucket | SharedTokenBucket  # password checks per account
+    address_checks: TokenBucket | SharedTokenBucket  # password checks per address
+    registration: SlidingWindow | SharedSlidingWindow
+    search: SlidingWindow | SharedSlidingWindow
+    messages: TokenBucket | SharedTokenBucket
+    friend_requests: TokenBucket | SharedTokenBucket
+    upload_bytes: TokenBucket | SharedTokenBucket
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Callable[[], float] = time.monotonic) -> RateLimits:
+    def from_settings(
+        cls,
+        settings: Settings,
+        clock: Callable[[], float] | None = None,
+        store: RateLimitStore | None = None,
+    ) -> RateLimits:
+        """The limits of the settings, counted in this process, or in ``store`` (shared
+        by every process: then times are the wall clock's, which all of them share)."""
+        if store is None:
+            local = clock or time.monotonic
+
+            def window(name: str, limit: int, seconds: float) -> SlidingWindow | SharedSlidingWindow:
+                return SlidingWindow(limit, seconds, local)
+
+            def bucket(name: str, rate: float, burst: float) -> TokenBucket | SharedTokenBucket:
+                return TokenBucket(rate, burst, local)
+        else:
+            shared, pruner = clock or time.time, _Pruner(store)
+
+            def window(name: str, limit: int, seconds: float) -> SlidingWindow | SharedSlidingWindow:
+                return SharedSlidingWindow(store, name, limit, seconds, shared, pruner)
+
+            def bucket(name: str, rate: float, burst: float) -> TokenBucket | SharedTokenBucket:
+                return SharedTokenBucket(store, name, rate, burst, shared, pruner)
+
         per_minute = settings.PASSWORD_CHECKS_PER_MINUTE
         return cls(
             enabled=settings.RATE_LIMITS_ENABLED,
-            login_failures=SlidingWindow(settings.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60, clock),
-            address_failures=SlidingWindow(settings.LOGIN_FAILURES_PER_ADDRESS, 15 * 60, clock),
-            account_checks=TokenBucket(per_minute / 60, per_minute, clock),
-            address_checks=TokenBucket(2 * per_minute / 60, 2 * per_minute, clock),
-            registration=SlidingWindow(settings.REGISTRATIONS_PER_ADDRESS, 3600, clock),
-            search=SlidingWindow(settings.SEARCHES_PER_MINUTE, 60, clock),
-            messages=TokenBucket(settings.MESSAGES_PER_MINUTE / 60, settings.MESSAGES_PER_MINUTE, clock),
-            friend_requests=TokenBucket(
-                settings.FRIEND_REQUESTS_PER_HOUR / 3600, settings.FRIEND_REQUESTS_PER_HOUR, clock
+            login_failures=window("login_failures", settings.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60),
+            address_failures=window("address_failures", settings.LOGIN_FAILURES_PER_ADDRESS, 15 * 60),
+            account_checks=bucket("account_checks", per_minute / 60, per_minute),
+            address_checks=bucket("address_checks", 2 * per_minute / 60, 2 * per_minute),
+            registration=window("registration", settings.REGISTRATIONS_PER_ADDRESS, 3600),
+            search=window("search", settings.SEARCHES_PER_MINUTE, 60),
+            messages=bucket("messages", settings.MESSAGES_PER_MINUTE / 60, settings.MESSAGES_PER_MINUTE),
+            friend_requests=bucket(
+                "friend_requests", settings.FRIEND_REQUESTS_PER_HOUR / 3600, settings.FRIEND_REQUESTS_PER_HOUR
             ),
-            upload_bytes=TokenBucket(
-                settings.UPLOAD_BYTES_PER_HOUR / 3600, settings.UPLOAD_BYTES_PER_HOUR, clock
+            upload_bytes=bucket(
+                "upload_bytes", settings.UPLOAD_BYTES_PER_HOUR / 3600, settings.UPLOAD_BYTES_PER_HOUR
             ),
         )
 

@@ -31,6 +31,7 @@ from .groups import Groups
 from .media import Media
 from .messages import Messages
 from .profiles import Profiles
+from .retry import retry_every_use_case
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
 
@@ -132,3 +133,6 @@ class Messenger:
         events = Events(ctx)
         self.events = events.events
         self.prune_events = events.prune_events
+
+        # Last: every use case bound above runs again when the storage was too busy.
+        retry_every_use_case(self)

@@ -305,6 +305,8 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "event_counter",
         "events",
         "schema_migrations",
+        "rate_limit_buckets",
+        "rate_limit_events",
     }
     assert {
         "users_search",
