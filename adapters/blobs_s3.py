@@ -1,7 +1,9 @@
 """BlobStore on S3-compatible object storage (AWS S3, MinIO, Ceph, moto…), on boto3.
 
-Objects are ``<prefix>/<key>`` in one bucket; keys are 128 random bits in hex, as on
-the filesystem, and a string of another shape names no blob. Credentials come from
+Objects are ``<prefix>/ab/cd/<key>`` in one bucket: the filesystem store's layout, so
+``aws s3 sync user_data/upload/ s3://bucket/prefix/ --exclude 'tmp/*'`` moves an
+installation's files as they are. Keys are 128 random bits in hex, and a string of
+another shape names no blob. Credentials come from
 boto3's usual chain (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, a profile, an
 instance role); ``endpoint_url`` points at a store other than AWS.
 
@@ -64,7 +66,8 @@ class S3BlobStore:
         )
 
     def object_name(self, key: str) -> str:
-        return f"{self.prefix}/{key}" if self.prefix else key
+        sharded = f"{key[0:2]}/{key[2:4]}/{key}"
+        return f"{self.prefix}/{sharded}" if self.prefix else sharded
 
     def check(self) -> None:
         """Raise when the bucket cannot be reached (wrong endpoint, credentials, name)."""
@@ -142,9 +145,9 @@ class S3BlobStore:
         start = f"{self.prefix}/" if self.prefix else ""
         for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
             for item in page.get("Contents", ()):
-                name = item["Key"][len(start) :]
-                if _KEY.fullmatch(name):
-                    found.add(name)
+                key = item["Key"].rsplit("/", 1)[-1]
+                if _KEY.fullmatch(key) and item["Key"] == self.object_name(key):
+                    found.add(key)
         return found
 
 

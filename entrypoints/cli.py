@@ -108,7 +108,15 @@ def waitress_options(settings: Settings) -> dict[str, Any]:
             limit,
             limit + besides,
         )
-    return {
+    proxy: dict[str, Any] = {}
+    if settings.TRUSTED_PROXY:
+        # The client's address (and scheme) from the proxy's headers, and from no one else's.
+        proxy = {
+            "trusted_proxy": settings.TRUSTED_PROXY,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        }
+    return proxy | {
         "host": settings.HOST,
         "port": settings.PORT,
         "threads": settings.THREADS,

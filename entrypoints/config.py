@@ -90,6 +90,9 @@ class Settings:
     # "threading" (one process), "polling" (several on one database), "postgres" (LISTEN/NOTIFY)
     NOTIFIER: str = "threading"
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
+    # The address of a reverse proxy in front (e.g. "127.0.0.1" for a local nginx): only
+    # from it is X-Forwarded-For believed, for the client's address the limits count.
+    TRUSTED_PROXY: str | None = None
     # Open connections the server accepts at once; None: max(1000, 4 × THREADS). Beyond it
     # new connections wait in the kernel's listen backlog until one closes.
     CONNECTION_LIMIT: int | None = None

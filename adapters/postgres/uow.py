@@ -217,7 +217,7 @@ class PostgresUnitOfWorkFactory:
             kwargs={
                 "autocommit": False,
                 "row_factory": dict_row,
-                "options": "-c TimeZone=UTC",
+                "options": "-c TimeZone=UTC -c lock_timeout=15s -c idle_in_transaction_session_timeout=60s",
                 "application_name": name,
             },
             open=False,
