@@ -28,6 +28,7 @@ from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
+from adapters.postgres.from_sqlite import CopyError, Progress, TableReport, copy_sqlite_to_postgres
 from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.postgres.rate_limits import PostgresRateLimitStore
 from adapters.sqlite import SqliteUnitOfWorkFactory
@@ -49,7 +50,7 @@ from messenger_core.ports import (
 )
 from messenger_core.services import Upload
 
-from .config import Settings, StartError, s3_location
+from .config import Settings, StartError, redact_url, s3_location
 
 log = logging.getLogger("messenger")
 
@@ -254,6 +255,23 @@ def _prepare_postgres(settings: Settings) -> bool:
             " with demo data" if settings.DEMO_DATA else "",
         )
     return blank
+
+
+def migrate_to_postgres(
+    source: Path, target_url: str, *, force: bool, progress: Progress | None = None
+) -> list[TableReport]:
+    """Copy the SQLite database at ``source`` into the PostgreSQL database at
+    ``target_url`` (adapters/postgres/from_sqlite.py); StartError in one line when it
+    cannot be done."""
+    try:
+        return copy_sqlite_to_postgres(source, target_url, force=force, progress=progress)
+    except CopyError as error:
+        raise StartError(str(error)) from None
+    except Exception as error:
+        problem = postgres_problem(error)
+        if problem is None:
+            raise
+        raise StartError(f"cannot use the database at {redact_url(target_url)}: {problem}") from None
 
 
 def remove_database(path: str | os.PathLike[str]) -> None:

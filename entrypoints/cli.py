@@ -28,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--force", action="store_true", help="replace an existing database")
     commands.add_parser("init-db", help="create or migrate the configured database")
     commands.add_parser("cleanup", help="remove uploads never sent and events past retention")
+    copy = commands.add_parser(
+        "migrate-to-postgres", help="copy a SQLite database into PostgreSQL (re-run to go on after a failure)"
+    )
+    copy.add_argument("--from", dest="source", type=Path, required=True, help="the SQLite database file")
+    copy.add_argument("--to", dest="target", required=True, help="postgresql://user@host/database")
+    copy.add_argument("--force", action="store_true", help="empty a target that holds other data first")
     pack = commands.add_parser("add-sticker-pack", help="add a sticker pack from a folder of images")
     pack.add_argument("title")
     pack.add_argument("folder", type=Path)
@@ -65,7 +71,55 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         uploads, events = messenger.remove_orphan_uploads(), messenger.prune_events()
         print(f"removed {uploads} unsent uploads, {events} old events")
         return 0
+    if command == "migrate-to-postgres":
+        return migrate_to_postgres(args.source, args.target, force=args.force)
     return add_sticker_pack(settings, args.title, args.folder)
+
+
+def migrate_to_postgres(source: Path, target: str, *, force: bool) -> int:
+    from .bootstrap import migrate_to_postgres as copy
+
+    bar = ProgressBar(sys.stderr)
+    reports = copy(source, target, force=force, progress=bar.show)
+    bar.done()
+    width = max(len(r.name) for r in reports)
+    print(f"{'table':<{width}}  {'SQLite':>9}  {'PostgreSQL':>10}  checksum")
+    for r in reports:
+        verdict = "same" if r.agrees else f"DIFFERS {r.source_checksum[:12]} / {r.target_checksum[:12]}"
+        print(f"{r.name:<{width}}  {r.source_rows:>9}  {r.target_rows:>10}  {verdict}")
+    if all(r.agrees for r in reports):
+        print(f"copied {sum(r.target_rows for r in reports)} rows; every table agrees")
+        return 0
+    print("the copy does not agree with the source: run the command again", file=sys.stderr)
+    return 1
+
+
+class ProgressBar:
+    """One line per table, redrawn in place on a terminal (a line per table elsewhere)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._table: str | None = None
+        self._live = hasattr(stream, "isatty") and stream.isatty()
+
+    def show(self, table: str, copied: int, total: int) -> None:
+        if table != self._table and self._table is not None and self._live:
+            self._stream.write("\n")
+        self._table = table
+        share = copied / total if total else 1.0
+        filled = int(share * self.WIDTH)
+        line = f"{table:<16} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {copied}/{total}"
+        if self._live:
+            self._stream.write("\r" + line)
+        elif copied == total:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def done(self) -> None:
+        if self._live and self._table is not None:
+            self._stream.write("\n")
 
 
 def serve(settings: Settings) -> int:
