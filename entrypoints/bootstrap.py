@@ -233,19 +233,19 @@ def _prepare_postgres(settings: Settings) -> bool:
     assert isinstance(database, PostgresUnitOfWorkFactory)
     try:
         try:
-            blank = database.schema_version() == 0
-            database.migrate()
+            with database.holding_lock("messenger.prepare_database"):
+                blank = database.schema_version() == 0
+                database.migrate()
+                if blank and settings.DEMO_DATA:
+                    _fill_demo_data(settings, database)
+                else:
+                    quiet = ThreadingEventNotifier()
+                    install_built_in_stickers(build_messenger(settings, uow=database, notifier=quiet))
         except Exception as error:
             problem = postgres_problem(error)
             if problem is None:
                 raise
             raise StartError(f"cannot use the database at {settings.database_label}: {problem}") from None
-        if blank and settings.DEMO_DATA:
-            _fill_demo_data(settings, database)
-        else:
-            install_built_in_stickers(
-                build_messenger(settings, uow=database, notifier=ThreadingEventNotifier())
-            )
     finally:
         database.close()
     if blank:

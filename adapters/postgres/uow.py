@@ -11,9 +11,12 @@ wake-up at the commit and never before (notifier.py listens).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import logging
 import secrets
 import threading
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -236,6 +239,18 @@ class PostgresUnitOfWorkFactory:
     def migrate(self) -> int:
         """Apply every pending migration step; return the schema version."""
         return migrations.migrate(self.url)
+
+    @contextlib.contextmanager
+    def holding_lock(self, name: str) -> Iterator[None]:
+        """Hold a named advisory lock for the block, on a connection of its own: what
+        processes starting at once do one after the other (filling a blank database)."""
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
 
     def schema_version(self) -> int:
         """The version the database is at (0: blank), read on a connection of its own."""
