@@ -667,9 +667,10 @@ class PostgresEventRepository:
         return int(row["last_id"]) if row else 0
 
     def oldest_retained_id(self) -> int:
-        row = self._s.one("SELECT min(id) AS oldest FROM events")
-        oldest = row["oldest"] if row else None
-        return self.latest_id() if oldest is None else int(oldest) - 1
+        row = self._s.one(
+            "SELECT coalesce((SELECT min(id) FROM events) - 1, (SELECT last_id FROM event_counter)) AS oldest"
+        )
+        return int(row["oldest"]) if row else 0
 
     def prune_before(self, before: datetime) -> int:
         cursor = self._s.write("DELETE FROM events WHERE created_date < %s", (rows.time(before),))
