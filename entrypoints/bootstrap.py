@@ -20,6 +20,7 @@ from pathlib import Path
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.blobs_s3 import S3BlobStore
+from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
@@ -67,6 +68,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         orphan_upload_lifetime=timedelta(hours=settings.ORPHAN_UPLOAD_HOURS),
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
         group_max_members=settings.GROUP_MAX_MEMBERS,
+        edit_window=timedelta(hours=settings.EDIT_WINDOW_HOURS) if settings.EDIT_WINDOW_HOURS else None,
     )
 
 
@@ -104,6 +106,7 @@ def build_messenger(
         images=images or PillowImageProcessor(),
         notifier=notifier or event_notifier(settings, uow),
         mailer=mailer or build_mailer(settings),
+        emoji=UnicodeEmojiCatalog(),
         settings=core or messenger_settings(settings),
     )
 

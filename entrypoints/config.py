@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from messenger_core.limits import GROUP_MAX_MEMBERS_DEFAULT
+from messenger_core.limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_DEFAULT
 
 
 class ConfigError(Exception):
@@ -74,6 +74,7 @@ class Settings:
     FRIEND_REQUESTS_PER_HOUR: int = 60  # per user, also the burst
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
     GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
+    EDIT_WINDOW_HOURS: int = EDIT_WINDOW_HOURS_DEFAULT  # a message is editable this long; 0: always
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
     PUBLIC_URL: str = ""  # e.g. "https://chat.example.org": where mailed links point
@@ -268,6 +269,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
     settings = _check_storage(settings)
     if settings.GROUP_MAX_MEMBERS < 2:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
+    if settings.EDIT_WINDOW_HOURS < 0:
+        raise ConfigError("EDIT_WINDOW_HOURS must not be negative (0: no limit)")
     if settings.RESERVED_THREADS >= settings.THREADS:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
     if settings.CONNECTION_LIMIT is not None and settings.CONNECTION_LIMIT < 1:

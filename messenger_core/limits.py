@@ -20,8 +20,19 @@ ATTACHMENTS_MAX = 10
 FILE_NAME_MAX = 255
 SEARCH_LIMIT_MAX = 20
 SEARCH_WORDS_MAX = 10  # words of a search query that count; the rest are ignored
+MESSAGE_SEARCH_LIMIT_DEFAULT = 20
+MESSAGE_SEARCH_LIMIT_MAX = 50
+SEARCH_QUERY_MAX = 256  # characters of a message search query
+SNIPPET_MAX = 160  # characters of a found message shown around its match
 GROUP_TITLE_MAX = 128
 GROUP_MAX_MEMBERS_DEFAULT = 200  # a setting (GROUP_MAX_MEMBERS); this is its default
+REPLY_PREVIEW_MAX = 200  # characters of the original a reply quotes
+FORWARD_CHATS_MAX = 20  # chats one forward may go to
+REACTIONS_MAX = 20  # distinct emoji on one message
+REACTION_USERS_SHOWN = 10  # reactors a message names per emoji
+REACTION_MAX_LENGTH = 32  # code points of an emoji (a family with skin tones is ~11)
+PINS_MAX = 50  # pinned messages in one chat
+EDIT_WINDOW_HOURS_DEFAULT = 48  # a setting (EDIT_WINDOW_HOURS; 0: no limit); this is its default
 HISTORY_LIMIT_DEFAULT = 50
 HISTORY_LIMIT_MAX = 100
 EVENTS_LIMIT = 100
@@ -45,4 +56,8 @@ def public_limits() -> dict[str, int]:
         "attachments_max": ATTACHMENTS_MAX,
         "history_limit_max": HISTORY_LIMIT_MAX,
         "search_limit_max": SEARCH_LIMIT_MAX,
+        "message_search_limit_max": MESSAGE_SEARCH_LIMIT_MAX,
+        "forward_chats_max": FORWARD_CHATS_MAX,
+        "reactions_max": REACTIONS_MAX,
+        "pins_max": PINS_MAX,
     }

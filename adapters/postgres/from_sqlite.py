@@ -29,8 +29,9 @@ import psycopg
 from psycopg import sql
 
 from . import migrations
+from .search_index import index_every_message
 
-SQLITE_VERSION = 3  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 5  # the SQLite schema version (PRAGMA user_version) this copy reads
 BATCH = 5000
 PROGRESS_TABLE = "sqlite_import_progress"
 
@@ -123,10 +124,32 @@ TABLES: tuple[Table, ...] = (
             "system",
             "mentions",
             "deleted_by",
+            "reply_to",
+            "forwarded_from",
+            "reaction_summary",
         ),
         times=("sending_date", "edited_date"),
         flags=("is_deleted",),
-        json=("system", "mentions"),
+        json=("system", "mentions", "reply_to", "forwarded_from", "reaction_summary"),
+    ),
+    Table(
+        "message_versions",
+        ("id",),
+        ("id", "message_id", "text", "written_date"),
+        times=("written_date",),
+    ),
+    Table(
+        "hidden_messages",
+        ("user_id", "message_id"),
+        ("user_id", "chat_id", "message_id"),
+        identity=False,
+    ),
+    Table(
+        "pins",
+        ("chat_id", "message_id"),
+        ("chat_id", "message_id", "pinned_by", "pinned_date"),
+        times=("pinned_date",),
+        identity=False,
     ),
     Table(
         "message_mentions",
@@ -154,6 +177,12 @@ TABLES: tuple[Table, ...] = (
         ),
         times=("created_date",),
     ),
+    Table(
+        "reactions",
+        ("id",),
+        ("id", "message_id", "user_id", "emoji", "created_date"),
+        times=("created_date",),
+    ),
     # SQLite orders friendships by rowid; it becomes the target's id, which orders them there.
     Table(
         "friendships",
@@ -165,7 +194,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "events",
         ("id",),
-        ("id", "user_id", "chat_id", "type", "data", "created_date"),
+        ("id", "user_id", "chat_id", "message_id", "type", "data", "created_date"),
         times=("created_date",),
         json=("data",),
         identity=False,
@@ -222,6 +251,13 @@ def copy_sqlite_to_postgres(
             for table in TABLES:
                 _copy_table(reader, target, table, batch, progress)
             _move_sequences(reader, target)
+            if progress:
+                progress("message_search", 0, 1)
+            with target.transaction():  # rebuilt, not copied: its words are the core's
+                target.execute("DELETE FROM message_search")
+                index_every_message(target)
+            if progress:
+                progress("message_search", 1, 1)
             reports = [_check(reader, target, table) for table in TABLES]
             if all(report.agrees for report in reports):
                 target.execute(f"DROP TABLE {PROGRESS_TABLE}")

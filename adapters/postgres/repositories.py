@@ -28,6 +28,7 @@ import psycopg
 from psycopg import sql
 
 from messenger_core.errors import Conflict
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     Chat,
@@ -37,18 +38,24 @@ from messenger_core.model import (
     Friendship,
     MemberRole,
     Message,
+    MessageKind,
+    MessageVersion,
     NewAttachment,
     NewChat,
     NewMember,
     NewMessage,
     NewUser,
+    Pin,
+    Reaction,
+    ReactionSummary,
     Sticker,
     StickerPack,
     User,
 )
 from messenger_core.normalize import email_key, search_key, search_text
+from messenger_core.search import Filter
 
-from . import rows
+from . import rows, search_index
 
 _TRIGRAM = 3  # the shortest term a trigram index can narrow
 # Advisory lock namespaces (the first key of the two-key form).
@@ -408,6 +415,12 @@ class PostgresChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
+        self._s.write(
+            "UPDATE chat_members SET visible_after_message_id = %s WHERE chat_id = %s AND user_id = %s",
+            (message_id, chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._s.write(
             "UPDATE chats SET last_message_id = %s, last_activity = %s WHERE id = %s",
@@ -428,10 +441,28 @@ class PostgresMessageRepository:
     def add(self, new: NewMessage) -> Message:
         # Built from what was written (a send is the hottest write): no read-back.
         values = rows.to_message_row(new)
-        message_id = _insert(self._s, "messages", values)
+        if new.kind is MessageKind.USER:
+            # Its search row in the same statement (its files come with attach or add_copies).
+            message_id = self._insert_indexed(values, new.text)
+        else:
+            message_id = _insert(self._s, "messages", values)
         if new.mentions:
             self._write_mentions(message_id, new.chat_id, new.mentions)
         return Message(id=message_id, **attrs.asdict(new, recurse=False))
+
+    def _insert_indexed(self, values: dict[str, Any], text: str | None) -> int:
+        doc, tags = search_index.row_values(text)
+        query = sql.SQL(
+            "WITH m AS (INSERT INTO messages ({}) VALUES ({}) RETURNING id, chat_id)"
+            " INSERT INTO message_search (message_id, chat_id, doc, tags)"
+            " SELECT id, chat_id, %(search_doc)s, %(search_tags)s FROM m RETURNING message_id"
+        ).format(
+            sql.SQL(", ").join(map(sql.Identifier, values)),
+            sql.SQL(", ").join(map(sql.Placeholder, values)),
+        )
+        row = self._s.write(query, {**values, "search_doc": doc, "search_tags": tags}).fetchone()
+        assert row is not None
+        return int(row["message_id"])
 
     def get(self, message_id: int) -> Message | None:
         if not self._s.read_only:
@@ -460,6 +491,15 @@ class PostgresMessageRepository:
         self._s.write("DELETE FROM message_mentions WHERE message_id = %s", (message.id,))
         if message.mentions:
             self._write_mentions(message.id, message.chat_id, message.mentions)
+        self._reindex(message.id)
+
+    def _reindex(self, message_id: int) -> None:
+        assert self._s.conn is not None
+        search_index.index_message(self._s.conn, message_id)
+
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        query, params = search_index.search_query(user_id, wanted, limit)
+        return [rows.message(row) for row in self._s.execute(query, params)]
 
     def _write_mentions(self, message_id: int, chat_id: int, mentions: Sequence[int]) -> None:
         self._s.write(
@@ -468,47 +508,98 @@ class PostgresMessageRepository:
             (list(mentions), chat_id, message_id),
         )
 
-    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
-        if before_id is None:
-            found = self._s.execute(
-                "SELECT * FROM messages WHERE chat_id = %s ORDER BY id DESC LIMIT %s", (chat_id, limit)
-            )
-        else:
-            found = self._s.execute(
-                "SELECT * FROM messages WHERE chat_id = %s AND id < %s ORDER BY id DESC LIMIT %s",
-                (chat_id, before_id, limit),
-            )
-        return [rows.message(row) for row in found]
+    def get_many(self, message_ids: Iterable[int]) -> dict[int, Message]:
+        wanted = list(set(message_ids))
+        if not wanted:
+            return {}
+        found = self._s.execute("SELECT * FROM messages WHERE id = ANY(%s)", (wanted,))
+        return {row["id"]: rows.message(row) for row in found}
 
-    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+    # Leaving out what a user hid: a probe of hidden_messages' primary key per row.
+    _NOT_HIDDEN = (
+        " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+        " WHERE h.user_id = %(viewer)s AND h.message_id = messages.id)"
+    )
+
+    def _page(self, where: str, order: str, params: dict[str, Any], hidden_for: int | None) -> list[Message]:
+        hidden = "" if hidden_for is None else self._NOT_HIDDEN
         found = self._s.execute(
-            "SELECT * FROM messages WHERE chat_id = %s AND id > %s ORDER BY id LIMIT %s",
-            (chat_id, after_id, limit),
+            f"SELECT * FROM messages WHERE chat_id = %(chat)s AND {where}{hidden}"
+            f" ORDER BY id {order} LIMIT %(limit)s",
+            {**params, "viewer": hidden_for},
         )
         return [rows.message(row) for row in found]
 
-    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
-        found = self._s.execute(
-            "SELECT * FROM messages WHERE chat_id = %s AND sending_date > %s ORDER BY id LIMIT %s",
-            (chat_id, rows.time(since), limit),
+    def page_before(
+        self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        params = {"chat": chat_id, "bound": before_id, "limit": limit}
+        where = "true" if before_id is None else "id < %(bound)s"
+        return self._page(where, "DESC", params, hidden_for)
+
+    def page_after(
+        self, chat_id: int, after_id: int, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        return self._page(
+            "id > %(bound)s", "", {"chat": chat_id, "bound": after_id, "limit": limit}, hidden_for
         )
-        return [rows.message(row) for row in found]
+
+    def page_since(
+        self, chat_id: int, since: datetime, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        params = {"chat": chat_id, "since": rows.time(since), "limit": limit}
+        return self._page("sending_date > %(since)s", "", params, hidden_for)
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         row = self._s.one(
-            "SELECT count(*) AS n FROM messages WHERE chat_id = %s AND id > %s"
-            " AND sender_id <> %s AND NOT is_deleted AND kind = 'user'",
-            (chat_id, after_id, user_id),
+            "SELECT count(*) AS n FROM messages WHERE chat_id = %(chat)s AND id > %(after)s"
+            " AND sender_id <> %(viewer)s AND NOT is_deleted AND kind = 'user'" + self._NOT_HIDDEN,
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         )
         return int(row["n"]) if row else 0
 
     def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
+        # A tombstone's mentions are gone from message_mentions (update rewrites them).
         row = self._s.one(
-            "SELECT count(*) AS n FROM message_mentions"
-            " WHERE user_id = %s AND chat_id = %s AND message_id > %s",
-            (user_id, chat_id, after_id),
+            "SELECT count(*) AS n FROM message_mentions AS m"
+            " WHERE user_id = %(viewer)s AND chat_id = %(chat)s AND message_id > %(after)s"
+            " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = %(viewer)s AND h.message_id = m.message_id)",
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         )
         return int(row["n"]) if row else 0
+
+    def hide(self, user_id: int, message_id: int) -> None:
+        self._s.write(
+            "INSERT INTO hidden_messages (user_id, chat_id, message_id)"
+            " SELECT %s, chat_id, id FROM messages WHERE id = %s ON CONFLICT DO NOTHING",
+            (user_id, message_id),
+        )
+
+    def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
+        wanted = list(set(message_ids))
+        if not wanted:
+            return set()
+        found = self._s.execute(
+            "SELECT message_id FROM hidden_messages WHERE user_id = %s AND message_id = ANY(%s)",
+            (user_id, wanted),
+        )
+        return {row["message_id"] for row in found}
+
+    def add_version(self, message_id: int, version: MessageVersion) -> None:
+        self._s.write(
+            "INSERT INTO message_versions (message_id, text, written_date) VALUES (%s, %s, %s)",
+            (message_id, version.text, rows.time(version.written_date)),
+        )
+
+    def versions(self, message_id: int) -> list[MessageVersion]:
+        found = self._s.execute(
+            "SELECT text, written_date FROM message_versions WHERE message_id = %s ORDER BY id", (message_id,)
+        )
+        return [MessageVersion(text=row["text"], written_date=row["written_date"]) for row in found]
+
+    def remove_versions(self, message_id: int) -> None:
+        self._s.write("DELETE FROM message_versions WHERE message_id = %s", (message_id,))
 
 
 class PostgresAttachmentRepository:
@@ -543,6 +634,11 @@ class PostgresAttachmentRepository:
             " WHERE attachments.id = given.id",
             (message_id, list(attachment_ids)),
         )
+        self._reindex(message_id)  # the names and kinds of its files
+
+    def _reindex(self, message_id: int) -> None:
+        assert self._s.conn is not None
+        search_index.index_message(self._s.conn, message_id)
 
     def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
         wanted = list(set(message_ids))
@@ -569,6 +665,30 @@ class PostgresAttachmentRepository:
         found = self._s.write("DELETE FROM attachments WHERE message_id = %s RETURNING *", (message_id,))
         return sorted((rows.attachment(row) for row in found), key=lambda a: (a.position, a.id))
 
+    def add_copies(
+        self, sources: Sequence[Attachment], message_id: int, uploader_id: int
+    ) -> list[Attachment]:
+        copies = []
+        for position, source in enumerate(sources):
+            copy = attrs.evolve(source, message_id=message_id, position=position, uploader_id=uploader_id)
+            values = rows.to_row(copy)
+            del values["id"]
+            copies.append(attrs.evolve(copy, id=_insert(self._s, "attachments", values)))
+        self._reindex(message_id)
+        return copies
+
+    def keys_in_use(self, keys: Iterable[str]) -> set[str]:
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        found = self._s.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k"
+            " WHERE EXISTS (SELECT 1 FROM attachments WHERE storage_key = k)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k)",
+            (wanted,),
+        )
+        return {row["k"] for row in found}
+
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         # A writing unit (the sweep) locks what it will remove and skips uploads that a
         # send holds; re-checked after the lock, an upload attached meanwhile is no orphan.
@@ -582,6 +702,113 @@ class PostgresAttachmentRepository:
 
     def remove(self, attachment_id: int) -> None:
         self._s.write("DELETE FROM attachments WHERE id = %s", (attachment_id,))
+
+
+class PostgresReactionRepository:
+    """Reactions, one row per (message, emoji, user); the id orders them by time.
+
+    Every change also rewrites the message's ``reaction_summary`` (each emoji with its
+    count and first reactors, in the order the emoji came), in one statement, so that a
+    page reads a column per message and one probe for the reader's own reactions.
+    Reacting reads the message first (``visible_message``), which in a writing unit
+    locks its chat: two reactions to one message are summarised one after the other."""
+
+    _SUMMARISE = (
+        "UPDATE messages SET reaction_summary = ("
+        "   SELECT json_agg(json_build_array(emoji, n, users) ORDER BY first) FROM ("
+        "     SELECT emoji, count(*) AS n, (array_agg(user_id ORDER BY id))[1:%(shown)s] AS users,"
+        "       min(id) AS first FROM reactions WHERE message_id = %(message)s GROUP BY emoji) AS s)"
+        " WHERE id = %(message)s"
+    )
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def _summarise(self, message_id: int) -> None:
+        self._s.write(self._SUMMARISE, {"message": message_id, "shown": REACTION_USERS_SHOWN})
+
+    def add(self, reaction: Reaction) -> bool:
+        cursor = self._s.write(
+            "INSERT INTO reactions (message_id, user_id, emoji, created_date) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (reaction.message_id, reaction.user_id, reaction.emoji, rows.time(reaction.created_date)),
+        )
+        if cursor.rowcount:
+            self._summarise(reaction.message_id)
+        return cursor.rowcount > 0
+
+    def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        cursor = self._s.write(
+            "DELETE FROM reactions WHERE message_id = %s AND emoji = %s AND user_id = %s",
+            (message_id, emoji, user_id),
+        )
+        if cursor.rowcount:
+            self._summarise(message_id)
+        return cursor.rowcount > 0
+
+    def emojis(self, message_id: int) -> set[str]:
+        found = self._s.execute("SELECT DISTINCT emoji FROM reactions WHERE message_id = %s", (message_id,))
+        return {row["emoji"] for row in found}
+
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        wanted = list(set(message_ids))
+        if not wanted:
+            return {}
+        found = self._s.execute(
+            "SELECT id, reaction_summary, ARRAY(SELECT emoji FROM reactions"
+            "   WHERE user_id = %s AND message_id = messages.id) AS mine"
+            " FROM messages WHERE id = ANY(%s) AND reaction_summary IS NOT NULL",
+            (viewer_id, wanted),
+        )
+        by_message = {}
+        for row in found:
+            mine = set(row["mine"])
+            by_message[row["id"]] = [
+                ReactionSummary(emoji=emoji, count=count, user_ids=tuple(users), me=emoji in mine)
+                for emoji, count, users in row["reaction_summary"]
+            ]
+        return by_message
+
+    def remove_all(self, message_id: int) -> None:
+        self._s.write("DELETE FROM reactions WHERE message_id = %s", (message_id,))
+        self._s.write("UPDATE messages SET reaction_summary = NULL WHERE id = %s", (message_id,))
+
+
+class PostgresPinRepository:
+    """Pinned messages, one row per (chat, message)."""
+
+    _ORDER = "ORDER BY pinned_date DESC, message_id DESC"
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, pin: Pin) -> bool:
+        cursor = self._s.write(
+            "INSERT INTO pins (chat_id, message_id, pinned_by, pinned_date) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (pin.chat_id, pin.message_id, pin.pinned_by, rows.time(pin.pinned_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, chat_id: int, message_id: int) -> bool:
+        cursor = self._s.write(
+            "DELETE FROM pins WHERE chat_id = %s AND message_id = %s", (chat_id, message_id)
+        )
+        return cursor.rowcount > 0
+
+    def list_for_chat(self, chat_id: int) -> list[Pin]:
+        found = self._s.execute(f"SELECT * FROM pins WHERE chat_id = %s {self._ORDER}", (chat_id,))
+        return [rows.pin(row) for row in found]
+
+    def latest_for(self, chat_id: int, user_id: int, after_message_id: int) -> Pin | None:
+        row = self._s.one(
+            "SELECT * FROM pins WHERE chat_id = %(chat)s AND message_id > %(after)s"
+            " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = %(viewer)s AND h.message_id = pins.message_id)"
+            f" {self._ORDER} LIMIT 1",
+            {"chat": chat_id, "after": after_message_id, "viewer": user_id},
+        )
+        return rows.pin(row) if row else None
 
 
 class PostgresStickerRepository:
@@ -619,23 +846,35 @@ class PostgresEventRepository:
 
     _APPEND = (
         "WITH next AS (UPDATE event_counter SET last_id = last_id + 1 RETURNING last_id)"
-        " INSERT INTO events (id, user_id, chat_id, type, data, created_date)"
-        " SELECT last_id, %s, %s, %s, %s, %s FROM next RETURNING id"
+        " INSERT INTO events (id, user_id, chat_id, message_id, type, data, created_date)"
+        " SELECT last_id, %s, %s, %s, %s, %s, %s FROM next RETURNING id"
     )
 
     def __init__(self, session: Session) -> None:
         self._s = session
 
     def _append(
-        self, user_id: int | None, chat_id: int | None, type: EventType, data: dict[str, Any], at: datetime
+        self,
+        user_id: int | None,
+        chat_id: int | None,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        message_id: int | None = None,
     ) -> Event:
         created = rows.time(at)
         row = self._s.write(
-            self._APPEND, (user_id, chat_id, type.value, rows.json_value(data), created)
+            self._APPEND, (user_id, chat_id, message_id, type.value, rows.json_value(data), created)
         ).fetchone()
         assert row is not None
         return Event(
-            id=row["id"], user_id=user_id, chat_id=chat_id, type=type, data=data, created_date=created
+            id=row["id"],
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=message_id,
+            type=type,
+            data=data,
+            created_date=created,
         )
 
     def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
@@ -643,8 +882,16 @@ class PostgresEventRepository:
         self._s.woken_users.add(user_id)
         return event
 
-    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
-        event = self._append(None, chat_id, type, data, at)
+    def append_to_chat(
+        self,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        *,
+        message_id: int | None = None,
+    ) -> Event:
+        event = self._append(None, chat_id, type, data, at, message_id)
         self._s.woken_chats.add(chat_id)
         return event
 
@@ -656,7 +903,11 @@ class PostgresEventRepository:
             " UNION ALL"
             " (SELECT events.* FROM chat_members JOIN events ON events.chat_id = chat_members.chat_id"
             "   AND events.id > greatest(%(cursor)s, chat_members.joined_event_id)"
-            "   WHERE chat_members.user_id = %(user)s ORDER BY events.id LIMIT %(limit)s)"
+            "   WHERE chat_members.user_id = %(user)s"
+            "   AND (events.message_id IS NULL OR (events.message_id > chat_members.visible_after_message_id"
+            "     AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "       WHERE h.user_id = %(user)s AND h.message_id = events.message_id)))"
+            "   ORDER BY events.id LIMIT %(limit)s)"
             " ORDER BY id LIMIT %(limit)s",
             {"user": user_id, "cursor": cursor, "limit": limit},
         )

@@ -25,6 +25,7 @@ from messenger_core.model import (
     Event,
     Friendship,
     Message,
+    Pin,
     Sticker,
     User,
 )
@@ -62,9 +63,12 @@ def to_row(record: Any) -> Row:
 
 
 def to_message_row(record: Any) -> Row:
-    """A message's (or new message's) columns: its system action as JSON, mentions as an array."""
+    """A message's (or new message's) columns: its system action, quote and forward
+    source as JSON, mentions as an array."""
     row = to_row(record)
-    row["system"] = None if record.system is None else json_value(record.system)
+    for name in ("system", "reply_to", "forwarded_from"):
+        value = getattr(record, name)
+        row[name] = None if value is None else json_value(value)
     row["mentions"] = list(record.mentions)
     return row
 
@@ -132,6 +136,10 @@ def message(row: Row) -> Message:
 
 def attachment(row: Row) -> Attachment:
     return from_row(row, Attachment)
+
+
+def pin(row: Row) -> Pin:
+    return from_row(row, Pin)
 
 
 def sticker(row: Row) -> Sticker:

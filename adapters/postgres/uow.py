@@ -6,9 +6,11 @@ A writing unit runs at READ COMMITTED and relies on the locks its repositories t
 statement sees every commit before it, as the memory adapter's reads do (the port lets
 a read-only unit see a commit made while it is open, or not), it takes no lock a writer
 waits for, and it costs no BEGIN and no ROLLBACK: two round trips of the four to seven a
-page's read takes. Its repositories refuse every write before sending it. When notifications are on, a committing unit that wrote events sends
-a NOTIFY for everyone they concern inside its transaction, so PostgreSQL delivers the
-wake-up at the commit and never before (notifier.py listens).
+page's read takes. Its repositories refuse every write before sending it.
+
+When notifications are on, a committing unit that wrote events sends a NOTIFY for
+everyone they concern inside its transaction, so PostgreSQL delivers the wake-up at the
+commit and never before (notifier.py listens).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ from messenger_core.ports import (
     EventRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     StickerRepository,
     UserRepository,
 )
@@ -46,6 +50,8 @@ from .repositories import (
     PostgresEventRepository,
     PostgresFriendshipRepository,
     PostgresMessageRepository,
+    PostgresPinRepository,
+    PostgresReactionRepository,
     PostgresStickerRepository,
     PostgresUserRepository,
     ReadOnlyUnitError,
@@ -111,6 +117,8 @@ class PostgresUnitOfWork:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
 
@@ -123,6 +131,8 @@ class PostgresUnitOfWork:
         self.chats = PostgresChatRepository(session)
         self.messages = PostgresMessageRepository(session)
         self.attachments = PostgresAttachmentRepository(session)
+        self.reactions = PostgresReactionRepository(session)
+        self.pins = PostgresPinRepository(session)
         self.stickers = PostgresStickerRepository(session)
         self.events = PostgresEventRepository(session)
 

@@ -9,7 +9,13 @@ so comparing them as text compares them as times.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from .search_index import index_every_message
+
+# A step is SQL statements, or a function of the connection for what SQL alone cannot do
+# (filling an index whose words the core's tokenizer decides); all run in its transaction.
+Statement = str | Callable[[sqlite3.Connection], None]
 
 # The indexed text of a user: the folded keys, one per line, so no term (which never
 # holds white space) can match across two of them.
@@ -18,7 +24,7 @@ _SEARCH_KEYS = (
 )
 
 # One entry per version: STEPS[0] takes a blank database to version 1, and so on.
-STEPS: Sequence[Sequence[str]] = (
+STEPS: Sequence[Sequence[Statement]] = (
     # 1: the initial schema.
     (
         """
@@ -223,6 +229,79 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
+    # 4: the conversation. Messages keep what they answer and where a forward came from
+    # (JSON snapshots, so later edits don't change them); earlier texts of edited
+    # messages; reactions; pins; messages a user hid from themselves. A chat's event
+    # names its message, so a member's stream can leave out the messages they hid.
+    (
+        "ALTER TABLE messages ADD COLUMN reply_to TEXT CHECK (reply_to IS NULL OR json_valid(reply_to))",
+        "ALTER TABLE messages ADD COLUMN forwarded_from TEXT"
+        " CHECK (forwarded_from IS NULL OR json_valid(forwarded_from))",
+        # The reactions as a page shows them, kept by every change of them: a history
+        # page reads one column per message instead of grouping the reactions table.
+        "ALTER TABLE messages ADD COLUMN reaction_summary TEXT"
+        " CHECK (reaction_summary IS NULL OR json_valid(reaction_summary))",
+        """
+        CREATE TABLE message_versions (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            written_date TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX message_versions_message ON message_versions (message_id, id)",
+        # The rowid orders a message's reactions by when they came.
+        """
+        CREATE TABLE reactions (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            emoji TEXT NOT NULL,
+            created_date TEXT NOT NULL,
+            UNIQUE (message_id, emoji, user_id)
+        )
+        """,
+        # Which of a page's messages the reader reacted to (and a user's reactions).
+        "CREATE INDEX reactions_user ON reactions (user_id, message_id)",
+        """
+        CREATE TABLE pins (
+            chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            pinned_by INTEGER NOT NULL REFERENCES users (id),
+            pinned_date TEXT NOT NULL,
+            PRIMARY KEY (chat_id, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX pins_message ON pins (message_id)",
+        """
+        CREATE TABLE hidden_messages (
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            PRIMARY KEY (user_id, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX hidden_messages_chat ON hidden_messages (user_id, chat_id, message_id)",
+        "CREATE INDEX hidden_messages_message ON hidden_messages (message_id)",
+        "ALTER TABLE events ADD COLUMN message_id INTEGER",
+        # A forward shares stored files: deleting one of its rows asks whether another
+        # still names the bytes.
+        "CREATE INDEX attachments_storage_key ON attachments (storage_key)",
+        "CREATE INDEX attachments_thumbnail_key ON attachments (thumbnail_key)"
+        " WHERE thumbnail_key IS NOT NULL",
+    ),
+    # 5: message search. A full-text index of live user messages (rowid = message id):
+    # the keys of the text, of the files' names, and tags of what it holds, as
+    # messenger_core.search defines them, written by the repositories in the same
+    # transaction as the message. unicode61 with the core's word characters (letters,
+    # digits, marks) and no diacritic removal splits exactly where the core's words end,
+    # and leaves "й" and "ё" to the core's folding; prefix indexes of 2 and 3 characters
+    # make short prefixes cheap.
+    (
+        "CREATE VIRTUAL TABLE message_search USING fts5(body, names, tags,"
+        " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M*'\", prefix = '2 3')",
+        index_every_message,
+    ),
 )
 
 LATEST_VERSION = len(STEPS)
@@ -256,7 +335,10 @@ def migrate(conn: sqlite3.Connection) -> int:
                 return version
             # Statements one by one: executescript() would commit our transaction.
             for statement in STEPS[version]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from messenger_core.errors import Conflict
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     Chat,
@@ -25,18 +26,24 @@ from messenger_core.model import (
     Friendship,
     MemberRole,
     Message,
+    MessageKind,
+    MessageVersion,
     NewAttachment,
     NewChat,
     NewMember,
     NewMessage,
     NewUser,
+    Pin,
+    Reaction,
+    ReactionSummary,
     Sticker,
     StickerPack,
     User,
 )
 from messenger_core.normalize import email_key, search_key
+from messenger_core.search import Filter
 
-from . import rows
+from . import rows, search_index
 
 _TRIGRAM = 3  # the shortest term the user_search index can find
 _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
@@ -290,6 +297,12 @@ class SqliteChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET visible_after_message_id = ? WHERE chat_id = ? AND user_id = ?",
+            (message_id, chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._conn.execute(
             "UPDATE chats SET last_message_id = ?, last_activity = ? WHERE id = ?",
@@ -297,7 +310,12 @@ class SqliteChatRepository:
         )
 
     def remove(self, chat_id: int) -> None:
-        # Members, messages and their attachment rows go by ON DELETE CASCADE.
+        # Members, messages and their attachment rows go by ON DELETE CASCADE; the search
+        # index is no table a key can cascade to.
+        self._conn.execute(
+            "DELETE FROM message_search WHERE rowid IN (SELECT id FROM messages WHERE chat_id = ?)",
+            (chat_id,),
+        )
         self._conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
 
@@ -312,6 +330,8 @@ class SqliteMessageRepository:
         message_id = _insert(self._conn, "messages", rows.to_message_row(new))
         if new.mentions:
             self._write_mentions(message_id, new.chat_id, new.mentions)
+        if new.kind is MessageKind.USER:  # its files come with attach (or add_copies)
+            search_index.write(self._conn, message_id, new.text)
         return Message(id=message_id, **attrs.asdict(new, recurse=False))
 
     def get(self, message_id: int) -> Message | None:
@@ -323,6 +343,7 @@ class SqliteMessageRepository:
         self._conn.execute("DELETE FROM message_mentions WHERE message_id = ?", (message.id,))
         if message.mentions:
             self._write_mentions(message.id, message.chat_id, message.mentions)
+        search_index.index_message(self._conn, message.id)
 
     def _write_mentions(self, message_id: int, chat_id: int, mentions: Sequence[int]) -> None:
         self._conn.executemany(
@@ -330,44 +351,101 @@ class SqliteMessageRepository:
             [(user_id, chat_id, message_id) for user_id in mentions],
         )
 
-    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+    def get_many(self, message_ids: Iterable[int]) -> dict[int, Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))", (_id_list(message_ids),)
+        )
+        return {row["id"]: rows.message(row) for row in found}
+
+    # Leaving out what a user hid: a probe of hidden_messages' primary key per row.
+    _NOT_HIDDEN = (
+        " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+        " WHERE h.user_id = :viewer AND h.message_id = messages.id)"
+    )
+
+    def _page(self, where: str, order: str, params: dict[str, Any], hidden_for: int | None) -> list[Message]:
+        hidden = "" if hidden_for is None else self._NOT_HIDDEN
+        found = self._conn.execute(
+            f"SELECT * FROM messages WHERE chat_id = :chat AND {where}{hidden}"
+            f" ORDER BY id {order} LIMIT :limit",
+            {**params, "viewer": hidden_for},
+        )
+        return [rows.message(row) for row in found]
+
+    def page_before(
+        self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         # An explicit upper bound (not "? IS NULL OR id < ?") lets the planner seek the
         # (chat_id, id) index straight to the page instead of scanning down to it.
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (chat_id, _NO_ID_ABOVE if before_id is None else before_id, limit),
+        bound = _NO_ID_ABOVE if before_id is None else before_id
+        return self._page(
+            "id < :bound", "DESC", {"chat": chat_id, "bound": bound, "limit": limit}, hidden_for
         )
-        return [rows.message(row) for row in found]
 
-    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (chat_id, after_id, limit),
-        )
-        return [rows.message(row) for row in found]
+    def page_after(
+        self, chat_id: int, after_id: int, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        return self._page("id > :bound", "", {"chat": chat_id, "bound": after_id, "limit": limit}, hidden_for)
 
-    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND sending_date > ? ORDER BY id LIMIT ?",
-            (chat_id, rows.dump_time(since), limit),
-        )
-        return [rows.message(row) for row in found]
+    def page_since(
+        self, chat_id: int, since: datetime, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        params = {"chat": chat_id, "since": rows.dump_time(since), "limit": limit}
+        return self._page("sending_date > :since", "", params, hidden_for)
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         unread: int = self._conn.execute(
-            "SELECT count(*) FROM messages WHERE chat_id = ? AND id > ?"
-            " AND sender_id <> ? AND NOT is_deleted AND kind = 'user'",
-            (chat_id, after_id, user_id),
+            "SELECT count(*) FROM messages WHERE chat_id = :chat AND id > :after"
+            " AND sender_id <> :viewer AND NOT is_deleted AND kind = 'user'" + self._NOT_HIDDEN,
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         ).fetchone()[0]
         return unread
 
     def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
         # A tombstone's mentions are gone from message_mentions (update rewrites them).
         found: int = self._conn.execute(
-            "SELECT count(*) FROM message_mentions WHERE user_id = ? AND chat_id = ? AND message_id > ?",
-            (user_id, chat_id, after_id),
+            "SELECT count(*) FROM message_mentions AS m WHERE user_id = :viewer AND chat_id = :chat"
+            " AND message_id > :after AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = :viewer AND h.message_id = m.message_id)",
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         ).fetchone()[0]
         return found
+
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        return [
+            rows.message(row)
+            for row in search_index.search_messages(self._conn, user_id, wanted, limit, _NO_ID_ABOVE)
+        ]
+
+    def hide(self, user_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO hidden_messages (user_id, chat_id, message_id)"
+            " SELECT ?, chat_id, id FROM messages WHERE id = ?",
+            (user_id, message_id),
+        )
+
+    def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
+        found = self._conn.execute(
+            "SELECT message_id FROM hidden_messages WHERE user_id = ?"
+            " AND message_id IN (SELECT value FROM json_each(?))",
+            (user_id, _id_list(message_ids)),
+        )
+        return {row[0] for row in found}
+
+    def add_version(self, message_id: int, version: MessageVersion) -> None:
+        self._conn.execute(
+            "INSERT INTO message_versions (message_id, text, written_date) VALUES (?, ?, ?)",
+            (message_id, version.text, rows.dump_time(version.written_date)),
+        )
+
+    def versions(self, message_id: int) -> list[MessageVersion]:
+        found = self._conn.execute(
+            "SELECT text, written_date FROM message_versions WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        return [MessageVersion(text=row[0], written_date=rows.load_time(row[1])) for row in found]
+
+    def remove_versions(self, message_id: int) -> None:
+        self._conn.execute("DELETE FROM message_versions WHERE message_id = ?", (message_id,))
 
 
 class SqliteAttachmentRepository:
@@ -391,6 +469,7 @@ class SqliteAttachmentRepository:
             "UPDATE attachments SET message_id = ?, position = ? WHERE id = ?",
             [(message_id, position, i) for position, i in enumerate(attachment_ids)],
         )
+        search_index.index_message(self._conn, message_id)  # the names and kinds of its files
 
     def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
         found = self._conn.execute(
@@ -419,6 +498,27 @@ class SqliteAttachmentRepository:
         ).fetchall()
         return sorted((rows.attachment(row) for row in found), key=lambda a: (a.position, a.id))
 
+    def add_copies(
+        self, sources: Sequence[Attachment], message_id: int, uploader_id: int
+    ) -> list[Attachment]:
+        copies = []
+        for position, source in enumerate(sources):
+            copy = attrs.evolve(source, message_id=message_id, position=position, uploader_id=uploader_id)
+            values = rows.to_row(copy)
+            del values["id"]
+            copies.append(attrs.evolve(copy, id=_insert(self._conn, "attachments", values)))
+        search_index.index_message(self._conn, message_id)
+        return copies
+
+    def keys_in_use(self, keys: Iterable[str]) -> set[str]:
+        found = self._conn.execute(
+            "SELECT value FROM json_each(?) AS k"
+            " WHERE EXISTS (SELECT 1 FROM attachments WHERE storage_key = k.value)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k.value)",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0] for row in found}
+
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         found = self._conn.execute(
             "SELECT * FROM attachments WHERE message_id IS NULL AND created_date < ? ORDER BY id LIMIT ?",
@@ -428,6 +528,111 @@ class SqliteAttachmentRepository:
 
     def remove(self, attachment_id: int) -> None:
         self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+
+
+class SqliteReactionRepository:
+    """Reactions, one row per (message, emoji, user); the rowid orders them by time.
+
+    Every change also rewrites the message's ``reaction_summary`` (each emoji with its
+    count and first reactors, in the order the emoji came), so that reading a page costs
+    a column per message and one probe for the reader's own reactions, however many
+    people reacted."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, reaction: Reaction) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_date) VALUES (?, ?, ?, ?)",
+            (reaction.message_id, reaction.user_id, reaction.emoji, rows.dump_time(reaction.created_date)),
+        )
+        if cursor.rowcount:
+            self._summarise(reaction.message_id)
+        return cursor.rowcount > 0
+
+    def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        cursor = self._conn.execute(
+            "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+            (message_id, emoji, user_id),
+        )
+        if cursor.rowcount:
+            self._summarise(message_id)
+        return cursor.rowcount > 0
+
+    def _summarise(self, message_id: int) -> None:
+        by_emoji: dict[str, list[int]] = {}
+        found = self._conn.execute(
+            "SELECT emoji, user_id FROM reactions WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        for emoji, user_id in found:
+            by_emoji.setdefault(emoji, []).append(user_id)
+        summary = [[e, len(users), users[:REACTION_USERS_SHOWN]] for e, users in by_emoji.items()]
+        self._conn.execute(
+            "UPDATE messages SET reaction_summary = ? WHERE id = ?",
+            (json.dumps(summary, ensure_ascii=False) if summary else None, message_id),
+        )
+
+    def emojis(self, message_id: int) -> set[str]:
+        found = self._conn.execute("SELECT DISTINCT emoji FROM reactions WHERE message_id = ?", (message_id,))
+        return {row[0] for row in found}
+
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        # One query: each message's summary, with the viewer's own emoji on it (a probe
+        # of reactions_user), for the messages that have reactions at all.
+        found = self._conn.execute(
+            "SELECT id, reaction_summary, (SELECT group_concat(emoji, char(31)) FROM reactions"
+            "   WHERE user_id = ? AND message_id = messages.id)"
+            " FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND reaction_summary IS NOT NULL",
+            (viewer_id, _id_list(message_ids)),
+        )
+        by_message = {}
+        for message_id, summary, own in found:
+            mine = own.split("\x1f") if own else ()
+            by_message[message_id] = [
+                ReactionSummary(emoji=emoji, count=count, user_ids=tuple(users), me=emoji in mine)
+                for emoji, count, users in json.loads(summary)
+            ]
+        return by_message
+
+    def remove_all(self, message_id: int) -> None:
+        self._conn.execute("DELETE FROM reactions WHERE message_id = ?", (message_id,))
+        self._conn.execute("UPDATE messages SET reaction_summary = NULL WHERE id = ?", (message_id,))
+
+
+class SqlitePinRepository:
+    """Pinned messages, one row per (chat, message)."""
+
+    _ORDER = "ORDER BY pinned_date DESC, message_id DESC"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, pin: Pin) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO pins (chat_id, message_id, pinned_by, pinned_date) VALUES (?, ?, ?, ?)",
+            (pin.chat_id, pin.message_id, pin.pinned_by, rows.dump_time(pin.pinned_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, chat_id: int, message_id: int) -> bool:
+        cursor = self._conn.execute(
+            "DELETE FROM pins WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return cursor.rowcount > 0
+
+    def list_for_chat(self, chat_id: int) -> list[Pin]:
+        found = self._conn.execute(f"SELECT * FROM pins WHERE chat_id = ? {self._ORDER}", (chat_id,))
+        return [rows.pin(row) for row in found]
+
+    def latest_for(self, chat_id: int, user_id: int, after_message_id: int) -> Pin | None:
+        row = self._conn.execute(
+            "SELECT * FROM pins WHERE chat_id = :chat AND message_id > :after"
+            " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = :viewer AND h.message_id = pins.message_id)"
+            f" {self._ORDER} LIMIT 1",
+            {"chat": chat_id, "after": after_message_id, "viewer": user_id},
+        ).fetchone()
+        return rows.pin(row) if row else None
 
 
 class SqliteStickerRepository:
@@ -486,10 +691,19 @@ class SqliteEventRepository:
         event_id = _insert(self._conn, "events", values)
         return Event(id=event_id, user_id=user_id, type=type, data=data, created_date=rows.load_time(created))
 
-    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+    def append_to_chat(
+        self,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        *,
+        message_id: int | None = None,
+    ) -> Event:
         created = rows.dump_time(at)
         values = {
             "chat_id": chat_id,
+            "message_id": message_id,
             "type": type.value,
             "data": rows.dump_json(data),
             "created_date": created,
@@ -499,6 +713,7 @@ class SqliteEventRepository:
             id=event_id,
             user_id=None,
             chat_id=chat_id,
+            message_id=message_id,
             type=type,
             data=data,
             created_date=rows.load_time(created),
@@ -506,7 +721,9 @@ class SqliteEventRepository:
 
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
         # The user's own events, and each of their chats' events written after they
-        # joined it: each branch seeks its index (events_user, events_chat) from the cursor.
+        # joined it: each branch seeks its index (events_user, events_chat) from the
+        # cursor. A chat's event about a message the user may not see (hidden, or in
+        # the part of the chat before theirs) is left out.
         found = self._conn.execute(
             "SELECT * FROM (SELECT * FROM events"
             "   WHERE user_id = :user AND id > :cursor ORDER BY id LIMIT :limit)"
@@ -514,7 +731,11 @@ class SqliteEventRepository:
             " SELECT * FROM (SELECT events.* FROM chat_members JOIN events"
             "   ON events.chat_id = chat_members.chat_id"
             "   AND events.id > max(:cursor, chat_members.joined_event_id)"
-            "   WHERE chat_members.user_id = :user ORDER BY events.id LIMIT :limit)"
+            "   WHERE chat_members.user_id = :user"
+            "   AND (events.message_id IS NULL OR (events.message_id > chat_members.visible_after_message_id"
+            "     AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "       WHERE h.user_id = :user AND h.message_id = events.message_id)))"
+            "   ORDER BY events.id LIMIT :limit)"
             " ORDER BY id LIMIT :limit",
             {"user": user_id, "cursor": cursor, "limit": limit},
         )

@@ -19,6 +19,8 @@ from messenger_core.ports import (
     EventRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     StickerRepository,
     UserRepository,
 )
@@ -30,6 +32,8 @@ from .repositories import (
     SqliteEventRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
+    SqlitePinRepository,
+    SqliteReactionRepository,
     SqliteStickerRepository,
     SqliteUserRepository,
 )
@@ -76,6 +80,8 @@ class SqliteUnitOfWork:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
 
@@ -97,6 +103,8 @@ class SqliteUnitOfWork:
         self.chats = SqliteChatRepository(conn)
         self.messages = SqliteMessageRepository(conn)
         self.attachments = SqliteAttachmentRepository(conn)
+        self.reactions = SqliteReactionRepository(conn)
+        self.pins = SqlitePinRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
 

@@ -20,15 +20,17 @@ from messenger_core.model import (
     MessageKind,
     SystemAction,
 )
-from messenger_core.payloads import attachment_data, message_data, user_data
+from messenger_core.payloads import attachment_data, message_data, user_data, version_data
 from messenger_core.policies import PHONE_EXAMPLE
 from messenger_core.read_models import (
     AttachmentView,
     ChatView,
     LatestMessage,
     MessageView,
+    SearchPage,
     StickerPackView,
     UserView,
+    VersionView,
 )
 
 from .shapes import doc
@@ -88,6 +90,40 @@ class SystemDetails(SystemOut, total=False):
     removed: Annotated[bool, doc("photo_changed: the photo was removed")]
 
 
+class ReplyOut(TypedDict):
+    id: Annotated[int, doc("The message it answers")]
+    deleted: Annotated[bool, doc("The original is gone (deleted, or hidden by you): only id is left")]
+
+
+class ReplyDetails(ReplyOut, total=False):
+    sender_id: Annotated[str | None, doc("user_id of the original's author")]
+    preview: Annotated[str, doc("The original's first characters, or its file's name, as when replied to")]
+    kind: Annotated[
+        str, doc("What the original held", enum=["text", "sticker", *(k.value for k in AttachmentKind)])
+    ]
+
+
+class ForwardOut(TypedDict):
+    user_id: Annotated[str | None, doc("user_id of the first author; null when they keep it out of forwards")]
+    name: Annotated[str, doc("The first author's name when it was first forwarded")]
+    date: Annotated[UnixTime, doc("When the original was sent")]
+
+
+class ReactionOut(TypedDict):
+    emoji: str
+    count: Annotated[int, doc("How many members reacted so", minimum=1)]
+    user_ids: Annotated[list[str], doc("user_ids of the first reactors, at most 10, earliest first")]
+
+
+class ReactionDetails(ReactionOut, total=False):
+    me: Annotated[bool, doc("Whether you reacted so (absent in events, which everyone reads alike)")]
+
+
+class VersionOut(TypedDict):
+    text: str
+    date: Annotated[UnixTime, doc("When this text was written")]
+
+
 class MessageOut(TypedDict):
     id: int
     chat_id: int
@@ -106,6 +142,20 @@ class MessageOut(TypedDict):
     mentions: Annotated[list[str], doc("user_ids of the members it mentions")]
     read_count: Annotated[int, doc("How many other members have read it", minimum=0)]
     deleted_by: Annotated[str | None, doc("user_id of the group admin who deleted it, if not its author")]
+    reply_to: Annotated[ReplyDetails | None, doc("What it answers, as it was when answered")]
+    forwarded_from: Annotated[ForwardOut | None, doc("Where a forwarded copy comes from")]
+    reactions: Annotated[list[ReactionDetails], doc("Reactions by emoji, in the order each emoji first came")]
+
+
+class SnippetOut(TypedDict):
+    text: Annotated[str, doc("The message's text (or a file's name) around the match")]
+    highlights: Annotated[
+        list[list[int]], doc("Where the match is in `text`: [start, end] offsets, in code points")
+    ]
+
+
+class FoundMessageOut(MessageOut):
+    snippet: SnippetOut
 
 
 class LatestMessageOut(MessageOut):
@@ -130,6 +180,12 @@ class ChatOut(TypedDict):
     unread_mentions: Annotated[int, doc("Unread messages that mention you", minimum=0)]
     last_read_message_id: Annotated[int, doc(minimum=0)]
     last_activity: UnixTime
+    pinned_message: Annotated[MessageOut | None, doc("The latest pinned message you can see")]
+
+
+class SearchPageOut(TypedDict):
+    messages: list[FoundMessageOut]
+    next: Annotated[int | None, doc("Pass as `cursor` for the next page; null on the last")]
 
 
 class StickerPackOut(TypedDict):
@@ -186,6 +242,22 @@ def message(view: MessageView) -> MessageOut:
     return _with_message_urls(message_data(view))
 
 
+def search_page(page: SearchPage) -> SearchPageOut:
+    return {
+        "messages": [
+            {
+                **message(hit.message),
+                "snippet": {
+                    "text": hit.snippet.text,
+                    "highlights": [list(h) for h in hit.snippet.highlights],
+                },
+            }
+            for hit in page.messages
+        ],
+        "next": page.next,
+    }
+
+
 def latest_message(latest: LatestMessage) -> LatestMessageOut:
     return {**message(latest.message), "chat_with": latest.chat_with}
 
@@ -209,7 +281,12 @@ def chat(view: ChatView) -> ChatOut:
         "unread_mentions": view.unread_mentions,
         "last_read_message_id": view.last_read_message_id,
         "last_activity": view.last_activity.timestamp(),
+        "pinned_message": message(view.pinned_message) if view.pinned_message else None,
     }
+
+
+def versions(views: list[VersionView]) -> list[VersionOut]:
+    return [cast(VersionOut, version_data(v)) for v in views]
 
 
 def readers(users: list[UserView]) -> list[ShortUser]:

@@ -33,14 +33,18 @@ from messenger_core.limits import (
     ATTACHMENTS_MAX,
     CITY_MAX,
     EMAIL_MAX,
+    FORWARD_CHATS_MAX,
     GROUP_TITLE_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
     MESSAGE_MAX,
+    MESSAGE_SEARCH_LIMIT_DEFAULT,
+    MESSAGE_SEARCH_LIMIT_MAX,
     NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
     SEARCH_LIMIT_MAX,
+    SEARCH_QUERY_MAX,
 )
 from messenger_core.model import FriendListKind, MemberRole, ProfileChanges
 from messenger_core.policies import EMAIL_PATTERN, PHONE_EXAMPLE
@@ -309,6 +313,41 @@ class Search:
 converter.register_structure_hook(Search, _renamed(Search, text="search_request"))
 
 
+class SearchTag(enum.Enum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    AUDIO = "audio"
+    FILE = "file"
+    LINK = "link"
+
+
+@attrs.frozen
+class MessageSearchQuery:
+    q: Annotated[
+        str,
+        doc(
+            'Words, each the beginning of a word to find ("прив" finds "Привет"), and "quoted '
+            'phrases"; all must match. Case and ё/е do not matter',
+            maxLength=SEARCH_QUERY_MAX,
+        ),
+    ] = ""
+    chat_id: Annotated[int | None, doc("Only in this chat of yours", minimum=1)] = None
+    sender_id: Annotated[str | None, doc("Only messages of this user_id")] = None
+    before: Annotated[datetime | None, doc("Unix time, seconds: only messages sent before it", minimum=0)] = (
+        None
+    )
+    after: Annotated[datetime | None, doc("Unix time, seconds: only messages sent after it", minimum=0)] = (
+        None
+    )
+    has: Annotated[
+        SearchTag | None, doc("Only messages holding this (a link: an http, https or mailto URL)")
+    ] = None
+    cursor: Annotated[int | None, doc("The `next` of the previous page", minimum=1)] = None
+    limit: Annotated[int, doc("Page size", minimum=1, maximum=MESSAGE_SEARCH_LIMIT_MAX)] = (
+        MESSAGE_SEARCH_LIMIT_DEFAULT
+    )
+
+
 @attrs.frozen
 class FriendList:
     kind: Annotated[  # "type" on the wire
@@ -405,12 +444,47 @@ class MessageSend:
     mentions: Annotated[
         list[str], doc("user_ids of members of the chat the text mentions", uniqueItems=True)
     ] = attrs.Factory(list)
+    reply_to_id: Annotated[
+        int | None, doc("A message of the same chat this one answers (it is quoted as it is now)", minimum=1)
+    ] = None
+
+
+@attrs.frozen
+class MessageForward:
+    chat_ids: Annotated[
+        list[int],
+        doc(
+            "Chats to send a copy to: ones you may write in",
+            items={"minimum": 1},
+            minItems=1,
+            maxItems=FORWARD_CHATS_MAX,
+        ),
+    ]
+
+
+class DeleteScope(enum.Enum):
+    EVERYONE = "everyone"
+    ME = "me"
+
+
+@attrs.frozen
+class MessageDelete:
+    scope: Annotated[  # "for" on the wire
+        DeleteScope,
+        doc("everyone: a tombstone for all (the author, or a group's admin); me: hide it from you only"),
+    ] = DeleteScope.EVERYONE
+
+
+converter.register_structure_hook(MessageDelete, _renamed(MessageDelete, scope="for"))
 
 
 @attrs.frozen
 class HistoryPage:
     before: Annotated[int | None, doc("A message id: the page just before it")] = None
     after: Annotated[int | None, doc("A message id: the page just after it (not with `before`)")] = None
+    around: Annotated[
+        int | None, doc("A message id: a page centred on it (alone, without before/after/date)", minimum=1)
+    ] = None
     since: Annotated[  # "date" on the wire: unix seconds
         datetime | None, doc("Unix time, seconds: only messages sent after it", minimum=0)
     ] = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ..ports import (
     BlobStore,
     Clock,
+    EmojiCatalog,
     EventNotifier,
     ImageProcessor,
     Mailer,
@@ -29,8 +30,11 @@ from .events import Events
 from .friends import Friends
 from .groups import Groups
 from .media import Media
+from .message_search import MessageSearch
 from .messages import Messages
+from .pins import Pins
 from .profiles import Profiles
+from .reactions import Reactions
 from .retry import retry_every_use_case
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
@@ -51,6 +55,7 @@ class Messenger:
         images: ImageProcessor,
         notifier: EventNotifier,
         mailer: Mailer,
+        emoji: EmojiCatalog,
         settings: MessengerSettings | None = None,
     ) -> None:
         self.settings = settings or MessengerSettings()
@@ -70,6 +75,7 @@ class Messenger:
             images=images,
             notifier=notifier,
             mailer=mailer,
+            emoji=emoji,
             settings=self.settings,
         )
         accounts = Accounts(ctx)
@@ -102,15 +108,30 @@ class Messenger:
         self.latest_messages = chats.latest_messages
         self.delete_chat = chats.delete_chat
         self.delete_chat_with = chats.delete_chat_with
+        self.clear_chat = chats.clear_chat
 
         messages = Messages(ctx)
         self.send_message = messages.send_message
+        self.forward_message = messages.forward_message
         self.history = messages.history
         self.history_with = messages.history_with
         self.edit_message = messages.edit_message
+        self.edit_history = messages.edit_history
         self.delete_message = messages.delete_message
+        self.hide_message = messages.hide_message
         self.mark_read = messages.mark_read
         self.readers = messages.readers
+
+        self.search_messages = MessageSearch(ctx).search_messages
+
+        reactions = Reactions(ctx)
+        self.add_reaction = reactions.add_reaction
+        self.remove_reaction = reactions.remove_reaction
+
+        pins = Pins(ctx)
+        self.pin_message = pins.pin_message
+        self.unpin_message = pins.unpin_message
+        self.list_pins = pins.list_pins
 
         groups = Groups(ctx, messages)
         self.create_group = groups.create_group

@@ -56,22 +56,37 @@ def group_membership(uow: UnitOfWork, actor: Actor, chat_id: int) -> tuple[Chat,
 
 
 def can_see_message(uow: UnitOfWork, actor: Actor, message_id: int | None) -> bool:
-    """Whether the message is in a chat the actor is a member of, and in their part of
-    it (a group without visible history hides what came before they joined)."""
+    """Whether the message is in a chat the actor is a member of, in their part of it (a
+    group without visible history hides what came before they joined; clearing a chat
+    moves where it begins) and not hidden by them."""
     message = uow.messages.get(message_id) if message_id is not None else None
     if message is None:
         return False
     mine = uow.chats.member(message.chat_id, actor.id)
-    return mine is not None and message.id > mine.visible_after_message_id
+    return (
+        mine is not None
+        and message.id > mine.visible_after_message_id
+        and not uow.messages.hidden_among(actor.id, [message.id])
+    )
 
 
 def visible_message(uow: UnitOfWork, actor: Actor, message_id: int) -> tuple[Message, ChatMember]:
     """A message the actor may see (see ``can_see_message``), with their membership."""
     message = uow.messages.get(message_id)
     mine = uow.chats.member(message.chat_id, actor.id) if message is not None else None
-    if message is None or mine is None or message.id <= mine.visible_after_message_id:
+    if (
+        message is None
+        or mine is None
+        or message.id <= mine.visible_after_message_id
+        or uow.messages.hidden_among(actor.id, [message.id])
+    ):
         raise NotFound("message")
     return message, mine
+
+
+def writable_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
+    """A chat the actor may write in: one they are a member of."""
+    return membership(uow, actor, chat_id)[0]
 
 
 def contact_ids(uow: UnitOfWork, user_id: int) -> list[int]:

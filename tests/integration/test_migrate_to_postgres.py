@@ -68,23 +68,53 @@ def views(messenger: Messenger, actor: Actor) -> dict[str, object]:
         "search": messenger.search_users(actor, text="а"),
         "events": messenger.events(actor, since=0, limit=100),
         "stickers": messenger.list_sticker_packs(),
+        "found": [messenger.search_messages(actor, q=q) for q in ("ответ", "при", "д")],
+        "pins": [messenger.list_pins(actor, c.id) for c in chats],
     }
+
+
+def converse(messenger: Messenger, database: Path) -> None:
+    """Replies, reactions, an edit, a pin and a hidden message in the demo's chats, so
+    the conversation's tables hold rows to copy."""
+    everyone = actors(database)
+    for actor in everyone[:3]:
+        for chat in messenger.list_chats(actor)[:2]:
+            page = messenger.history(actor, chat.id, limit=3)
+            if not page:
+                continue
+            first = page[0]
+            reply = messenger.send_message(actor, chat_id=chat.id, text="ответ на это", reply_to_id=first.id)
+            messenger.add_reaction(actor, first.id, "👍")
+            messenger.edit_message(actor, reply.id, text="ответ, исправленный")
+            messenger.pin_message(actor, chat.id, reply.id)
+            messenger.hide_message(actor, page[-1].id)
 
 
 def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Path) -> None:
     demo = Path(shutil.copy(demo, tmp_path / "demo.sqlite3"))  # this test writes to it
+    before = SqliteUnitOfWorkFactory(demo)
+    try:
+        converse(build_messenger(before, ManualClock(START)), demo)
+    finally:
+        before.close()
     url = target()
     reports = copy_sqlite_to_postgres(demo, url)
     assert reports and all(r.agrees for r in reports), reports
     counted = {r.name: r.target_rows for r in reports}
     assert counted["users"] == 8 and counted["messages"] > 0 and counted["stickers"] > 10
+    for table in ("message_versions", "reactions", "pins", "hidden_messages"):
+        assert counted[table] > 0, table
 
     sqlite_uow, postgres_uow = SqliteUnitOfWorkFactory(demo), PostgresUnitOfWorkFactory(url)
     try:
         clock = ManualClock(START)
         on_sqlite, on_postgres = build_messenger(sqlite_uow, clock), build_messenger(postgres_uow, clock)
+        found = 0
         for actor in actors(demo):
-            assert views(on_postgres, actor) == views(on_sqlite, actor)
+            seen = views(on_postgres, actor)
+            assert seen == views(on_sqlite, actor)
+            found += len(on_postgres.search_messages(actor, q="ответ").messages)
+        assert found >= 3  # the copy's search index holds the conversation's messages
         # New rows get ids after the copied ones, in both.
         fresh = [
             m.register(first_name="New", second_name="User", email="new@example.org", password="x" * 12)

@@ -307,6 +307,11 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "schema_migrations",
         "rate_limit_buckets",
         "rate_limit_events",
+        "message_versions",
+        "reactions",
+        "pins",
+        "hidden_messages",
+        "message_search",
     }
     assert {
         "users_search",
@@ -321,6 +326,13 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "events_created",
         "stickers_pack",
         "message_mentions_message",
+        "message_versions_message",
+        "reactions_user",
+        "pins_message",
+        "hidden_messages_chat",
+        "attachments_storage_key",
+        "message_search_doc",
+        "message_search_chat",
     } <= indexes
     assert versions == (migrations.LATEST_VERSION,)
 

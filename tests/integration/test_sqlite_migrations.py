@@ -39,14 +39,19 @@ EXPECTED_TABLES = {
     "stickers": ["id", "pack_id", "position", "image_key", "mime"],
     "messages": [
         "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
-        "is_deleted", "kind", "system", "mentions", "deleted_by",
+        "is_deleted", "kind", "system", "mentions", "deleted_by", "reply_to", "forwarded_from",
+        "reaction_summary",
     ],
+    "message_versions": ["id", "message_id", "text", "written_date"],
+    "reactions": ["id", "message_id", "user_id", "emoji", "created_date"],
+    "pins": ["chat_id", "message_id", "pinned_by", "pinned_date"],
+    "hidden_messages": ["user_id", "chat_id", "message_id"],
     "message_mentions": ["user_id", "chat_id", "message_id"],
     "attachments": [
         "id", "uploader_id", "kind", "name", "size", "mime", "storage_key", "created_date",
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
-    "events": ["id", "user_id", "chat_id", "type", "data", "created_date"],
+    "events": ["id", "user_id", "chat_id", "type", "data", "created_date", "message_id"],
     "sqlite_sequence": ["name", "seq"],
 }  # fmt: skip
 
@@ -73,6 +78,16 @@ EXPECTED_INDEXES = {
     ),
     "message_mentions_message": ("message_mentions", ("message_id",), False, False),
     "events_created": ("events", ("created_date",), False, False),
+    "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
+    "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
+    "reactions_user": ("reactions", ("user_id", "message_id"), False, False),
+    "sqlite_autoindex_pins_1": ("pins", ("chat_id", "message_id"), True, False),
+    "pins_message": ("pins", ("message_id",), False, False),
+    "sqlite_autoindex_hidden_messages_1": ("hidden_messages", ("user_id", "message_id"), True, False),
+    "hidden_messages_chat": ("hidden_messages", ("user_id", "chat_id", "message_id"), False, False),
+    "hidden_messages_message": ("hidden_messages", ("message_id",), False, False),
+    "attachments_storage_key": ("attachments", ("storage_key",), False, False),
+    "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}
@@ -104,11 +119,25 @@ EXPECTED_FOREIGN_KEYS = {
         ("message_id", "messages", "id", "CASCADE"),
     },
     "events": {("user_id", "users", "id", "NO ACTION")},
+    "message_versions": {("message_id", "messages", "id", "CASCADE")},
+    "reactions": {
+        ("message_id", "messages", "id", "CASCADE"),
+        ("user_id", "users", "id", "NO ACTION"),
+    },
+    "pins": {
+        ("chat_id", "chats", "id", "CASCADE"),
+        ("message_id", "messages", "id", "CASCADE"),
+        ("pinned_by", "users", "id", "NO ACTION"),
+    },
+    "hidden_messages": {
+        ("user_id", "users", "id", "NO ACTION"),
+        ("message_id", "messages", "id", "CASCADE"),
+    },
     "sqlite_sequence": set(),
 }
 
 
-# Step 2: the trigram search index over users (FTS5 and its shadow tables).
+# Steps 2 and 5: the full-text indexes of users and of messages (FTS5 and its shadow tables).
 SEARCH_TABLES = {
     "user_search": ["keys", "user_search", "rank"],
     "user_search_config": ["k", "v"],
@@ -116,10 +145,19 @@ SEARCH_TABLES = {
     "user_search_data": ["id", "block"],
     "user_search_docsize": ["id", "sz"],
     "user_search_idx": ["segid", "term", "pgno"],
+    # Step 5: the full-text index of messages.
+    "message_search": ["body", "names", "tags", "message_search", "rank"],
+    "message_search_config": ["k", "v"],
+    "message_search_content": ["id", "c0", "c1", "c2"],
+    "message_search_data": ["id", "block"],
+    "message_search_docsize": ["id", "sz"],
+    "message_search_idx": ["segid", "term", "pgno"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
+    "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
 

@@ -1,23 +1,39 @@
-// Live updates: new, edited, deleted and read messages, from the event stream or our own
-// sends; chats gone or changed; the resync after lost events; the reconnecting banner.
+// Live updates: new, edited, deleted, reacted to and read messages, from the event stream
+// or our own sends; messages and chats hidden or cleared for us in another tab; chats gone
+// or changed; the resync after lost events; the reconnecting banner.
 
 import { api } from "../api.js";
-import { fullName, h } from "../dom.js";
+import { h } from "../dom.js";
 import { onConnection, onResync, subscribe } from "../events.js";
 import { t } from "../i18n.js";
-import { applyToChatList, fetchChat, loadChats, peerOf, renderChatList } from "./list.js";
-import { insertMessages, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty } from "./history.js";
+import { dropChat, onGroupEvent, refreshReadCounts } from "./groupevents.js";
+import { insertMessages, loadLatest, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty, updateMessage } from "./history.js";
+import { applyToChatList, fetchChat, loadChats, renderChatList } from "./list.js";
+import { noteArrival } from "./newbelow.js";
+import { isGroup } from "./people.js";
+import { applyReactionEvent } from "./reactions.js";
 import { hooks, openView, state } from "./state.js";
+
+/** Into the open history: ours go to the bottom (back to the latest after a jump); those
+ * of others keep the reader where they are, counted on the "new messages" button. */
+function showArrival(view, message) {
+  const own = message.sender_id === state.me;
+  if (view.hasNewer) {
+    if (own) loadLatest(view);
+    else if (message.kind !== "system") noteArrival(view);
+    return;
+  }
+  const stick = own || view.stuck || nearBottom(view.ui.scroller, 4);
+  insertMessages(view, [message], "bottom");
+  if (stick) scrollToBottom(view);
+  else if (message.kind !== "system") noteArrival(view);
+}
 
 /** A message sent by us or by someone else: into the open history and the chat list. */
 export async function onNewMessage(message) {
   let chat = state.chats.get(message.chat_id);
   const view = openView(message.chat_id);
-  if (view && !view.messages.has(message.id)) {
-    const stick = message.sender_id === state.me || nearBottom(view.ui.scroller);
-    insertMessages(view, [message], "bottom");
-    if (stick) scrollToBottom(view);
-  }
+  if (view && !view.messages.has(message.id)) showArrival(view, message);
   if (!chat) {
     try {
       chat = await fetchChat(message.chat_id);
@@ -28,7 +44,10 @@ export async function onNewMessage(message) {
     const isNew = !chat.last_message || chat.last_message.id < message.id;
     chat.last_message = message;
     chat.last_activity = Math.max(chat.last_activity, message.sending_date);
-    if (isNew && message.sender_id !== state.me) chat.unread_count += 1;
+    if (isNew && message.sender_id !== state.me && message.kind !== "system") {
+      chat.unread_count += 1;
+      if ((message.mentions || []).includes(state.me)) chat.unread_mentions += 1;
+    }
     if (message.sender_id === state.me) chat.last_read_message_id = Math.max(chat.last_read_message_id, message.id);
   }
   renderChatList();
@@ -38,10 +57,12 @@ export async function onNewMessage(message) {
 function onChangedMessage(message) {
   const view = openView(message.chat_id);
   if (view && view.elements.has(message.id)) {
-    const li = view.elements.get(message.id);
-    if (li.querySelector(".edit-form") && !message.is_deleted) view.messages.set(message.id, message);
-    else replaceMessage(view, message);
+    const shown = view.messages.get(message.id);
+    // An event has no "me": our reactions stay as we knew them.
+    const mine = new Set((shown.reactions || []).filter((r) => r.me).map((r) => r.emoji));
+    updateMessage(view, { ...message, reactions: (message.reactions || []).map((r) => ({ ...r, me: mine.has(r.emoji) })) });
   }
+  if (view && message.is_deleted) hooks.quotesGone(view, message.id);
   applyToChatList(message);
 }
 
@@ -57,14 +78,15 @@ async function onChatRead(data) {
     return;
   }
   const view = openView(data.chat_id);
-  if (view) {
+  const chat = state.chats.get(data.chat_id);
+  if (view && isGroup(chat)) refreshReadCounts(view, data.message_id);
+  else if (view) {
     for (const [id, message] of view.messages) {
       if (id <= data.message_id && message.sender_id === state.me && !message.is_read && !message.is_deleted) {
         replaceMessage(view, { ...message, is_read: true });
       }
     }
   }
-  const chat = state.chats.get(data.chat_id);
   if (chat && chat.last_message && chat.last_message.id <= data.message_id) chat.last_message.is_read = true;
 }
 
@@ -74,14 +96,8 @@ async function onUserUpdated() {
     state.me = me.user.user_id;
     document.querySelectorAll("[data-my-avatar]").forEach((img) => (img.src = me.user.avatar));
     await loadChats();
-    if (state.open) {
-      const chat = state.chats.get(state.open.id);
-      const peer = chat && peerOf(chat);
-      if (peer) {
-        state.open.ui.header.querySelector(".chat-title").textContent = fullName(peer);
-        state.open.ui.header.querySelector("img.avatar").src = peer.avatar;
-      }
-    }
+    // Names and avatars in the open chat's header (and a group's members panel).
+    if (state.open) hooks.chatChanged(state.open.id);
   } catch {
     /* the next event or reload brings it */
   }
@@ -100,10 +116,18 @@ function onEvent(event) {
     case "chat.read":
       onChatRead(data);
       break;
+    case "message.reaction":
+      applyReactionEvent(data);
+      break;
+    case "message.hidden":
+      hooks.hiddenForMe(data.chat_id, data.message_id);
+      break;
+    case "chat.cleared":
+      hooks.cleared(data.chat_id, data.through_message_id);
+      fetchChat(data.chat_id).then(renderChatList, () => {});
+      break;
     case "chat.deleted":
-      state.chats.delete(data.chat_id);
-      if (state.open && state.open.id === data.chat_id) showEmpty(t("chatDeleted"));
-      renderChatList();
+      dropChat(data.chat_id, isGroup(state.chats.get(data.chat_id)) ? t("groupDeleted") : t("chatDeleted"));
       break;
     case "user.updated":
       onUserUpdated();
@@ -113,6 +137,7 @@ function onEvent(event) {
       loadChats().catch(() => {});
       break;
     default:
+      onGroupEvent(event);
       break;
   }
 }
@@ -123,7 +148,7 @@ async function resync() {
   if (state.open) {
     const id = state.open.id;
     state.open = null;
-    if (state.chats.has(id)) await hooks.openChat(id, { focus: false });
+    if (state.chats.has(id)) await hooks.openChat(id, { focus: false, push: false });
     else showEmpty(t("chatDeleted"));
   }
 }
