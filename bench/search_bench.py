@@ -43,7 +43,7 @@ P50_TARGET_MS = 20.0
 P99_TARGET_MS = 100.0
 SEND_COST_TARGET = 0.15
 
-WORDS = (  # noqa: SIM905  (a sentence reads better than 130 quoted words)
+_PARAGRAPH = (
     "привет сообщение встреча завтра сегодня проект документ отчёт договор счёт оплата "
     "доставка задача вопрос ответ работа команда клиент звонок письмо фото видео файл "
     "неделя пятница понедельник утро вечер обед кофе погода дорога машина поезд самолёт "
@@ -52,7 +52,8 @@ WORDS = (  # noqa: SIM905  (a sentence reads better than 130 quoted words)
     "answer team client call letter photo video file week friday monday morning evening "
     "lunch coffee weather road train flight ticket hotel holiday present release deploy "
     "server database backup review merge branch ticket sprint deadline budget contract"
-).split()
+)
+WORDS = _PARAGRAPH.split()
 
 
 def progress(message: str) -> None:
@@ -141,6 +142,17 @@ def set_up(path: Path, per_chat: int) -> tuple[Actor, list[int]]:
     return reader, mine
 
 
+def found_in(path: Path) -> tuple[Actor, list[int]]:
+    """The reader and their chats in a database set_up made."""
+    messenger_on(path)[1].close()  # migrates it
+    with sqlite3.connect(path) as conn:
+        reader = Actor(*conn.execute("SELECT id, alternative_id FROM users ORDER BY id LIMIT 1").fetchone())
+        mine = [
+            c for (c,) in conn.execute("SELECT chat_id FROM chat_members WHERE user_id = ?", (reader.id,))
+        ]
+    return reader, sorted(mine)
+
+
 def write_batch(conn: sqlite3.Connection, batch: list[tuple[int, int, int, str, str]]) -> None:
     conn.executemany(
         "INSERT INTO messages (id, chat_id, sender_id, text, sending_date) VALUES (?, ?, ?, ?, ?)", batch
@@ -200,8 +212,8 @@ def send_cost(path: Path, reader: Actor, chat: int, rounds: int) -> list[str]:
         return took
 
     def without_index(call: Callable[[], list[float]]) -> list[float]:
-        search_index.write = lambda *args, **kwargs: None  # type: ignore[assignment]
-        search_index.index_message = lambda *args, **kwargs: None  # type: ignore[assignment]
+        search_index.write = lambda *args, **kwargs: None
+        search_index.index_message = lambda *args, **kwargs: None
         try:
             return call()
         finally:
@@ -230,15 +242,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100 messages per chat, fewer calls")
     parser.add_argument("--keep", type=Path, help="copy the generated database here (to study it)")
+    parser.add_argument("--reuse", type=Path, help="measure a database --keep made (migrated first)")
     args = parser.parse_args(argv)
     per_chat, count, rounds = (100, 100, 200) if args.quick else (1_000, 300, 600)
     with tempfile.TemporaryDirectory(prefix="search-bench-") as folder:
         path = Path(folder) / "db.sqlite3"
-        reader, mine = set_up(path, per_chat)
+        if args.reuse:
+            with sqlite3.connect(args.reuse) as source, sqlite3.connect(path) as copy:
+                source.backup(copy)
+            reader, mine = found_in(path)
+        else:
+            reader, mine = set_up(path, per_chat)
         if args.keep:
             with sqlite3.connect(path) as source, sqlite3.connect(args.keep) as copy:
                 source.backup(copy)
-        total = per_chat * CHATS
+        with sqlite3.connect(path) as conn:
+            total = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
         print(
             f"### Message search: {total:,} messages in {CHATS:,} chats, the reader in "
             f"{READER_CHATS} (SQLite FULL, in process, first page of 20)\n"

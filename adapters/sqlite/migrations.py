@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 
-from .search_index import index_every_message
+from .search_index import index_every_message, remember_every_word
 
 # A step is SQL statements, or a function of the connection for what SQL alone cannot do
 # (filling an index whose words the core's tokenizer decides); all run in its transaction.
@@ -301,6 +301,12 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE VIRTUAL TABLE message_search USING fts5(body, names, tags,"
         " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M*'\", prefix = '2 3')",
         index_every_message,
+    ),
+    # 6: the words the message index holds, so that a query's prefix can become the OR
+    # of the words it starts, which FTS5 reads lazily (adapters/sqlite/search_index.py).
+    (
+        "CREATE TABLE message_search_words (word TEXT PRIMARY KEY) WITHOUT ROWID",
+        remember_every_word,
     ),
 )
 
