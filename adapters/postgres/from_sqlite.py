@@ -31,7 +31,7 @@ from psycopg import sql
 from . import migrations
 from .search_index import index_every_message
 
-SQLITE_VERSION = 5  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 6  # the SQLite schema version (PRAGMA user_version) this copy reads
 BATCH = 5000
 PROGRESS_TABLE = "sqlite_import_progress"
 
