@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.blobs_s3 import S3BlobStore
@@ -25,14 +27,15 @@ from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
-from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
+from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.notify_workers import WorkerEventNotifier
 from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
 from adapters.postgres.from_sqlite import CopyError, Progress, TableReport, copy_sqlite_to_postgres
 from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.postgres.rate_limits import PostgresRateLimitStore
-from adapters.sqlite import SqliteUnitOfWorkFactory
+from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
@@ -100,7 +103,7 @@ def build_messenger(
         uow=uow,
         clock=clock or SystemClock(),
         random=random or SecretsRandom(),
-        hasher=hasher or Argon2PasswordHasher(),
+        hasher=hasher or Argon2PasswordHasher(threads=settings.hashing_threads),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=blobs,
         images=images or PillowImageProcessor(),
@@ -154,16 +157,6 @@ def build_blob_store(settings: Settings) -> FilesystemBlobStore | S3BlobStore:
     )
 
 
-def build_rate_limit_store(settings: Settings) -> RateLimitStore | None:
-    """Where the abuse limits count: in the PostgreSQL database, which every process of
-    the installation shares; None (each process counts for itself) on SQLite."""
-    if settings.uses_postgres and settings.DATABASE_URL:
-        return PostgresRateLimitStore(
-            PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
-        )
-    return None
-
-
 def check_blob_store(settings: Settings) -> None:
     """StartError when the configured S3 bucket cannot be reached."""
     if settings.BLOB_STORE == "filesystem":
@@ -175,6 +168,32 @@ def check_blob_store(settings: Settings) -> None:
     except Exception as error:
         reason = " ".join(str(error).split()) or type(error).__name__
         raise StartError(f"cannot use the blob store {settings.BLOB_STORE}: {reason}") from None
+
+
+def build_server(
+    settings: Settings, *, notifier: EventNotifier | None = None
+) -> tuple[Messenger, RateLimitStore]:
+    """What one server process runs on the configured database: the Messenger, and the
+    throttles' buckets in the same database, where every server process on it counts
+    together (and counts outlive a restart)."""
+    database = open_storage(settings)
+    messenger = build_messenger(settings, uow=database, notifier=notifier)
+    if isinstance(database, PostgresUnitOfWorkFactory):
+        assert settings.DATABASE_URL
+        limits = PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
+        return messenger, PostgresRateLimitStore(limits)
+    return messenger, SqliteRateLimitStore(database)
+
+
+def sibling_notifier(inbox: int, siblings: Sequence[int]) -> EventNotifier:
+    """Wake-ups for one worker of a server: this process's waiters, and its siblings'
+    through their pipes (``inbox`` is this worker's, ``siblings`` the others' write ends)."""
+    return WorkerEventNotifier(inbox, siblings)
+
+
+def in_process_rate_limits() -> RateLimitStore:
+    """Buckets in this process only: for an app in tests, or on the memory store."""
+    return MemoryRateLimitStore()
 
 
 def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
@@ -206,7 +225,7 @@ def prepare_database(settings: Settings) -> bool:
         database = open_database(settings)
         try:
             database.migrate()
-            install_built_in_stickers(build_messenger(settings, uow=database))  # older databases lack it
+            install_built_in_stickers(_setup_messenger(settings, database))  # older databases lack it
         finally:
             database.close()
         return False
@@ -218,7 +237,7 @@ def prepare_database(settings: Settings) -> bool:
         if settings.DEMO_DATA:
             _fill_demo_data(settings, database)
         else:
-            install_built_in_stickers(build_messenger(settings, uow=database))
+            install_built_in_stickers(_setup_messenger(settings, database))
     finally:
         database.close()
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
@@ -243,7 +262,7 @@ def _prepare_postgres(settings: Settings) -> bool:
                     _fill_demo_data(settings, database)
                 else:
                     quiet = ThreadingEventNotifier()
-                    install_built_in_stickers(build_messenger(settings, uow=database, notifier=quiet))
+                    install_built_in_stickers(_setup_messenger(settings, database, notifier=quiet))
         except Exception as error:
             problem = postgres_problem(error)
             if problem is None:
@@ -278,9 +297,10 @@ def migrate_to_postgres(
 
 
 def remove_database(path: str | os.PathLike[str]) -> None:
-    """Delete a database file with its write-ahead log and index files."""
+    """Delete a database file with its write-ahead log, index and lock files."""
     for file in _database_files(Path(path)):
         file.unlink(missing_ok=True)
+    Path(f"{path}-writers").unlink(missing_ok=True)
 
 
 def install_built_in_stickers(messenger: Messenger) -> None:
@@ -293,12 +313,18 @@ def install_built_in_stickers(messenger: Messenger) -> None:
         messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
 
 
+def _setup_messenger(settings: Settings, database: UnitOfWorkFactory, **parts: Any) -> Messenger:
+    """A Messenger for the set-up steps of ``prepare_database``: hashing on the calling
+    thread, so a server that forks its workers afterwards has started no thread."""
+    return build_messenger(settings, uow=database, hasher=Argon2PasswordHasher(), **parts)
+
+
 def _fill_demo_data(settings: Settings, database: UnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)
-    demo = build_messenger(
-        settings, uow=database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
+    demo = _setup_messenger(
+        settings, database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
     )
     install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)

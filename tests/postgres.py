@@ -21,7 +21,7 @@ from scripts.throwaway_postgres import PostgresMissing, ThrowawayPostgres
 TEMPLATE = "messenger_template"
 _TABLES = (
     "users, friendships, chats, chat_members, sticker_packs, stickers, messages, message_mentions,"
-    " attachments, events, rate_limit_buckets, rate_limit_events, message_versions, reactions, pins,"
+    " attachments, events, rate_limits, message_versions, reactions, pins,"
     " hidden_messages, message_search"
 )
 _lock = threading.Lock()

@@ -31,7 +31,9 @@ from psycopg import sql
 from . import migrations
 from .search_index import index_every_message
 
-SQLITE_VERSION = 6  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 7  # the SQLite schema version (PRAGMA user_version) this copy reads
+# Not copied: message_search and its words (rebuilt from the messages) and rate_limits (a
+# throttle's state: every key starts with a full bucket).
 BATCH = 5000
 PROGRESS_TABLE = "sqlite_import_progress"
 

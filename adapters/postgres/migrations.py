@@ -187,29 +187,12 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
-    # 2: the abuse limits' counters, shared by every server process. UNLOGGED: they need
+    # 2: the web edge's rate-limit buckets, shared by every server process: one number
+    # per key, the moment its bucket is full again (rate_limits.py). UNLOGGED: they need
     # no WAL (and are not replicated); a crash empties them, which only forgives.
     (
-        """
-        CREATE UNLOGGED TABLE rate_limit_buckets (
-            name text NOT NULL,
-            key text NOT NULL,
-            tokens double precision NOT NULL,
-            at double precision NOT NULL,
-            denied boolean NOT NULL DEFAULT false,
-            PRIMARY KEY (name, key)
-        )
-        """,
-        "CREATE INDEX rate_limit_buckets_at ON rate_limit_buckets (at)",
-        """
-        CREATE UNLOGGED TABLE rate_limit_events (
-            name text NOT NULL,
-            key text NOT NULL,
-            at double precision NOT NULL
-        )
-        """,
-        "CREATE INDEX rate_limit_events_key ON rate_limit_events (name, key, at)",
-        "CREATE INDEX rate_limit_events_at ON rate_limit_events (at)",
+        "CREATE UNLOGGED TABLE rate_limits (key text PRIMARY KEY, full_at double precision NOT NULL)",
+        "CREATE INDEX rate_limits_full_at ON rate_limits (full_at)",
     ),
     # 3: the conversation (SQLite's step 4). Messages keep what they answer and where a
     # forward came from (JSON snapshots, so later edits don't change them) and their

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 
 import psycopg
 
+from adapters.notify_threading import VERSION_SLOTS, version_table
+
 from .uow import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,9 @@ class PostgresEventNotifier:
         self.origin = origin
         self.channel = channel
         self._lock = threading.Lock()
-        self._versions: dict[int, int] = {}
+        # A fixed table of counters, as the threading notifier keeps (users VERSION_SLOTS
+        # apart share one: a wake-up for nothing, never a missed one).
+        self._versions = version_table()
         self._waiters: dict[int, _Waiters] = {}
         self._epoch = 0
         self._stop = threading.Event()
@@ -96,11 +100,11 @@ class PostgresEventNotifier:
     # --- under the lock -------------------------------------------------------------
 
     def _version(self, user_id: int) -> int:
-        return self._versions.get(user_id, 0) + self._epoch
+        return self._versions[user_id % VERSION_SLOTS] + self._epoch
 
     def _bump(self, user_ids: Iterable[int]) -> None:
         for user_id in user_ids:
-            self._versions[user_id] = self._versions.get(user_id, 0) + 1
+            self._versions[user_id % VERSION_SLOTS] += 1
             waiters = self._waiters.get(user_id)
             if waiters is not None:
                 waiters.condition.notify_all()

@@ -838,6 +838,13 @@ class PostgresStickerRepository:
         row = self._s.one("SELECT * FROM stickers WHERE id = %s", (sticker_id,))
         return rows.sticker(row) if row else None
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        wanted = list(set(sticker_ids))
+        if not wanted:
+            return {}
+        found = self._s.execute("SELECT * FROM stickers WHERE id = ANY(%s)", (wanted,))
+        return {row["id"]: rows.sticker(row) for row in found}
+
 
 class PostgresEventRepository:
     """Users' and chats' events sharing one id sequence, the clients' cursor, taken from
@@ -916,6 +923,11 @@ class PostgresEventRepository:
     def latest_id(self) -> int:
         row = self._s.one("SELECT last_id FROM event_counter")
         return int(row["last_id"]) if row else 0
+
+    def latest_of_chat(self, chat_id: int) -> int:
+        # The end of the chat's part of events_chat (chat events only carry chat_id).
+        row = self._s.one("SELECT max(id) AS id FROM events WHERE chat_id = %s", (chat_id,))
+        return int(row["id"] or 0) if row else 0
 
     def oldest_retained_id(self) -> int:
         row = self._s.one(

@@ -308,6 +308,16 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE TABLE message_search_words (word TEXT PRIMARY KEY) WITHOUT ROWID",
         remember_every_word,
     ),
+    # 7: rate-limit buckets shared by every server process (RateLimitStore): one moment
+    # per key, when its bucket is full again; rows whose moment has passed are pruned.
+    (
+        """
+        CREATE TABLE rate_limits (
+            key TEXT PRIMARY KEY,
+            full_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

@@ -16,7 +16,7 @@ from ..config import Settings
 from . import WebApp, api
 from .access_log import AccessLog
 from .errors import BadRequest, MethodNotAllowed, ServerError, error_body, status_of
-from .limits import RateLimits
+from .limits import RateLimits, SharedPlaces
 from .schema import loads_json
 
 log = logging.getLogger("messenger.web")
@@ -60,9 +60,17 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 
 
 def create_app(
-    messenger: Messenger, settings: Settings, *, rate_limit_store: RateLimitStore | None = None
+    messenger: Messenger,
+    settings: Settings,
+    *,
+    rate_limits: RateLimitStore | None = None,
+    places: SharedPlaces | None = None,
 ) -> WebApp:
-    """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
+    """Wire the routes of the API and the pages to a Messenger. No I/O happens here.
+
+    The throttles count in ``rate_limits``: the store every server process shares, which
+    the composition root gives; without it, in this process only. Long-poll places are
+    counted in ``places`` when several workers serve."""
     middleware: list[Any] = [AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)]
     app: WebApp = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
@@ -73,7 +81,11 @@ def create_app(
     app.router_options.converters["int"] = Id
     app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
 
-    limits = RateLimits.from_settings(settings, store=rate_limit_store)
+    if rate_limits is None:
+        from ..bootstrap import in_process_rate_limits
+
+        rate_limits = in_process_rate_limits()
+    limits = RateLimits.from_settings(settings, rate_limits, places)
     resources: dict[type[api.Resource], api.Resource] = {}
     for path, cls, suffix in API_ROUTES:
         resource = resources.setdefault(cls, cls(messenger, settings, limits))
@@ -183,9 +195,10 @@ class Id(falcon.routing.IntConverter):
 
 def get_app() -> WebApp:
     """The app as configured by APP_CONFIG (for WSGI servers: ``entrypoints.web.app:get_app()``)."""
-    from ..bootstrap import build_messenger, build_rate_limit_store, prepare_database
+    from ..bootstrap import build_server, prepare_database
     from ..config import load_settings
 
     settings = load_settings()
     prepare_database(settings)
-    return create_app(build_messenger(settings), settings, rate_limit_store=build_rate_limit_store(settings))
+    messenger, rate_limits = build_server(settings)
+    return create_app(messenger, settings, rate_limits=rate_limits)
