@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from collections.abc import Iterable
 
 import psycopg
 
-from adapters.notify_threading import VERSION_SLOTS, version_table
-
 from .uow import CHANNEL
+
+# Versions in a fixed table of counters, as the threading notifier keeps them (a user in
+# slot id % VERSION_SLOTS; users that far apart share one: a wake-up for nothing, never a
+# missed one), so memory stays the same however many users are ever notified.
+VERSION_SLOTS = 1 << 16
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +60,7 @@ class PostgresEventNotifier:
         self.origin = origin
         self.channel = channel
         self._lock = threading.Lock()
-        # A fixed table of counters, as the threading notifier keeps (users VERSION_SLOTS
-        # apart share one: a wake-up for nothing, never a missed one).
-        self._versions = version_table()
+        self._versions = array("Q", bytes(8 * VERSION_SLOTS))  # 64-bit: they never wrap
         self._waiters: dict[int, _Waiters] = {}
         self._epoch = 0
         self._stop = threading.Event()
