@@ -4,6 +4,11 @@
 instead (tests pass a manual clock, a seeded random source, a cheap hasher, the memory
 store). ``prepare_database`` is the one explicit migration step: the server, the CLI
 and the WSGI factory call it once before building a Messenger on the database.
+
+The storage is the settings': SQLite (``DATABASE_PATH``) or PostgreSQL
+(``DATABASE_URL``), files under ``UPLOAD_FOLDER`` or on S3 (``BLOB_STORE``), wake-ups in
+one process, by polling, or over LISTEN/NOTIFY (``NOTIFIER``). Storage that cannot be
+reached at start is a ``StartError`` of one line.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.blobs_fs import FilesystemBlobStore
+from adapters.blobs_s3 import S3BlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
@@ -25,6 +31,10 @@ from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfW
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.notify_workers import WorkerEventNotifier
+from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
+from adapters.postgres.from_sqlite import CopyError, Progress, TableReport, copy_sqlite_to_postgres
+from adapters.postgres.notifier import PostgresEventNotifier
+from adapters.postgres.rate_limits import PostgresRateLimitStore
 from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
@@ -44,7 +54,7 @@ from messenger_core.ports import (
 )
 from messenger_core.services import Upload
 
-from .config import Settings
+from .config import Settings, StartError, redact_url, s3_location
 
 log = logging.getLogger("messenger")
 
@@ -87,14 +97,10 @@ def build_messenger(
     if codec is None and not settings.SECRET_KEY:
         raise ValueError("SECRET_KEY is required")
     if uow is None:
-        uow = MemoryUnitOfWorkFactory() if memory else open_database(settings)
+        uow = MemoryUnitOfWorkFactory() if memory else open_storage(settings)
     clock = clock or SystemClock()
     if blobs is None:
-        blobs = (
-            MemoryBlobStore(clock)
-            if memory
-            else FilesystemBlobStore(settings.UPLOAD_FOLDER, min_free_bytes=settings.UPLOAD_MIN_FREE_BYTES)
-        )
+        blobs = MemoryBlobStore(clock) if memory else build_blob_store(settings)
     return Messenger(
         uow=uow,
         clock=clock,
@@ -132,14 +138,55 @@ def open_database(settings: Settings, path: str | os.PathLike[str] | None = None
     return SqliteUnitOfWorkFactory(path or settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
 
 
+def open_storage(settings: Settings) -> SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory:
+    """The configured database, SQLite or PostgreSQL, as it is: no migration."""
+    if settings.uses_postgres and settings.DATABASE_URL:
+        return PostgresUnitOfWorkFactory(
+            settings.DATABASE_URL,
+            pool_size=settings.DATABASE_POOL_SIZE,
+            notify=settings.NOTIFIER == "postgres",
+        )
+    return open_database(settings)
+
+
+def build_blob_store(settings: Settings, *, reserve: bool = True) -> FilesystemBlobStore | S3BlobStore:
+    """Files under UPLOAD_FOLDER (keeping UPLOAD_MIN_FREE_BYTES free for the database
+    unless ``reserve`` is off), or objects in the S3 bucket BLOB_STORE names."""
+    if settings.BLOB_STORE == "filesystem":
+        free = settings.UPLOAD_MIN_FREE_BYTES if reserve else 0
+        return FilesystemBlobStore(settings.UPLOAD_FOLDER, min_free_bytes=free)
+    bucket, prefix, options = s3_location(settings.BLOB_STORE)
+    return S3BlobStore(
+        bucket, prefix=prefix, endpoint_url=options.get("endpoint_url"), region=options.get("region")
+    )
+
+
+def check_blob_store(settings: Settings) -> None:
+    """StartError when the configured S3 bucket cannot be reached."""
+    if settings.BLOB_STORE == "filesystem":
+        return
+    store = build_blob_store(settings)
+    try:
+        assert isinstance(store, S3BlobStore)
+        store.check()
+    except Exception as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise StartError(f"cannot use the blob store {settings.BLOB_STORE}: {reason}") from None
+
+
 def build_server(
     settings: Settings, *, notifier: EventNotifier | None = None
 ) -> tuple[Messenger, RateLimitStore]:
     """What one server process runs on the configured database: the Messenger, and the
     throttles' buckets in the same database, where every server process on it counts
     together (and counts outlive a restart)."""
-    database = open_database(settings)
-    return build_messenger(settings, uow=database, notifier=notifier), SqliteRateLimitStore(database)
+    database = open_storage(settings)
+    messenger = build_messenger(settings, uow=database, notifier=notifier)
+    if isinstance(database, PostgresUnitOfWorkFactory):
+        assert settings.DATABASE_URL
+        limits = PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
+        return messenger, PostgresRateLimitStore(limits)
+    return messenger, SqliteRateLimitStore(database)
 
 
 def sibling_notifier(inbox: int, siblings: Sequence[int]) -> EventNotifier:
@@ -154,9 +201,14 @@ def in_process_rate_limits() -> RateLimitStore:
 
 
 def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
-    """Conditions in this process, or, when several processes share the database
-    (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
-    if settings.NOTIFIER == "polling" and isinstance(uow, SqliteUnitOfWorkFactory):
+    """Conditions in this process; or, when several processes share the database, those
+    plus a poll of the event table while someone waits (NOTIFIER = "polling"), or plus a
+    LISTEN for the NOTIFYs that committing units send (NOTIFIER = "postgres")."""
+    if settings.NOTIFIER == "postgres" and isinstance(uow, PostgresUnitOfWorkFactory):
+        return PostgresEventNotifier(uow.url, origin=uow.origin)
+    if settings.NOTIFIER == "polling" and isinstance(
+        uow, SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory
+    ):
         return PollingEventNotifier(
             uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL, users_with_events=uow.users_with_events
         )
@@ -169,6 +221,9 @@ def prepare_database(settings: Settings) -> bool:
     built under a temporary name and renamed into place when complete, so a start that
     fails half-way never leaves a half-filled database for later starts to serve.
     Returns whether the database was created now."""
+    check_blob_store(settings)
+    if settings.uses_postgres:
+        return _prepare_postgres(settings)
     path = Path(settings.DATABASE_PATH)
     if path.exists():
         database = open_database(settings)
@@ -196,6 +251,55 @@ def prepare_database(settings: Settings) -> bool:
     return True
 
 
+def _prepare_postgres(settings: Settings) -> bool:
+    """Migrate the PostgreSQL database; a blank one gets the sticker pack (and the demo
+    data when DEMO_DATA is on). Several processes may start at once: migrations take a
+    lock, and whoever finds the schema blank fills it."""
+    database = open_storage(settings)
+    assert isinstance(database, PostgresUnitOfWorkFactory)
+    try:
+        try:
+            with database.holding_lock("messenger.prepare_database"):
+                blank = database.schema_version() == 0
+                database.migrate()
+                if blank and settings.DEMO_DATA:
+                    _fill_demo_data(settings, database)
+                else:
+                    quiet = ThreadingEventNotifier()
+                    install_built_in_stickers(_setup_messenger(settings, database, notifier=quiet))
+        except Exception as error:
+            problem = postgres_problem(error)
+            if problem is None:
+                raise
+            raise StartError(f"cannot use the database at {settings.database_label}: {problem}") from None
+    finally:
+        database.close()
+    if blank:
+        log.info(
+            "created the schema in %s%s",
+            settings.database_label,
+            " with demo data" if settings.DEMO_DATA else "",
+        )
+    return blank
+
+
+def migrate_to_postgres(
+    source: Path, target_url: str, *, force: bool, progress: Progress | None = None
+) -> list[TableReport]:
+    """Copy the SQLite database at ``source`` into the PostgreSQL database at
+    ``target_url`` (adapters/postgres/from_sqlite.py); StartError in one line when it
+    cannot be done."""
+    try:
+        return copy_sqlite_to_postgres(source, target_url, force=force, progress=progress)
+    except CopyError as error:
+        raise StartError(str(error)) from None
+    except Exception as error:
+        problem = postgres_problem(error)
+        if problem is None:
+            raise
+        raise StartError(f"cannot use the database at {redact_url(target_url)}: {problem}") from None
+
+
 def remove_database(path: str | os.PathLike[str]) -> None:
     """Delete a database file with its write-ahead log, index and lock files."""
     for file in _database_files(Path(path)):
@@ -213,7 +317,7 @@ def install_built_in_stickers(messenger: Messenger) -> None:
         messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
 
 
-def _setup_messenger(settings: Settings, database: SqliteUnitOfWorkFactory, **parts: Any) -> Messenger:
+def _setup_messenger(settings: Settings, database: UnitOfWorkFactory, **parts: Any) -> Messenger:
     """A Messenger for the set-up steps of ``prepare_database``: hashing on the calling
     thread, so a server that forks its workers afterwards has started no thread."""
     # blobs: the upload folder without the free-space reserve (see _own_files)
@@ -222,7 +326,7 @@ def _setup_messenger(settings: Settings, database: SqliteUnitOfWorkFactory, **pa
     )
 
 
-def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
+def _fill_demo_data(settings: Settings, database: UnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)
@@ -237,7 +341,7 @@ def _own_files(settings: Settings) -> BlobStore:
     """The upload folder without the free-space reserve, for what the server stores itself
     when it creates a database (the built-in stickers, the demo data): the reserve is
     kept from users' uploads, and a start must not fail for a few hundred KiB."""
-    return FilesystemBlobStore(settings.UPLOAD_FOLDER)
+    return build_blob_store(settings, reserve=False)
 
 
 def _database_files(path: Path) -> list[Path]:

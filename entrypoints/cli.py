@@ -7,8 +7,9 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from .config import ConfigError, Settings, load_settings
+from .config import ConfigError, Settings, StartError, load_settings
 
 log = logging.getLogger("messenger")
 
@@ -23,6 +24,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "cleanup", help="remove uploads never sent, stored files no row names and events past retention"
     )
+    copy = commands.add_parser(
+        "migrate-to-postgres", help="copy a SQLite database into PostgreSQL (re-run to go on after a failure)"
+    )
+    copy.add_argument("--from", dest="source", type=Path, required=True, help="the SQLite database file")
+    copy.add_argument("--to", dest="target", required=True, help="postgresql://user@host/database")
+    copy.add_argument("--force", action="store_true", help="empty a target that holds other data first")
     pack = commands.add_parser("add-sticker-pack", help="add a sticker pack from a folder of images")
     pack.add_argument("title")
     pack.add_argument("folder", type=Path)
@@ -33,6 +40,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"messenger: configuration error: {error}", file=sys.stderr)
         return 2
+    try:
+        return _run(args, settings)
+    except StartError as error:
+        print(f"messenger: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     command = args.command or "serve"
     if command == "serve":
         return serve(settings)
@@ -42,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bootstrap import prepare_database
 
         prepare_database(settings)
-        print(f"database ready: {settings.DATABASE_PATH}")
+        print(f"database ready: {settings.database_label}")
         return 0
     if command == "cleanup":
         from .bootstrap import build_messenger, prepare_database
@@ -53,7 +68,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         events = messenger.prune_events()
         print(f"removed {uploads} unsent uploads, {strays} stray files, {events} old events")
         return 0
+    if command == "migrate-to-postgres":
+        return migrate_to_postgres(args.source, args.target, force=args.force)
     return add_sticker_pack(settings, args.title, args.folder)
+
+
+def migrate_to_postgres(source: Path, target: str, *, force: bool) -> int:
+    from .bootstrap import migrate_to_postgres as copy
+
+    bar = ProgressBar(sys.stderr)
+    reports = copy(source, target, force=force, progress=bar.show)
+    bar.done()
+    width = max(len(r.name) for r in reports)
+    print(f"{'table':<{width}}  {'SQLite':>9}  {'PostgreSQL':>10}  checksum")
+    for r in reports:
+        verdict = "same" if r.agrees else f"DIFFERS {r.source_checksum[:12]} / {r.target_checksum[:12]}"
+        print(f"{r.name:<{width}}  {r.source_rows:>9}  {r.target_rows:>10}  {verdict}")
+    if all(r.agrees for r in reports):
+        print(f"copied {sum(r.target_rows for r in reports)} rows; every table agrees")
+        return 0
+    print("the copy does not agree with the source: run the command again", file=sys.stderr)
+    return 1
+
+
+class ProgressBar:
+    """One line per table, redrawn in place on a terminal (a line per table elsewhere)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._table: str | None = None
+        self._live = hasattr(stream, "isatty") and stream.isatty()
+
+    def show(self, table: str, copied: int, total: int) -> None:
+        if table != self._table and self._table is not None and self._live:
+            self._stream.write("\n")
+        self._table = table
+        share = copied / total if total else 1.0
+        filled = int(share * self.WIDTH)
+        line = f"{table:<16} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {copied}/{total}"
+        if self._live:
+            self._stream.write("\r" + line)
+        elif copied == total:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def done(self) -> None:
+        if self._live and self._table is not None:
+            self._stream.write("\n")
 
 
 def serve(settings: Settings) -> int:
@@ -67,6 +130,15 @@ def make_demo_data(settings: Settings, *, force: bool) -> int:
 
     from .bootstrap import prepare_database, remove_database
 
+    if settings.uses_postgres:
+        if not prepare_database(attrs.evolve(settings, DEMO_DATA=True)):
+            print(
+                f"{settings.database_label} already has a schema: demo data goes into a blank database",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"demo data written to {settings.database_label}")
+        return 0
     path = Path(settings.DATABASE_PATH)
     if path.exists():
         if not force:

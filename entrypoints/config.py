@@ -4,7 +4,14 @@
 ``.toml`` or ``.json``; upper-case names are settings) or the dotted name of a config
 class; the default is ``entrypoints.config.DevelopmentConfig``. ``EnvConfig`` takes
 each name listed in ``APP_ENV_VARS`` from the environment, parsing the value as a
-Python literal with ``ast.literal_eval`` (never ``eval``) and checking its type.
+Python literal with ``ast.literal_eval`` (never ``eval``) and checking its type; a text
+setting may also be given bare (``DATABASE_URL=postgresql://db/messenger``).
+
+Where the data lives: ``DATABASE_URL`` (``sqlite:///relative/path``,
+``sqlite:////absolute/path`` or ``postgresql://user@host/db``; by default the SQLite
+file at ``DATABASE_PATH``), ``BLOB_STORE`` (``filesystem``, under ``UPLOAD_FOLDER``, or
+``s3://bucket/prefix?endpoint_url=…&region=…``) and ``NOTIFIER`` (``threading``,
+``polling`` or ``postgres``). A wrong one is a ConfigError of one line at start.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, get_type_hints
+from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
@@ -27,6 +35,10 @@ from messenger_core.limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_D
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says why."""
+
+
+class StartError(Exception):
+    """The configured storage cannot be used at start; the message says why in one line."""
 
 
 @attrs.frozen(kw_only=True)
@@ -76,8 +88,16 @@ class Settings:
     SMTP_USERNAME: str | None = None
     SMTP_PASSWORD: str | None = None
     MAIL_FROM: str = "messenger@localhost"
-    NOTIFIER: str = "threading"  # or "polling" when several processes share the database
+    # None: the SQLite file at DATABASE_PATH; or "sqlite:///path", "postgresql://…"
+    DATABASE_URL: str | None = None
+    DATABASE_POOL_SIZE: int = 10  # PostgreSQL connections per process
+    BLOB_STORE: str = "filesystem"  # or "s3://bucket/prefix?endpoint_url=…&region=…"
+    # "threading" (one process), "polling" (several on one database), "postgres" (LISTEN/NOTIFY)
+    NOTIFIER: str = "threading"
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
+    # The address of a reverse proxy in front (e.g. "127.0.0.1" for a local nginx): only
+    # from it is X-Forwarded-For believed, for the client's address the limits count.
+    TRUSTED_PROXY: str | None = None
     # Open connections the server accepts at once; None: max(1000, 4 × THREADS). Beyond it
     # new connections wait in the kernel's listen backlog until one closes.
     CONNECTION_LIMIT: int | None = None
@@ -104,6 +124,17 @@ class Settings:
         if self.HASHING_THREADS is not None:
             return self.HASHING_THREADS
         return max(1, available_cpus() // self.workers)
+
+    @property
+    def uses_postgres(self) -> bool:
+        return database_kind(self.DATABASE_URL) == "postgresql"
+
+    @property
+    def database_label(self) -> str:
+        """Where the data is, for people: the SQLite path or the URL without its password."""
+        if self.uses_postgres and self.DATABASE_URL:
+            return redact_url(self.DATABASE_URL)
+        return self.DATABASE_PATH
 
     @property
     def connection_limit(self) -> int:
@@ -226,12 +257,16 @@ def _env_var_names(environ: Mapping[str, str]) -> list[str]:
 
 def _from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
+    hints = get_type_hints(Settings)
     for name in _env_var_names(environ):
         if name not in environ:
             raise ConfigError(f"APP_ENV_VARS lists {name}, but it is not set")
         try:
             values[name] = ast.literal_eval(environ[name])
         except (ValueError, SyntaxError):
+            if _fits("text", hints.get(name)):  # a bare text for a text setting
+                values[name] = environ[name]
+                continue
             raise ConfigError(f"{name} must be a Python literal such as 'text', True or 3600") from None
     return values
 
@@ -263,8 +298,7 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("SQLITE_SYNCHRONOUS must be 'FULL' or 'NORMAL'")
     if settings.SMTP_SECURITY not in ("starttls", "tls", "none"):
         raise ConfigError("SMTP_SECURITY must be 'starttls', 'tls' or 'none'")
-    if settings.NOTIFIER not in ("threading", "polling"):
-        raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
+    settings = _check_storage(settings)
     if settings.GROUP_MAX_MEMBERS < 2:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
     if settings.EDIT_WINDOW_HOURS < 0:
@@ -300,3 +334,77 @@ def _fits(value: Any, hint: Any) -> bool:
         if option is str and isinstance(value, str):
             return True
     return False
+
+
+# --- where the data lives -------------------------------------------------------------
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+NOTIFIERS = ("threading", "polling", "postgres")
+S3_OPTIONS = ("endpoint_url", "region")
+
+
+def database_kind(url: str | None) -> str:
+    """ "sqlite" or "postgresql": what DATABASE_URL names (None is the SQLite default)."""
+    if url is None:
+        return "sqlite"
+    scheme = url.partition(":")[0].lower()
+    return "postgresql" if scheme in POSTGRES_SCHEMES else scheme
+
+
+def sqlite_path(url: str) -> str:
+    """The file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
+    if not url.lower().startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+        raise ConfigError(
+            f"DATABASE_URL {url!r} names no file: write sqlite:///relative/path or sqlite:////abs/path"
+        )
+    return url[len("sqlite:///") :]
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def s3_location(blob_store: str) -> tuple[str, str, dict[str, str]]:
+    """Bucket, key prefix and options (endpoint_url, region) of an ``s3://`` BLOB_STORE."""
+    parts = urlsplit(blob_store)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ConfigError(f"BLOB_STORE must be 'filesystem' or s3://bucket/prefix, not {blob_store!r}")
+    options = dict(parse_qsl(parts.query, keep_blank_values=True))
+    unknown = sorted(set(options) - set(S3_OPTIONS))
+    if unknown:
+        raise ConfigError(f"BLOB_STORE knows the options {', '.join(S3_OPTIONS)}, not {', '.join(unknown)}")
+    endpoint = options.get("endpoint_url")
+    if endpoint is not None and urlsplit(endpoint).scheme not in ("http", "https"):
+        raise ConfigError(f"BLOB_STORE's endpoint_url must be an http(s) URL, not {endpoint!r}")
+    return parts.netloc, parts.path.strip("/"), options
+
+
+def _check_storage(settings: Settings) -> Settings:
+    """Validate DATABASE_URL, BLOB_STORE and NOTIFIER; a SQLite URL sets DATABASE_PATH."""
+    url = settings.DATABASE_URL
+    kind = database_kind(url)
+    if url is not None:
+        if kind == "sqlite":
+            settings = attrs.evolve(settings, DATABASE_PATH=sqlite_path(url))
+        elif kind == "postgresql":
+            parts = urlsplit(url)
+            if not (parts.hostname or parts.path.strip("/") or parts.query):
+                raise ConfigError(f"DATABASE_URL {redact_url(url)!r} names no server or database")
+        else:
+            raise ConfigError(
+                f"DATABASE_URL must be sqlite:///<path> or postgresql://…, not {redact_url(url)!r}"
+            )
+    if settings.BLOB_STORE != "filesystem":
+        s3_location(settings.BLOB_STORE)
+    if settings.NOTIFIER not in NOTIFIERS:
+        raise ConfigError("NOTIFIER must be 'threading', 'polling' or 'postgres'")
+    if settings.NOTIFIER == "postgres" and kind != "postgresql":
+        raise ConfigError("NOTIFIER='postgres' needs a postgresql:// DATABASE_URL")
+    if settings.DATABASE_POOL_SIZE < 1:
+        raise ConfigError("DATABASE_POOL_SIZE must be at least 1")
+    return settings

@@ -68,7 +68,7 @@ def serve(settings: Settings) -> int:
     host, port = listener.getsockname()[:2]
     workers = settings.workers
     print(
-        f"Messenger is running on http://{host}:{port}/ (database {settings.DATABASE_PATH}, "
+        f"Messenger is running on http://{host}:{port}/ (database {settings.database_label}, "
         f"{workers} worker{'s' if workers > 1 else ''})",
         flush=True,
     )
@@ -107,7 +107,8 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
     notifier = None
     if place is not None:
         place.places.row = place.slot
-        if settings.NOTIFIER != "polling":  # polling sees every process on the database already
+        # Polling and LISTEN/NOTIFY see every process on the database already.
+        if settings.NOTIFIER == "threading":
             notifier = sibling_notifier(place.inbox, place.siblings)
     messenger, rate_limits = build_server(settings, notifier=notifier)
     app = create_app(messenger, settings, rate_limits=rate_limits, places=place.places if place else None)
@@ -321,7 +322,15 @@ def waitress_options(settings: Settings) -> dict[str, Any]:
             limit,
             limit + besides,
         )
-    return {
+    proxy: dict[str, Any] = {}
+    if settings.TRUSTED_PROXY:
+        # The client's address (and scheme) from the proxy's headers, and from no one else's.
+        proxy = {
+            "trusted_proxy": settings.TRUSTED_PROXY,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"},
+        }
+    return proxy | {
         "threads": settings.THREADS,
         # Each waiting long-poll holds a connection, and so does every client past the
         # waiter cap between its polls; past the limit waitress stops accepting, and new

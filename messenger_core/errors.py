@@ -220,11 +220,14 @@ class Throttled(MessengerError):
 
 class Unavailable(MessengerError):
     """The storage cannot take the change now (a full disk, a read-only or broken
-    database or folder): nothing was changed, and trying later may work."""
+    database or folder, a database too busy to decide): nothing was changed, and trying
+    later may work. ``storage_busy`` is one that trying again at once may settle (units
+    that waited on each other in a circle): use cases are retried on it."""
 
     CODES: ClassVar[Mapping[str, str]] = {
         "storage_full": "The server's storage is full: try again later",
         "storage_unavailable": "The server's storage is unavailable: try again later",
+        "storage_busy": "The server is busy: try again in a moment",
     }
 
 

@@ -75,10 +75,12 @@ class LiveServer:
         }
         return env
 
-    def start(self, timeout: float = 20.0) -> None:
-        """Start on a fresh free port and wait until the API answers."""
+    def start(self, timeout: float = 20.0, *, same_port: bool = False) -> None:
+        """Start on a fresh free port (or, with ``same_port``, the last one, as a
+        restarted process behind a proxy must) and wait until the API answers."""
         assert self.process is None, "already running"
-        self.port = free_port(self.host)
+        if not (same_port and self.port):
+            self.port = free_port(self.host)
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1} on port {self.port}\n".encode())
             # A session of its own, so that kill() can end the supervisor and its workers at once.

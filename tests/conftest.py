@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
@@ -13,6 +14,11 @@ from entrypoints import bootstrap
 from entrypoints.config import Settings
 from messenger_core import Messenger, MessengerSettings
 from messenger_core.ports import UnitOfWorkFactory
+
+# No test asserts a duration, hypothesis's per-example deadline included: on a loaded
+# machine one example of a fast test can take 600 ms (a test's own @settings still wins).
+hypothesis_settings.register_profile("messenger", deadline=None)
+hypothesis_settings.load_profile("messenger")
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 FAST_HASHER = Argon2PasswordHasher.fast_for_tests()

@@ -36,6 +36,7 @@ from .notifications import Notifications
 from .pins import Pins
 from .profiles import Profiles
 from .reactions import Reactions
+from .retry import retry_every_use_case
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
 
@@ -162,3 +163,6 @@ class Messenger:
         events = Events(ctx)
         self.events = events.events
         self.prune_events = events.prune_events
+
+        # Last: every use case bound above runs again when the storage was too busy.
+        retry_every_use_case(self)

@@ -1,10 +1,11 @@
-"""The agreement machine: two Messengers, one on the memory adapter and one on SQLite,
-get the same calls, the same manual clock and the same seeded random source.
+"""The agreement machine: three Messengers, on the memory adapter, on SQLite and on
+PostgreSQL, get the same calls, the same manual clock and the same seeded random source.
 
-Every rule runs one use case on both and asserts that the read models are equal or
-that both raised the same error (type, code, reason, fields and message). Ids must
-agree too: both adapters grow their ids from 1, and the shared seed makes the public
-ids agree.
+Every rule runs one use case on each and asserts that the read models are equal or
+that all raised the same error (type, code, reason, fields and message). Ids must
+agree too: every adapter grows its ids from 1, and the shared seed makes the public
+ids agree. PostgreSQL is one database of the run's throwaway cluster, emptied before
+each example (tests/postgres.py); where PostgreSQL is missing the machine skips.
 
 Agreement alone would let both adapters be wrong the same way, so the machine also
 keeps a small model of who asked whom to be friends, which chats exist and who wrote
@@ -45,6 +46,7 @@ from hypothesis.stateful import (
 from PIL import Image
 
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
+from adapters.postgres import PostgresUnitOfWorkFactory
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.testing import ManualClock
 from messenger_core import (
@@ -73,6 +75,7 @@ from messenger_core.normalize import clean_text, email_key, search_key
 from messenger_core.read_models import ReplyView
 from messenger_core.services import Upload
 from tests.conftest import START, build_messenger
+from tests.postgres import empty, fresh_database
 
 T = TypeVar("T")
 
@@ -266,6 +269,16 @@ def too_long_or_empty(text: str | None) -> bool:
     return not cleaned or len(cleaned) > MESSAGE_MAX
 
 
+_postgres: list[str] = []
+
+
+def postgres_database() -> str:
+    """The machine's database on the run's cluster, made on first use."""
+    if not _postgres:
+        _postgres.append(fresh_database())
+    return _postgres[0]
+
+
 class AgreementMachine(RuleBasedStateMachine):
     users = Bundle("users")
     messages = Bundle("messages")
@@ -280,14 +293,23 @@ class AgreementMachine(RuleBasedStateMachine):
         # Small groups, so that the member limit is reached now and then.
         small = MessengerSettings(group_max_members=GROUP_LIMIT, edit_window=EDIT_WINDOW)
         self.memory_uow = MemoryUnitOfWorkFactory()
-        self.blob_stores = (MemoryBlobStore(), MemoryBlobStore())
+        self.blob_stores = (MemoryBlobStore(), MemoryBlobStore(), MemoryBlobStore())
         self.memory = build_messenger(
             self.memory_uow, self.clock, seed=SEED, settings=small, blobs=self.blob_stores[0]
         )
         self.sqlite = build_messenger(
             self.sqlite_uow, self.clock, seed=SEED, settings=small, blobs=self.blob_stores[1]
         )
-        self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))
+        empty(postgres_database())
+        self.postgres_uow = PostgresUnitOfWorkFactory(postgres_database(), pool_size=2)
+        self.postgres = build_messenger(
+            self.postgres_uow, self.clock, seed=SEED, settings=small, blobs=self.blob_stores[2]
+        )
+        self.sides: tuple[tuple[str, Messenger], ...] = (
+            ("memory", self.memory),
+            ("sqlite", self.sqlite),
+            ("postgres", self.postgres),
+        )
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
         self.chats: dict[int, ChatModel] = {}
@@ -300,24 +322,26 @@ class AgreementMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         self.sqlite_uow.close()
+        self.postgres_uow.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # --- helpers ------------------------------------------------------------------------
 
     def both(self, call: Callable[[Messenger], Any]) -> Outcome:
-        """Run the use case on both Messengers and insist that they agree."""
+        """Run the use case on every Messenger and insist that they agree."""
         self.calls += 1
-        memory = run(lambda: call(self.memory))
-        sqlite = run(lambda: call(self.sqlite))
-        if memory.error is None and sqlite.error is None:
-            agree = memory.value == sqlite.value
-        else:
-            agree = (
-                memory.error is not None
-                and sqlite.error is not None
-                and same_error(memory.error, sqlite.error)
-            )
-        assert agree, f"memory: {describe(memory)}\nsqlite: {describe(sqlite)}"
+        outcomes = [(side, run(lambda m=messenger: call(m))) for side, messenger in self.sides]
+        memory = outcomes[0][1]
+        for side, other in outcomes[1:]:
+            if memory.error is None and other.error is None:
+                agree = memory.value == other.value
+            else:
+                agree = (
+                    memory.error is not None
+                    and other.error is not None
+                    and same_error(memory.error, other.error)
+                )
+            assert agree, f"memory: {describe(memory)}\n{side}: {describe(other)}"
         return memory
 
     @staticmethod
@@ -1445,8 +1469,8 @@ class AgreementMachine(RuleBasedStateMachine):
             chat = self.chats.get(chat_id)
             for user, account in self.accounts.items():
                 if chat is not None and user in chat.members:
-                    memory, sqlite = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
-                    assert memory == sqlite
+                    memory, *others = (m.get_chat(account.actor, chat_id) for _, m in self.sides)
+                    assert all(memory == other for other in others)
                     assert {m.user.id for m in memory.members} == chat.members
                     continue
                 for side, messenger in self.sides:
@@ -1482,7 +1506,7 @@ class AgreementMachine(RuleBasedStateMachine):
                 expected = chat.visible(reader_id)
                 assert backwards == forwards == expected, (side, backwards, forwards, expected)
                 newest.append(messenger.history(reader, chat_id, limit=100))
-            assert newest[0] == newest[1]
+            assert all(page == newest[0] for page in newest[1:])
             tombstones = {i for i in chat.visible(reader_id) if self.message_models[i].deleted}
             assert {m.id for m in newest[0] if m.is_deleted} == tombstones
 
@@ -1508,7 +1532,7 @@ class AgreementMachine(RuleBasedStateMachine):
             for member in sorted(chat.members):
                 actor = self.accounts[member].actor
                 views = [m.history(actor, chat_id, limit=100) for _, m in self.sides]
-                assert views[0] == views[1]
+                assert all(view == views[0] for view in views[1:])
                 shown = chat.visible(member)
                 assert [v.id for v in views[0]] == shown[-100:]
                 for view in views[0]:
@@ -1542,7 +1566,7 @@ class AgreementMachine(RuleBasedStateMachine):
         """No stray bytes: every stored blob (the machine stores files only) is named by
         an attachment row; and every modelled file of a live message still opens."""
         for (side, messenger), store, factory in zip(
-            self.sides, self.blob_stores, (self.memory_uow, self.sqlite_uow), strict=True
+            self.sides, self.blob_stores, (self.memory_uow, self.sqlite_uow, self.postgres_uow), strict=True
         ):
             with factory(read_only=True) as uow:
                 named = uow.attachments.keys_in_use(store.blobs)

@@ -1,4 +1,5 @@
-"""The BlobStore contract, over the memory store and the filesystem one.
+"""The BlobStore contract, over the memory store, the filesystem one and S3 (moto's
+standalone server on a loopback port, one per run, a fresh bucket per test).
 
 Every property and web test keeps its uploads in MemoryBlobStore, so it must behave as
 the real store does. Filesystem-only rules (the key shape, sharding, temporary files,
@@ -23,9 +24,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.blobs_fs import FilesystemBlobStore
+from adapters.blobs_s3 import S3BlobStore
 from adapters.memory import MemoryBlobStore
 from messenger_core.errors import NotFound, TooLarge
 from messenger_core.ports import BlobStore
+from scripts.throwaway_s3 import ThrowawayS3
 
 
 @attrs.frozen
@@ -51,8 +54,25 @@ def _memory() -> Subject:
     return Subject(store, lambda: set(store.blobs))
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+def _s3(server: ThrowawayS3, bucket: str) -> Subject:
+    server.create_bucket(bucket)
+    store = S3BlobStore(bucket, prefix="uploads", client=server.client())
+    return Subject(store, store.keys)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[ThrowawayS3]:
+    with ThrowawayS3() as server:
+        yield server
+
+
+_buckets = iter(range(1, 10**6))
+
+
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def subject(request: pytest.FixtureRequest, tmp_path: Path) -> Subject:
+    if request.param == "s3":
+        return _s3(request.getfixturevalue("s3_server"), f"bucket-{next(_buckets)}")
     return _memory() if request.param == "memory" else _filesystem(tmp_path / "blobs")
 
 

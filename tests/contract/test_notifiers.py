@@ -1,7 +1,9 @@
 """The EventNotifier contract, run over every adapter: conditions in one process
 (threading), conditions plus a poll of the event table (polling, on a real SQLite file
 that nobody writes to, so any wake-up it gives here comes from ``notify``), and conditions
-plus pipes to sibling workers (workers: its own pipe, and a sibling's nobody reads)."""
+plus pipes to sibling workers (workers: its own pipe, and a sibling's nobody reads), and
+conditions plus a LISTEN on PostgreSQL (postgres, on the run's throwaway cluster, where
+nobody sends a NOTIFY here)."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from hypothesis import strategies as st
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.notify_workers import WorkerEventNotifier
+from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from messenger_core.ports import EventNotifier
 
-KINDS = ["threading", "polling", "workers"]
+KINDS = ["threading", "polling", "workers", "postgres"]
 
 
 def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, Callable[[], None]]:
@@ -41,6 +44,11 @@ def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, Callable[[]
                 os.close(descriptor)
 
         return workers, put_away
+    if kind == "postgres":
+        from tests.postgres import cluster
+
+        listening = PostgresEventNotifier(cluster().url())
+        return listening, listening.close
     factory = SqliteUnitOfWorkFactory(tmp_path / "events.sqlite3")
     factory.migrate()
     polling = PollingEventNotifier(factory.latest_event_id, interval=0.02)

@@ -28,6 +28,13 @@ def make_store(kind: str, folder: Path) -> tuple[RateLimitStore, object]:
         from adapters.memory import MemoryRateLimitStore
 
         return MemoryRateLimitStore(), None
+    if kind == "postgres":
+        from adapters.postgres import PostgresUnitOfWorkFactory
+        from adapters.postgres.rate_limits import PostgresRateLimitStore
+        from tests.postgres import fresh_database
+
+        factory = PostgresUnitOfWorkFactory(fresh_database(), pool_size=4)
+        return PostgresRateLimitStore(factory), factory
     from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 
     database = SqliteUnitOfWorkFactory(folder / "limits.sqlite3")
@@ -41,7 +48,7 @@ def close(store: RateLimitStore, database: object) -> None:
             part.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from entrypoints.config import ConfigError, Settings, load_settings
+from entrypoints.config import ConfigError, Settings, load_settings, s3_location
 
 
 def env(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -108,6 +109,67 @@ def test_default_is_development_with_the_spec_paths() -> None:
     assert defaults.MAX_CONTENT_LENGTH == 16 * 1024 * 1024
     assert defaults.JWT_ACCESS_TOKEN_EXPIRES == 3600
     assert defaults.RATE_LIMITS_ENABLED is True
+
+
+# --- where the data lives ------------------------------------------------------------------
+
+
+def test_database_url_defaults_to_the_sqlite_file_and_may_name_one(tmp_path: Path) -> None:
+    assert Settings().DATABASE_URL is None and not Settings().uses_postgres
+    settings = load_settings(
+        env(tmp_path, APP_ENV_VARS="DATABASE_PATH,DATABASE_URL", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    )
+    assert str(tmp_path / "x.db") == settings.DATABASE_PATH  # sqlite:/// + an absolute path
+    relative = load_settings(
+        env(tmp_path, APP_ENV_VARS="DATABASE_PATH,DATABASE_URL", DATABASE_URL="sqlite:///a/b.db")
+    )
+    assert relative.DATABASE_PATH == "a/b.db" and not relative.uses_postgres
+    absolute = load_settings(
+        env(tmp_path, APP_ENV_VARS="DATABASE_PATH,DATABASE_URL", DATABASE_URL="sqlite:////a/b.db")
+    )
+    assert absolute.DATABASE_PATH == "/a/b.db"
+
+
+def test_a_postgres_url_may_be_given_bare_and_is_shown_without_its_password(tmp_path: Path) -> None:
+    settings = load_settings(
+        env(
+            tmp_path,
+            APP_ENV_VARS="DATABASE_PATH,DATABASE_URL,NOTIFIER",
+            DATABASE_URL="postgresql://messenger:s3cret@db.internal:5432/messenger",
+            NOTIFIER="postgres",
+        )
+    )
+    assert settings.uses_postgres and settings.NOTIFIER == "postgres"
+    assert settings.database_label == "postgresql://messenger:***@db.internal:5432/messenger"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        ("DATABASE_URL", "mysql://db/messenger", "sqlite:///<path> or postgresql://"),
+        ("DATABASE_URL", "sqlite://", "names no file"),
+        ("DATABASE_URL", "postgresql://", "names no server"),
+        ("BLOB_STORE", "ftp://files", "'filesystem' or s3://"),
+        ("BLOB_STORE", "s3://", "'filesystem' or s3://"),
+        ("BLOB_STORE", "s3://bucket?endpoint=http://x", "not endpoint"),
+        ("BLOB_STORE", "s3://bucket?endpoint_url=localhost:9000", "http"),
+        ("NOTIFIER", "redis", "'threading', 'polling' or 'postgres'"),
+        ("NOTIFIER", "postgres", "needs a postgresql:// DATABASE_URL"),
+    ],
+)
+def test_a_wrong_storage_setting_is_one_clear_error(tmp_path: Path, name: str, value: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(why)):
+        load_settings(env(tmp_path, APP_ENV_VARS=f"DATABASE_PATH,{name}", **{name: value}))
+
+
+def test_an_s3_blob_store_names_bucket_prefix_and_endpoint(tmp_path: Path) -> None:
+    value = "s3://uploads/messenger/files?endpoint_url=http://127.0.0.1:9000&region=eu-west-1"
+    settings = load_settings(env(tmp_path, APP_ENV_VARS="DATABASE_PATH,BLOB_STORE", BLOB_STORE=value))
+    assert s3_location(settings.BLOB_STORE) == (
+        "uploads",
+        "messenger/files",
+        {"endpoint_url": "http://127.0.0.1:9000", "region": "eu-west-1"},
+    )
 
 
 def test_workers_default_to_the_cpus_and_share_out_the_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
