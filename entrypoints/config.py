@@ -62,6 +62,7 @@ class Settings:
     FRIEND_REQUESTS_PER_HOUR: int = 60  # per user, also the burst
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
     GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
+    SESSION_IDLE_DAYS: int = 0  # a session unused this many days ends; 0: never
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
     PUBLIC_URL: str = ""  # e.g. "https://chat.example.org": where mailed links point
@@ -219,6 +220,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("NOTIFIER must be 'threading' or 'polling'")
     if settings.GROUP_MAX_MEMBERS < 2:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
+    if settings.SESSION_IDLE_DAYS < 0:
+        raise ConfigError("SESSION_IDLE_DAYS must be 0 (never) or more")
     if settings.RESERVED_THREADS >= settings.THREADS:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
     return settings

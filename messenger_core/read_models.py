@@ -7,30 +7,46 @@ Use cases call the assembly functions inside their unit of work; nothing here wr
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from . import policies
 from .model import (
     Actor,
     Attachment,
     AttachmentKind,
+    Block,
     Chat,
     ChatKind,
     ChatMember,
     Event,
+    Export,
+    ExportState,
     Friendship,
     MemberRole,
     Message,
     MessageKind,
+    Session,
+    Signal,
     Sticker,
     StickerPack,
     SystemAction,
     User,
 )
 from .ports import UnitOfWork
+
+
+@attrs.frozen(kw_only=True)
+class PresenceView:
+    """What a viewer may know of someone's presence: exactly (``online`` and the minute
+    last seen), only a fuzzy word (``policies.fuzzy_last_seen``), or nothing at all."""
+
+    online: bool | None = None  # None: not shown
+    last_seen: datetime | None = None  # shown with ``online``; None: never seen
+    fuzzy: str | None = None  # recently, within_week, long_ago: when the exact time is hidden
 
 
 @attrs.frozen(kw_only=True)
@@ -47,6 +63,9 @@ class UserView:
     additional_inf: str | None
     created_date: datetime
     is_confirmed: bool
+    username: str | None = None
+    deleted: bool = False  # a tombstone: clients say "Удалённый аккаунт"
+    presence: PresenceView | None = None  # None where presence is not shown
 
 
 @attrs.frozen(kw_only=True)
@@ -124,6 +143,8 @@ class ChatView:
     last_activity: datetime
     my_role: MemberRole
     history_visible: bool
+    # Whether you may send here; if not, why: no_longer_friends or blocked (direct chats).
+    cannot_send: str | None = None
 
     @property
     def member_count(self) -> int:
@@ -155,18 +176,44 @@ class StickerPackView:
 class EventBatch:
     events: tuple[Event, ...]
     cursor: int
+    signals: tuple[Signal, ...] = ()  # ephemeral: typing
+    signal_cursor: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SessionView:
+    id: int
+    device: str
+    ip: str | None
+    created_date: datetime
+    last_used_date: datetime
+    current: bool  # the session asking
+
+
+@attrs.frozen(kw_only=True)
+class BlockView:
+    user: UserView
+    since: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ExportView:
+    state: ExportState
+    created_date: datetime
+    ready_date: datetime | None
+    size: int | None
 
 
 # --- assembly ---------------------------------------------------------------------
 
 
-def user_view(user: User) -> UserView:
+def user_view(user: User, *, presence: PresenceView | None = None, hide_avatar: bool = False) -> UserView:
     return UserView(
         id=user.id,
         user_id=user.alternative_id,
         first_name=user.first_name,
         second_name=user.second_name,
-        avatar=user.avatar,
+        avatar=None if hide_avatar else user.avatar,
         email=user.email,
         phone_number=user.phone_number,
         age=user.age,
@@ -174,6 +221,81 @@ def user_view(user: User) -> UserView:
         additional_inf=user.additional_inf,
         created_date=user.created_date,
         is_confirmed=user.is_confirmed,
+        username=user.username,
+        deleted=user.is_deleted,
+        presence=presence,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Audience:
+    """Who is looking, and what that lets them see of other people: a user who blocked
+    the viewer (or whom the viewer blocked) shows no avatar and no presence; presence
+    otherwise follows both people's last-seen settings (``policies.sees_presence``).
+    Without ``online`` (no presence wanted), only the blocks count."""
+
+    viewer: User | None
+    friends: frozenset[int] = frozenset()
+    blocked: frozenset[int] = frozenset()  # either way
+    online: Callable[[int], bool] | None = None
+    now: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        uow: UnitOfWork,
+        viewer_id: int,
+        *,
+        online: Callable[[int], bool] | None = None,
+        now: datetime | None = None,
+    ) -> Audience:
+        blocks = uow.blocks.involving(viewer_id)
+        blocked = frozenset(b.blocked_id if b.blocker_id == viewer_id else b.blocker_id for b in blocks)
+        if online is None:
+            return cls(viewer=None, blocked=blocked)
+        friends = frozenset(
+            r.other(viewer_id) for r in uow.friendships.list_for(viewer_id) if r.is_accepted
+        )
+        return cls(viewer=uow.users.get(viewer_id), friends=friends, blocked=blocked, online=online, now=now)
+
+    def show(self, user: User) -> UserView:
+        if self.viewer is not None and user.id == self.viewer.id:
+            return user_view(user, presence=self._exact(user))
+        if user.id in self.blocked or user.is_deleted:
+            return user_view(user, hide_avatar=True)
+        if self.viewer is None or self.online is None or self.now is None:
+            return user_view(user)
+        if policies.sees_presence(
+            user.last_seen_visibility, self.viewer.last_seen_visibility, friends=user.id in self.friends
+        ):
+            return user_view(user, presence=self._exact(user))
+        seen = self.now if self.online(user.id) else user.last_seen
+        return user_view(user, presence=PresenceView(fuzzy=policies.fuzzy_last_seen(seen, self.now)))
+
+    def _exact(self, user: User) -> PresenceView | None:
+        if self.online is None:
+            return None
+        return PresenceView(online=self.online(user.id), last_seen=user.last_seen)
+
+
+def session_view(session: Session, current_id: int | None) -> SessionView:
+    return SessionView(
+        id=session.id,
+        device=session.device,
+        ip=session.ip,
+        created_date=session.created_date,
+        last_used_date=session.last_used_date,
+        current=session.id == current_id,
+    )
+
+
+def block_view(block: Block, user: User) -> BlockView:
+    return BlockView(user=user_view(user), since=block.created_date)
+
+
+def export_view(export: Export) -> ExportView:
+    return ExportView(
+        state=export.state, created_date=export.created_date, ready_date=export.ready_date, size=export.size
     )
 
 
@@ -251,7 +373,9 @@ def message_views(uow: UnitOfWork, chat_id: int, messages: list[Message]) -> lis
     fetched once for the whole list."""
     if not messages:
         return []
-    readers = Readers({m.user_id: m.last_read_message_id for m in uow.chats.members(chat_id)})
+    members = uow.chats.members(chat_id)
+    shown = receipts_shown(uow, chat_id, members)
+    readers = Readers({m.user_id: m.last_read_message_id for m in members} if shown else {})
     users = uow.users.get_many(named_users(messages))
     attachments = uow.attachments.for_messages(m.id for m in messages)
     stickers: dict[int, Sticker | None] = {}
@@ -288,6 +412,16 @@ def _message_view(
     )
 
 
+def receipts_shown(uow: UnitOfWork, chat_id: int, members: list[ChatMember] | None = None) -> bool:
+    """Whether read marks show in the chat: always in groups; in a direct chat only while
+    both people send read receipts (turning them off hides them both ways)."""
+    chat = uow.chats.get(chat_id)
+    if chat is None or chat.is_group:
+        return True
+    ids = [m.user_id for m in (members if members is not None else uow.chats.members(chat_id))]
+    return all(u.read_receipts for u in uow.users.get_many(ids).values())
+
+
 class Readers:
     """How many members other than its sender have read a message, from the read marks:
     sorted once, each message counted by bisection (a page of a big group stays cheap)."""
@@ -316,18 +450,22 @@ def system_view(system: Mapping[str, Any] | None, users: Mapping[int, User]) -> 
     )
 
 
-def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
-    """The chat as ``actor`` sees it: members, last message, unread counts, read mark."""
+def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | None = None) -> ChatView:
+    """The chat as ``actor`` sees it: members (as ``audience`` shows them; by default with
+    blocks applied and no presence), last message, unread counts, read mark, and whether
+    they may send."""
     members = uow.chats.members(chat.id)
     users = uow.users.get_many(m.user_id for m in members)
+    audience = audience or Audience.of(uow, actor.id)
     mine = next((m for m in members if m.user_id == actor.id), None)
     since = unread_after(mine)
     last = uow.messages.get(chat.last_message_id) if chat.last_message_id else None
     if last is not None and mine is not None and last.id <= mine.visible_after_message_id:
         last = None  # from before this member joined a group without visible history
     member_views = tuple(
-        MemberView(user=user_view(users[m.user_id]), role=m.role) for m in members if m.user_id in users
+        MemberView(user=audience.show(users[m.user_id]), role=m.role) for m in members if m.user_id in users
     )
+    peer = next((m.user_id for m in members if m.user_id != actor.id), None)
     return ChatView(
         id=chat.id,
         kind=chat.kind,
@@ -341,7 +479,17 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
         last_activity=chat.last_activity,
         my_role=mine.role if mine else MemberRole.MEMBER,
         history_visible=chat.history_visible,
+        cannot_send=None if chat.is_group or peer is None else direct_refusal(uow, actor.id, peer),
     )
+
+
+def direct_refusal(uow: UnitOfWork, user_id: int, peer_id: int) -> str | None:
+    """Why ``user_id`` may not write to ``peer_id`` in their direct chat, or None: a block
+    either way (``blocked``, whoever made it), or no friendship (``no_longer_friends``)."""
+    if uow.blocks.exists(user_id, peer_id) or uow.blocks.exists(peer_id, user_id):
+        return "blocked"
+    row = uow.friendships.get(user_id, peer_id)
+    return None if row is not None and row.is_accepted else "no_longer_friends"
 
 
 def unread_after(member: ChatMember | None) -> int:

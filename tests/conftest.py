@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
+from adapters.jobs import InlineJobs
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
 from adapters.testing import ManualClock, SeededRandom
 from entrypoints import bootstrap
@@ -35,6 +36,7 @@ def build_messenger(
         hasher=hasher,
         codec=MemoryTokenCodec(),
         blobs=MemoryBlobStore(),
+        jobs=InlineJobs(),
         core=settings or MessengerSettings(),
     )
 

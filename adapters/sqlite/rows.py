@@ -22,11 +22,14 @@ import cattrs
 
 from messenger_core.model import (
     Attachment,
+    Block,
     Chat,
     ChatMember,
     Event,
+    Export,
     Friendship,
     Message,
+    Session,
     Sticker,
     User,
 )
@@ -152,6 +155,18 @@ def attachment(row: sqlite3.Row) -> Attachment:
 
 def sticker(row: sqlite3.Row) -> Sticker:
     return from_row(row, Sticker)
+
+
+def session(row: sqlite3.Row) -> Session:
+    return from_row(row, Session)
+
+
+def block(row: sqlite3.Row) -> Block:
+    return from_row(row, Block)
+
+
+def export(row: sqlite3.Row) -> Export:
+    return from_row(row, Export)
 
 
 def event(row: sqlite3.Row) -> Event:

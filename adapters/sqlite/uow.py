@@ -14,10 +14,13 @@ from typing import Self
 from messenger_core.errors import Unavailable
 from messenger_core.ports import (
     AttachmentRepository,
+    BlockRepository,
     ChatRepository,
     EventRepository,
+    ExportRepository,
     FriendshipRepository,
     MessageRepository,
+    SessionRepository,
     StickerRepository,
     UserRepository,
 )
@@ -25,10 +28,13 @@ from messenger_core.ports import (
 from .migrations import migrate
 from .repositories import (
     SqliteAttachmentRepository,
+    SqliteBlockRepository,
     SqliteChatRepository,
     SqliteEventRepository,
+    SqliteExportRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
+    SqliteSessionRepository,
     SqliteStickerRepository,
     SqliteUserRepository,
 )
@@ -77,6 +83,9 @@ class SqliteUnitOfWork:
     attachments: AttachmentRepository
     stickers: StickerRepository
     events: EventRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __init__(
         self,
@@ -98,6 +107,9 @@ class SqliteUnitOfWork:
         self.attachments = SqliteAttachmentRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
+        self.sessions = SqliteSessionRepository(conn)
+        self.blocks = SqliteBlockRepository(conn)
+        self.exports = SqliteExportRepository(conn)
 
     def __enter__(self) -> Self:
         if self._thread is not None:

@@ -11,8 +11,10 @@ read models.
 from __future__ import annotations
 
 from ..ports import (
+    BackgroundJobs,
     BlobStore,
     Clock,
+    EphemeralSignals,
     EventNotifier,
     ImageProcessor,
     Mailer,
@@ -22,7 +24,9 @@ from ..ports import (
     UnitOfWorkFactory,
 )
 from ..tokens import TokenPolicy
+from .account_data import AccountData
 from .accounts import Accounts
+from .blocks import Blocks
 from .chats import Chats
 from .context import Context, MessengerSettings, Upload
 from .events import Events
@@ -30,7 +34,9 @@ from .friends import Friends
 from .groups import Groups
 from .media import Media
 from .messages import Messages
+from .privacy import Privacy
 from .profiles import Profiles
+from .sessions import Sessions
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
 
@@ -50,6 +56,8 @@ class Messenger:
         images: ImageProcessor,
         notifier: EventNotifier,
         mailer: Mailer,
+        signals: EphemeralSignals,
+        jobs: BackgroundJobs,
         settings: MessengerSettings | None = None,
     ) -> None:
         self.settings = settings or MessengerSettings()
@@ -70,17 +78,27 @@ class Messenger:
             notifier=notifier,
             mailer=mailer,
             settings=self.settings,
+            signals=signals,
+            jobs=jobs,
         )
-        accounts = Accounts(ctx)
+        sessions = Sessions(ctx)
+        self.login = sessions.login
+        self.authenticate = sessions.authenticate
+        self.refresh = sessions.refresh
+        self.logout = sessions.logout
+        self.list_sessions = sessions.list_sessions
+        self.end_session = sessions.end_session
+        self.end_other_sessions = sessions.end_other_sessions
+        self.prune_sessions = sessions.prune_sessions
+
+        accounts = Accounts(ctx, sessions)
         self.register = accounts.register
-        self.login = accounts.login
-        self.authenticate = accounts.authenticate
-        self.refresh = accounts.refresh
         self.request_confirmation = accounts.request_confirmation
         self.confirm_email = accounts.confirm_email
 
         profiles = Profiles(ctx)
         self.get_user = profiles.get_user
+        self.get_user_by_username = profiles.get_user_by_username
         self.update_profile = profiles.update_profile
         self.set_avatar = profiles.set_avatar
         self.open_avatar = profiles.open_avatar
@@ -92,6 +110,16 @@ class Messenger:
         self.deny_friend_request = friends.deny_friend_request
         self.remove_friend = friends.remove_friend
         self.list_friends = friends.list_friends
+
+        blocks = Blocks(ctx)
+        self.block_user = blocks.block_user
+        self.unblock_user = blocks.unblock_user
+        self.list_blocked = blocks.list_blocked
+
+        privacy = Privacy(ctx)
+        self.get_privacy = privacy.get_privacy
+        self.update_privacy = privacy.update_privacy
+        self.send_typing = privacy.send_typing
 
         chats = Chats(ctx)
         self.open_chat = chats.open_chat
@@ -120,6 +148,14 @@ class Messenger:
         self.remove_member = groups.remove_member
         self.leave_group = groups.leave_group
         self.set_member_role = groups.set_member_role
+
+        account_data = AccountData(ctx, groups)
+        self.start_export = account_data.start_export
+        self.export_status = account_data.export_status
+        self.open_export = account_data.open_export
+        self.build_pending_exports = account_data.build_pending_exports
+        self.prune_exports = account_data.prune_exports
+        self.delete_account = account_data.delete_account
 
         media = Media(ctx)
         self.list_sticker_packs = media.list_sticker_packs

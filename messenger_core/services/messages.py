@@ -19,9 +19,10 @@ from ..read_models import (
     chat_view,
     message_views,
     new_message_view,
+    receipts_shown,
     user_view,
 )
-from .chats import start_direct_chat
+from .chats import check_direct_send, start_direct_chat
 from .context import Context
 from .lookups import member_ids, membership, other_user, visible_message
 
@@ -53,6 +54,8 @@ class Messages:
         with self._ctx.uow() as uow:
             chat = self._target_chat(uow, actor, chat_id, receiver_id)
             named = _mentioned(uow, chat.id, mentions)
+            # Who blocked the sender is never mentioned by them (nor counts it as unread).
+            named = [u for u in named if not uow.blocks.exists(u.id, actor.id)]
             sticker = uow.stickers.get_sticker(sticker_id) if sticker_id is not None else None
             if sticker_id is not None and sticker is None:
                 raise Invalid({"sticker_id": field("no_such_sticker")})
@@ -164,7 +167,10 @@ class Messages:
             if message_id > mine.last_read_message_id:
                 uow.chats.set_last_read(chat.id, actor.id, message_id)
                 data = {"chat_id": chat.id, "user_id": actor.alternative_id, "message_id": message_id}
-                self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
+                if receipts_shown(uow, chat.id):
+                    self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
+                else:  # read receipts are off in this direct chat: only your own tabs learn
+                    self._ctx.append_events(uow, [actor.id], EventType.CHAT_READ, data)
                 uow.commit()
             view = chat_view(uow, actor, uow.chats.get(chat.id) or chat)
         self._ctx.notifier.notify(everyone)
@@ -174,6 +180,8 @@ class Messages:
         """The members other than its sender who have read the message, by user id."""
         with self._ctx.uow(read_only=True) as uow:
             message, _ = visible_message(uow, actor, message_id)
+            if not receipts_shown(uow, message.chat_id):
+                return []
             marks = [
                 m
                 for m in uow.chats.members(message.chat_id)
@@ -192,9 +200,15 @@ class Messages:
         self, uow: UnitOfWork, actor: Actor, chat_id: int | None, receiver_id: str | None
     ) -> Chat:
         if chat_id is not None:
-            return membership(uow, actor, chat_id)[0]
-        other = other_user(uow, actor, receiver_id or "")
-        return uow.chats.find_direct(actor.id, other.id) or start_direct_chat(self._ctx, uow, actor, other)
+            chat = membership(uow, actor, chat_id)[0]
+        else:
+            other = other_user(uow, actor, receiver_id or "")
+            found = uow.chats.find_direct(actor.id, other.id)
+            if found is None:
+                return start_direct_chat(self._ctx, uow, actor, other)
+            chat = found
+        check_direct_send(uow, actor, chat)
+        return chat
 
 
 def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:

@@ -22,7 +22,7 @@ from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.sqlite.migrations import STEPS, migrate
 from adapters.sqlite.repositories import SqliteUserRepository
 from messenger_core.model import NewUser, User
-from messenger_core.normalize import search_text
+from messenger_core.normalize import search_key, search_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,13 +68,13 @@ def indexed(conn: sqlite3.Connection, user_id: int) -> str:
 
 
 def expected(user: User) -> str:
-    return search_text(user.first_name, user.second_name, user.alternative_id)
+    return search_text(user.first_name, user.second_name, user.alternative_id, user.username)
 
 
 def test_search_text_is_the_folded_keys_one_per_line() -> None:
-    assert search_text("Алёна", "Straße", "AbC1") == "алена\nstrasse\nabc1"
-    assert search_text("ﬁ", "Ｘ", "Bell\x07\n") == "fi\nx\nbell"
-    assert search_text("", "", "") == "\n\n"
+    assert search_text("Алёна", "Straße", "AbC1") == "алена\nstrasse\nabc1\n"
+    assert search_text("ﬁ", "Ｘ", "Bell\x07\n", "ivan_01") == "fi\nx\nbell\nivan_01"
+    assert search_text("", "", "") == "\n\n\n"
 
 
 def test_the_insert_trigger_indexes_search_text(factory: SqliteUnitOfWorkFactory) -> None:
@@ -106,13 +106,42 @@ def test_the_back_fill_of_step_2_indexes_search_text(tmp_path: Path) -> None:
     for statement in STEPS[0]:
         conn.execute(statement)
     conn.execute("PRAGMA user_version = 1")
-    users = [SqliteUserRepository(conn).add(new_user(n, *names)) for n, names in enumerate(AWKWARD_NAMES)]
+    # Rows as step 1 stored them (the repository of today writes later columns too).
+    users = [new_user(n, *names) for n, names in enumerate(AWKWARD_NAMES)]
+    for user in users:
+        conn.execute(
+            "INSERT INTO users (alternative_id, alternative_id_key, email, email_key, password_hash,"
+            " first_name, second_name, first_name_key, second_name_key, created_date)"
+            " VALUES (?, ?, ?, ?, 'x', ?, ?, ?, ?, '2026-01-01T00:00:00.000000+00:00')",
+            (
+                user.alternative_id,
+                search_key(user.alternative_id),
+                user.email,
+                user.email,
+                user.first_name,
+                user.second_name,
+                search_key(user.first_name),
+                search_key(user.second_name),
+            ),
+        )
     conn.execute("COMMIT")
 
     migrate(conn)
+    users = [SqliteUserRepository(conn).get(n + 1) for n in range(len(AWKWARD_NAMES))]
 
     assert {u.id: indexed(conn, u.id) for u in users} == {u.id: expected(u) for u in users}
     conn.close()
+
+
+def test_the_username_is_indexed_and_follows_changes(factory: SqliteUnitOfWorkFactory) -> None:
+    with factory() as uow:
+        user = uow.users.add(new_user(1, "Alena", "Smith"))
+        conn = factory.connection()
+        named = attrs.evolve(user, username="alena_s")
+        uow.users.update(named)
+        assert indexed(conn, user.id) == expected(named) == "alena\nsmith\nabç0001е\nalena_s"
+        uow.users.update(attrs.evolve(named, username=None))
+        assert indexed(conn, user.id).endswith("\n")
 
 
 def test_the_triggers_agree_with_search_text_for_any_names(factory: SqliteUnitOfWorkFactory) -> None:
