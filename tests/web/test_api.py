@@ -31,7 +31,7 @@ from tests.web.conftest import (
     png_bytes,
 )
 
-SHORT_USER = {"user_id", "first_name", "second_name", "avatar"}
+SHORT_USER = {"user_id", "first_name", "second_name", "avatar", "username", "deleted"}
 FULL_USER = SHORT_USER | {
     "email",
     "phone_number",

@@ -8,25 +8,33 @@ from .events import EventsResource
 from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
 from .groups import ChatMembersResource, ChatPhotoResource, ReadersResource
+from .privacy import BlocksResource, ExportResource, PrivacyResource, TypingResource, UsernameResource
+from .sessions import SessionsResource
 from .users import AvatarResource, UsersResource, default_avatar
 
 __all__ = [
     "AttachmentsResource",
     "AvatarResource",
+    "BlocksResource",
     "ChatMembersResource",
     "ChatPhotoResource",
     "ChatReadResource",
     "ChatsResource",
     "EventsResource",
+    "ExportResource",
     "FriendsResource",
     "LoginResource",
     "LogoutResource",
     "MessagesResource",
+    "PrivacyResource",
     "ReadersResource",
     "RefreshResource",
     "Resource",
+    "SessionsResource",
     "StickersResource",
     "TokensResource",
+    "TypingResource",
+    "UsernameResource",
     "UsersResource",
     "default_avatar",
     "not_found",

@@ -21,7 +21,16 @@ from typing import Any
 
 from ...config import Settings
 from ..auth import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
-from . import paths_auth, paths_chats, paths_events, paths_files, paths_friends, paths_groups, paths_users
+from . import (
+    paths_auth,
+    paths_chats,
+    paths_events,
+    paths_files,
+    paths_friends,
+    paths_groups,
+    paths_privacy,
+    paths_users,
+)
 from .generate import Components, Schema
 from .parts import ok, op
 from .paths_events import documented_event_types
@@ -30,7 +39,16 @@ from .responses import error_responses
 __all__ = ["documented_event_types", "openapi_document"]
 
 AUTHENTICATED: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"accessCookie": []}, {"jwtQuery": []}]
-PATH_GROUPS = (paths_auth, paths_users, paths_friends, paths_chats, paths_groups, paths_files, paths_events)
+PATH_GROUPS = (
+    paths_auth,
+    paths_users,
+    paths_friends,
+    paths_chats,
+    paths_groups,
+    paths_files,
+    paths_events,
+    paths_privacy,
+)
 METHODS = ("get", "put", "post", "delete", "patch")
 
 

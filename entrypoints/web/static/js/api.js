@@ -52,11 +52,20 @@ export function refreshAccess() {
 
 let leaving = false;
 
-export function goToLogin() {
+// Why a session ended, as the login page explains it (pages.ENDED_NOTICES).
+const ENDED = ["ended_elsewhere", "password_changed", "refresh_reused", "idle"];
+
+/** Off to /login, saying why the session ended when the server said so. */
+export function goToLogin(ended) {
   if (leaving) return;
   leaving = true;
   const here = location.pathname + location.search;
-  location.assign(`/login?next=${encodeURIComponent(here)}`);
+  const why = ENDED.includes(ended) ? `&ended=${encodeURIComponent(ended)}` : "";
+  location.assign(`/login?next=${encodeURIComponent(here)}${why}`);
+}
+
+function endedOf(data) {
+  return data && data.error && data.error.params ? data.error.params.ended : undefined;
 }
 
 async function readBody(response) {
@@ -103,7 +112,7 @@ export async function api(path, { method = "GET", body, query, signal } = {}, re
     // A request that left before this tab changed the password (a waiting long-poll)
     // carried the old token; the cookies now hold the new one: try once more with them.
     if (code === "token_revoked" && !retried) return api(path, { method, body, query, signal }, true);
-    goToLogin();
+    goToLogin(endedOf(data));
     return new Promise(() => {}); // the page is leaving: callers need not handle this
   }
   if (!response.ok) throw new ApiError(response.status, data);
@@ -137,7 +146,7 @@ export function upload(path, file, { method = "POST", onProgress } = {}) {
             send(true).then(resolve, reject);
             return;
           }
-          goToLogin();
+          goToLogin(endedOf(data));
           return; // the page is leaving
         }
         if (xhr.status >= 200 && xhr.status < 300) resolve(data);

@@ -1,4 +1,5 @@
-// The live event stream: long-polls GET /api/v1/events and hands events to subscribers.
+// The live event stream: long-polls GET /api/v1/events and hands events to subscribers,
+// and the ephemeral signals (chat.typing) beside them, marked ``ephemeral``.
 
 import { api } from "./api.js";
 
@@ -37,20 +38,24 @@ export function startEvents() {
 
 async function loop() {
   let cursor = null;
+  let signalCursor = null;
   let backoff = 1000;
   let online = true;
   for (;;) {
     const began = Date.now();
     try {
       const query = cursor === null ? {} : { since: cursor, timeout: 25 };
+      if (cursor !== null && signalCursor !== null) query.signals_since = signalCursor;
       const data = await api("/api/v1/events", { query });
       if (!online) {
         online = true;
         setOnline(true);
       }
       backoff = 1000;
-      const events = data.events || [];
+      const signals = (data.signals || []).map((signal) => ({ ...signal, ephemeral: true }));
+      const events = [...(data.events || []), ...signals];
       cursor = data.cursor;
+      if (data.signal_cursor !== undefined && data.signal_cursor !== null) signalCursor = data.signal_cursor;
       for (const event of events) {
         for (const fn of subscribers) {
           try {

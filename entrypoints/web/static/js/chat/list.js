@@ -1,9 +1,10 @@
 // The chat list beside the history, and the unread total in the title and the nav.
 
 import { api } from "../api.js";
-import { avatar, fullName, h, isoTime, shortTime } from "../dom.js";
+import { avatar, h, isoTime, shortTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { setUnreadTotal } from "../nav.js";
+import { displayName } from "../people.js";
 import { hooks, listEl, state, statusEl } from "./state.js";
 
 /** The other member of a one-to-one chat (or the first member, failing that). */
@@ -52,7 +53,7 @@ function chatItem(chat) {
         h(
           "span",
           { class: "chat-item-top" },
-          h("span", { class: "chat-item-name", text: peer ? fullName(peer) : chat.title }),
+          h("span", { class: "chat-item-name", text: peer ? displayName(peer) : chat.title }),
           h("time", {
             class: "chat-item-time",
             datetime: isoTime(last ? last.sending_date : chat.last_activity),

@@ -1,10 +1,12 @@
 // Opening a chat: its pane (header, history, composer) put together, wired and loaded.
 
-import { avatar, fullName, h, icon } from "../dom.js";
+import { avatar, h, icon } from "../dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "../people.js";
 import { composerView, wireComposer } from "./composer.js";
 import { closeChat, historyView, loadLatest, wireHistory } from "./history.js";
 import { fetchChat, peerOf, renderChatList } from "./list.js";
+import { wirePresence } from "./presence.js";
 import { appEl, emptyEl, paneEl, state } from "./state.js";
 import { wireStickers } from "./stickers.js";
 
@@ -15,7 +17,7 @@ function headerView(chat) {
     { class: "chat-header" },
     h("button", { type: "button", class: "icon-button back-button", "aria-label": t("backToChats"), title: t("backToChats"), onclick: closeChat }, icon("arrow-left")),
     avatar(peer, 40),
-    h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? fullName(peer) : chat.title }),
+    h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? displayName(peer) : chat.title }),
       h("p", { class: "chat-subtitle", text: peer ? `ID ${peer.user_id}` : "" })),
   );
 }
@@ -58,6 +60,7 @@ export async function openChat(chatId, { focus = true } = {}) {
   wireComposer(view);
   wireStickers(view);
   wireHistory(view);
+  wirePresence(view, chat);
   renderChatList();
   await loadLatest(view);
   if (focus) view.ui.textarea.focus();
