@@ -5,6 +5,8 @@ Layout under ``root``::
     tmp/                 uploads being written (same filesystem, so the rename is atomic)
     ab/cd/abcd…(32 hex)  finished blobs, sharded by the first two byte pairs of the key
 
+Folders are made 0700 and files 0600: uploads are readable by the server's user only.
+
 Keys are 128 random bits in hex. User file names never reach the disk, and a key is
 checked against that shape before it becomes a path, so no key can leave the root.
 A string that is not a well-formed key names no blob: ``open`` raises ``NotFound``,
@@ -37,8 +39,8 @@ class FilesystemBlobStore:
         """Stream the chunks into a fresh blob. Past ``max_size`` bytes raise
         ``TooLarge`` and remove the partial upload; readers only ever see complete
         blobs because the file is renamed into place after an fsync."""
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="upload-")
+        _make_private_folders(self._tmp)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="upload-")  # a 0600 file
         try:
             size = 0
             with os.fdopen(fd, "wb") as file:
@@ -52,7 +54,7 @@ class FilesystemBlobStore:
             # 128 random bits: a collision is not worth a check.
             key = secrets.token_hex(16)
             final = self._blob_path(key)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            _make_private_folders(final.parent)
             os.replace(tmp_name, final)
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
@@ -96,3 +98,14 @@ class FilesystemBlobStore:
             return None
         path = self._blob_path(key)
         return path if path.is_file() else None
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents readable by this user only (0700);
+    folders that exist keep their mode."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)

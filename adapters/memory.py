@@ -45,12 +45,16 @@ from messenger_core.model import (
     MemberRole,
     Message,
     MessageKind,
+    MessageVersion,
     NewAttachment,
     NewChat,
     NewMember,
     NewMessage,
     NewSession,
     NewUser,
+    Pin,
+    Reaction,
+    ReactionSummary,
     Session,
     SessionEnd,
     Sticker,
@@ -66,6 +70,8 @@ from messenger_core.ports import (
     ExportRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     SessionRepository,
     StickerRepository,
     UnitOfWork,
@@ -90,6 +96,10 @@ _TABLES = (
     "messages",
     "chat_messages",
     "attachments",
+    "message_versions",
+    "message_reactions",
+    "chat_pins",
+    "hidden",
     "packs",
     "events",
     "sessions",
@@ -132,6 +142,12 @@ class _Store:
     messages: dict[int, Message] = attrs.Factory(dict)
     chat_messages: dict[int, list[int]] = attrs.Factory(dict)  # ids ascending
     attachments: dict[int, Attachment] = attrs.Factory(dict)
+    # A message's earlier texts and its reactions (in the order they came), a chat's pins:
+    # tuples, replaced whole. ``hidden`` maps (user, message) to the message's chat.
+    message_versions: dict[int, tuple[MessageVersion, ...]] = attrs.Factory(dict)
+    message_reactions: dict[int, tuple[Reaction, ...]] = attrs.Factory(dict)
+    chat_pins: dict[int, tuple[Pin, ...]] = attrs.Factory(dict)
+    hidden: dict[tuple[int, int], int] = attrs.Factory(dict)
     packs: dict[int, StickerPack] = attrs.Factory(dict)
     events: dict[int, Event] = attrs.Factory(dict)
     sessions: dict[int, Session] = attrs.Factory(dict)
@@ -421,6 +437,9 @@ class MemoryChats:
     def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
         self._replace_member(chat_id, user_id, last_read_message_id=message_id)
 
+    def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
+        self._replace_member(chat_id, user_id, visible_after_message_id=message_id)
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         chat = attrs.evolve(self._s.chats[chat_id], last_message_id=last_message_id, last_activity=at)
         self._s.put(self._s.chats, chat_id, chat)
@@ -431,9 +450,14 @@ class MemoryChats:
         for user_id in self._s.chat_member_ids.get(chat_id, ()):
             self.remove_member(chat_id, user_id)
         self._s.pop(self._s.chat_member_ids, chat_id)
+        self._s.pop(self._s.chat_pins, chat_id)
         doomed = set(self._s.pop(self._s.chat_messages, chat_id) or ())
         for message_id in doomed:
             self._s.pop(self._s.messages, message_id)
+            self._s.pop(self._s.message_versions, message_id)
+            self._s.pop(self._s.message_reactions, message_id)
+        for key in [k for k in self._s.hidden if k[1] in doomed]:
+            self._s.pop(self._s.hidden, key)
         for attachment in [a for a in self._s.attachments.values() if a.message_id in doomed]:
             self._s.pop(self._s.attachments, attachment.id)
 
@@ -458,36 +482,76 @@ class MemoryMessages:
     def update(self, message: Message) -> None:
         self._s.put(self._s.messages, message.id, message)
 
+    def get_many(self, message_ids: Iterable[int]) -> dict[int, Message]:
+        return {i: self._s.messages[i] for i in set(message_ids) if i in self._s.messages}
+
     def _ids(self, chat_id: int) -> list[int]:
         return self._s.chat_messages.get(chat_id, [])
 
-    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+    def _shown(self, ids: Iterable[int], hidden_for: int | None) -> Iterator[Message]:
+        hidden = self._s.hidden
+        return (self._s.messages[i] for i in ids if hidden_for is None or (hidden_for, i) not in hidden)
+
+    def page_before(
+        self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         ids = self._ids(chat_id)
         end = len(ids) if before_id is None else bisect.bisect_left(ids, before_id)
-        return [self._s.messages[i] for i in reversed(ids[max(0, end - limit) : end])]
+        return list(
+            itertools.islice(self._shown((ids[i] for i in range(end - 1, -1, -1)), hidden_for), limit)
+        )
 
-    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+    def page_after(
+        self, chat_id: int, after_id: int, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         ids = self._ids(chat_id)
         begin = bisect.bisect_right(ids, after_id)
-        return [self._s.messages[i] for i in ids[begin : begin + limit]]
+        return list(
+            itertools.islice(self._shown((ids[i] for i in range(begin, len(ids))), hidden_for), limit)
+        )
 
-    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
-        newer = (self._s.messages[i] for i in self._ids(chat_id))
-        return [m for m in newer if m.sending_date > since][:limit]
+    def page_since(
+        self, chat_id: int, since: datetime, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        newer = (m for m in self._shown(self._ids(chat_id), hidden_for) if m.sending_date > since)
+        return list(itertools.islice(newer, limit))
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         return sum(
             1
-            for m in self._after(chat_id, after_id)
+            for m in self._after(chat_id, after_id, user_id)
             if m.sender_id != user_id and not m.is_deleted and m.kind is MessageKind.USER
         )
 
     def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
-        return sum(1 for m in self._after(chat_id, after_id) if user_id in m.mentions and not m.is_deleted)
+        return sum(
+            1 for m in self._after(chat_id, after_id, user_id) if user_id in m.mentions and not m.is_deleted
+        )
 
-    def _after(self, chat_id: int, after_id: int) -> Iterator[Message]:
+    def _after(self, chat_id: int, after_id: int, viewer: int) -> Iterator[Message]:
         ids = self._ids(chat_id)
-        return (self._s.messages[i] for i in ids[bisect.bisect_right(ids, after_id) :])
+        return self._shown(ids[bisect.bisect_right(ids, after_id) :], viewer)
+
+    def hide(self, user_id: int, message_id: int) -> None:
+        message = self._s.messages.get(message_id)
+        if message is None:
+            self._s.require_writable()
+            return
+        self._s.put(self._s.hidden, (user_id, message_id), message.chat_id)
+
+    def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
+        return {i for i in message_ids if (user_id, i) in self._s.hidden}
+
+    def add_version(self, message_id: int, version: MessageVersion) -> None:
+        earlier = self._s.message_versions.get(message_id, ())
+        self._s.put(self._s.message_versions, message_id, (*earlier, version))
+
+    def versions(self, message_id: int) -> list[MessageVersion]:
+        return list(self._s.message_versions.get(message_id, ()))
+
+    def remove_versions(self, message_id: int) -> None:
+        self._s.require_writable()
+        self._s.pop(self._s.message_versions, message_id)
 
     def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
         # Message ids only grow, so dict order is id order.
@@ -539,12 +603,124 @@ class MemoryAttachments:
         theirs = (a for a in self._s.attachments.values() if a.uploader_id == user_id and a.id > after_id)
         return sorted(theirs, key=lambda a: a.id)[:limit]
 
+    def add_copies(
+        self, sources: Sequence[Attachment], message_id: int, uploader_id: int
+    ) -> list[Attachment]:
+        copies = []
+        for position, source in enumerate(sources):
+            copy = attrs.evolve(
+                source,
+                id=self._s.next_id("attachments"),
+                message_id=message_id,
+                position=position,
+                uploader_id=uploader_id,
+            )
+            self._s.put(self._s.attachments, copy.id, copy)
+            copies.append(copy)
+        return copies
+
+    def keys_in_use(self, keys: Iterable[str]) -> set[str]:
+        wanted = set(keys)
+        named = {k for a in self._s.attachments.values() for k in (a.storage_key, a.thumbnail_key)}
+        return wanted & named
+
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         old = (a for a in self._s.attachments.values() if a.message_id is None and a.created_date < before)
         return sorted(old, key=lambda a: a.id)[:limit]
 
     def remove(self, attachment_id: int) -> None:
         self._s.pop(self._s.attachments, attachment_id)
+
+
+class MemoryReactions:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def _of(self, message_id: int) -> tuple[Reaction, ...]:
+        return self._s.message_reactions.get(message_id, ())
+
+    def add(self, reaction: Reaction) -> bool:
+        self._s.require_writable()
+        existing = self._of(reaction.message_id)
+        if any(r.user_id == reaction.user_id and r.emoji == reaction.emoji for r in existing):
+            return False
+        self._s.put(self._s.message_reactions, reaction.message_id, (*existing, reaction))
+        return True
+
+    def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        self._s.require_writable()
+        existing = self._of(message_id)
+        kept = tuple(r for r in existing if not (r.user_id == user_id and r.emoji == emoji))
+        if len(kept) == len(existing):
+            return False
+        if kept:
+            self._s.put(self._s.message_reactions, message_id, kept)
+        else:
+            self._s.pop(self._s.message_reactions, message_id)
+        return True
+
+    def emojis(self, message_id: int) -> set[str]:
+        return {r.emoji for r in self._of(message_id)}
+
+    def summaries(
+        self, message_ids: Iterable[int], viewer_id: int, shown: int
+    ) -> dict[int, list[ReactionSummary]]:
+        found: dict[int, list[ReactionSummary]] = {}
+        for message_id in message_ids:
+            by_emoji: dict[str, list[int]] = {}
+            for reaction in self._of(message_id):
+                by_emoji.setdefault(reaction.emoji, []).append(reaction.user_id)
+            if by_emoji:
+                found[message_id] = [
+                    ReactionSummary(
+                        emoji=emoji, count=len(users), user_ids=tuple(users[:shown]), me=viewer_id in users
+                    )
+                    for emoji, users in by_emoji.items()
+                ]
+        return found
+
+    def remove_all(self, message_id: int) -> None:
+        self._s.require_writable()
+        self._s.pop(self._s.message_reactions, message_id)
+
+
+class MemoryPins:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def _of(self, chat_id: int) -> tuple[Pin, ...]:
+        return self._s.chat_pins.get(chat_id, ())
+
+    def add(self, pin: Pin) -> bool:
+        self._s.require_writable()
+        existing = self._of(pin.chat_id)
+        if any(p.message_id == pin.message_id for p in existing):
+            return False
+        self._s.put(self._s.chat_pins, pin.chat_id, (*existing, pin))
+        return True
+
+    def remove(self, chat_id: int, message_id: int) -> bool:
+        self._s.require_writable()
+        existing = self._of(chat_id)
+        kept = tuple(p for p in existing if p.message_id != message_id)
+        if len(kept) == len(existing):
+            return False
+        self._s.put(self._s.chat_pins, chat_id, kept)
+        return True
+
+    def list_for_chat(self, chat_id: int) -> list[Pin]:
+        return sorted(self._of(chat_id), key=lambda p: (p.pinned_date, p.message_id), reverse=True)
+
+    def latest_for(self, chat_id: int, user_id: int, after_message_id: int) -> Pin | None:
+        hidden = self._s.hidden
+        return next(
+            (
+                p
+                for p in self.list_for_chat(chat_id)
+                if p.message_id > after_message_id and (user_id, p.message_id) not in hidden
+            ),
+            None,
+        )
 
 
 class MemoryStickers:
@@ -578,24 +754,45 @@ class MemoryEvents:
         self._s.put(self._s.events, event.id, event)
         return event
 
-    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+    def append_to_chat(
+        self,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        *,
+        message_id: int | None = None,
+    ) -> Event:
         event = Event(
-            id=self._s.next_id("events"), user_id=None, chat_id=chat_id, type=type, data=data, created_date=at
+            id=self._s.next_id("events"),
+            user_id=None,
+            chat_id=chat_id,
+            message_id=message_id,
+            type=type,
+            data=data,
+            created_date=at,
         )
         self._s.put(self._s.events, event.id, event)
         return event
 
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
-        # Where each of the user's chats begins for them: events after their joining.
-        joined = {
-            chat_id: self._s.members[(chat_id, user_id)].joined_event_id
-            for chat_id in self._s.user_chat_ids.get(user_id, ())
+        # Where each of the user's chats begins for them: events after their joining,
+        # about messages past their floor that they have not hidden.
+        mine = {
+            chat_id: self._s.members[(chat_id, user_id)] for chat_id in self._s.user_chat_ids.get(user_id, ())
         }
+        hidden = self._s.hidden
 
         def theirs(event: Event) -> bool:
             if event.chat_id is None:
                 return event.user_id == user_id
-            return event.chat_id in joined and event.id > joined[event.chat_id]
+            member = mine.get(event.chat_id)
+            if member is None or event.id <= member.joined_event_id:
+                return False
+            about = event.message_id
+            return about is None or (
+                about > member.visible_after_message_id and (user_id, about) not in hidden
+            )
 
         # Event ids only grow, so dict order is id order.
         newer = (e for i, e in self._s.events.items() if i > cursor and theirs(e))
@@ -621,7 +818,9 @@ class MemorySessions:
 
     def add(self, new: NewSession) -> Session:
         session = Session(
-            id=self._s.next_id("sessions"), last_used_date=new.created_date, **attrs.asdict(new, recurse=False)
+            id=self._s.next_id("sessions"),
+            last_used_date=new.created_date,
+            **attrs.asdict(new, recurse=False),
         )
         self._s.put(self._s.sessions, session.id, session)
         return session
@@ -636,7 +835,9 @@ class MemorySessions:
         # Session ids only grow, so dict order is id order.
         return [s for s in self._s.sessions.values() if s.user_id == user_id and not s.is_ended]
 
-    def end_all(self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None) -> list[int]:
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
         self._s.require_writable()
         ending = [s for s in self.active_for(user_id) if s.id != keep]
         for session in ending:
@@ -769,6 +970,8 @@ class _Repositories:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
     sessions: SessionRepository
@@ -788,6 +991,8 @@ class _Repositories:
             chats=made(MemoryChats(store)),
             messages=made(MemoryMessages(store)),
             attachments=made(MemoryAttachments(store)),
+            reactions=made(MemoryReactions(store)),
+            pins=made(MemoryPins(store)),
             stickers=made(MemoryStickers(store)),
             events=made(MemoryEvents(store)),
             sessions=made(MemorySessions(store)),
@@ -803,6 +1008,8 @@ class _MemoryUnit:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
     sessions: SessionRepository
@@ -816,6 +1023,8 @@ class _MemoryUnit:
         self.chats = repositories.chats
         self.messages = repositories.messages
         self.attachments = repositories.attachments
+        self.reactions = repositories.reactions
+        self.pins = repositories.pins
         self.stickers = repositories.stickers
         self.events = repositories.events
         self.sessions = repositories.sessions

@@ -10,7 +10,13 @@ database and UPLOAD_FOLDER (``scripts.live_server.LiveServer``), then
    peak is the larger of VmRSS sampled every 5 ms and VmHWM (the kernel's high-water
    mark, reset through ``/proc/<pid>/clear_refs`` before the uploads start). Target:
    peak ≤ idle + 64 MiB. Measured first, so the throughput rounds cannot raise it;
-2. upload and download throughput of a 10 MiB file, one request at a time: the median
+2. big images: 8 clients at once upload the same 40-megapixel PNG (8000×5000, a few
+   hundred KB compressed, ~150 MiB decoded) as an attachment, then as their avatar;
+   then an 8000×8000 one (64 MP, over the server's cap). The server's peak RSS (as in 1)
+   against its idle size before the burst, and its RSS once the burst is over (the
+   lowest seen within 10 s of the last answer). Targets: peak ≤ idle + 400 MiB, and back
+   within 50 MiB of idle afterwards;
+3. upload and download throughput of a 10 MiB file, one request at a time: the median
    of ``--rounds`` rounds, in MB/s (10^6 bytes per second) of file bytes.
 
 Request bodies are built before the clock starts, so the client's work is not timed.
@@ -20,12 +26,14 @@ Progress goes to stderr, the Markdown table to stdout.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +48,10 @@ THROUGHPUT_SIZE = 10 * MiB
 CONCURRENT_SIZE = 16 * MiB
 CONCURRENT_UPLOADS = 4
 HEADROOM = 64 * MiB
+IMAGE_UPLOADS = 8
+IMAGE_HEADROOM = 400 * MiB  # peak over idle while 8 big images are decoded
+IMAGE_AFTER = 50 * MiB  # RSS over idle once they are done
+SETTLE_SECONDS = 10.0
 
 
 def multipart(name: str, data: bytes) -> tuple[bytes, dict[str, str]]:
@@ -131,6 +143,82 @@ def peak_memory(server: LiveServer, token: str) -> Memory:
     return Memory(idle=idle, peak=peak, exact=exact, seconds=seconds)
 
 
+def big_png(width: int, height: int) -> bytes:
+    """A flat picture with a few shapes: tiny compressed, huge decoded (a "bomb")."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "#86c5ff")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, height * 2 // 3, width, height), fill="#3f9b4a")
+    draw.ellipse((width - 2000, 400, width - 800, 1600), fill="#ffd23f")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Burst:
+    what: str
+    statuses: list[int]
+    idle: int
+    peak: int
+    after: int
+    seconds: float
+
+
+def image_burst(
+    server: LiveServer, tokens: list[str], what: str, data: bytes, avatar: bool, idle: int = 0
+) -> Burst:
+    """``len(tokens)`` clients upload ``data`` at once; the server's memory around it,
+    against ``idle`` (the server's RSS right before, when not given)."""
+    pid = server.process.pid if server.process else 0
+    body, headers = multipart("big.png", data)
+    headers = headers | {"Content-Type": headers["Content-Type"].replace("octet-stream", "png")}
+
+    def send(token: str) -> int:
+        if avatar:
+            url = f"{server.url}/api/v1/users/me/avatar"
+            return requests.put(url, data=body, headers=bearer(token) | headers, timeout=300).status_code
+        return upload(server.url, token, body, headers).status_code
+
+    idle = idle or memory(pid)["VmRSS"]
+    reset_high_water_mark(pid)
+    print(f"{what}: RSS {memory(pid)['VmRSS'] / MiB:.1f} MiB…", file=sys.stderr)
+    with Sampler(pid) as sampler, ThreadPoolExecutor(len(tokens)) as pool:
+        started = time.perf_counter()
+        statuses = list(pool.map(send, tokens))
+        seconds = time.perf_counter() - started
+    peak = max(sampler.peak, memory(pid)["VmHWM"])
+    after = memory(pid)["VmRSS"]
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while after > idle + IMAGE_AFTER and time.monotonic() < deadline:
+        time.sleep(0.25)
+        after = min(after, memory(pid)["VmRSS"])
+    return Burst(what, statuses, idle, peak, after, seconds)
+
+
+def image_bursts(server: LiveServer, tokens: list[str]) -> list[Burst]:
+    # Warm up the image code paths (Pillow's plugins, the avatar route) with small images.
+    small = big_png(2400, 1800)
+    for avatar in (False, True):
+        image_burst(server, tokens[:1], "warm-up", small, avatar)
+    forty, sixty_four = big_png(8000, 5000), big_png(8000, 8000)
+    print(
+        f"40 MP PNG: {len(forty) / 1024:.0f} KiB; 64 MP PNG: {len(sixty_four) / 1024:.0f} KiB",
+        file=sys.stderr,
+    )
+    time.sleep(0.5)
+    pid = server.process.pid if server.process else 0
+    idle = memory(pid)["VmRSS"]  # every burst is held against the idle server, not the last burst
+    bursts = [
+        ("attachments, 40 MP PNG", forty, False),
+        ("avatars, 40 MP PNG", forty, True),
+        ("attachments, 64 MP PNG (over the cap)", sixty_four, False),
+        ("avatars, 64 MP PNG (over the cap)", sixty_four, True),
+    ]
+    return [image_burst(server, tokens, what, data, avatar, idle) for what, data, avatar in bursts]
+
+
 def throughput(server: LiveServer, token: str, rounds: int) -> tuple[list[float], list[float]]:
     data = os.urandom(THROUGHPUT_SIZE)
     body, headers = multipart("ten.bin", data)
@@ -161,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="media-bench-") as folder, LiveServer(Path(folder)) as server:
         _, token = sign_up(server.url, "bench@example.com")
         mem = peak_memory(server, token)
+        others = [sign_up(server.url, f"bench{i}@example.com")[1] for i in range(1, IMAGE_UPLOADS)]
+        bursts = image_bursts(server, [token, *others])
         ups, downs = throughput(server, token, args.rounds)
     idle, peak = mem.idle, mem.peak
     verdict = "PASS" if peak <= idle + HEADROOM else "MISS"
@@ -177,7 +267,28 @@ def main(argv: list[str] | None = None) -> int:
         f"| ≤ idle + 64 MiB ({(idle + HEADROOM) / MiB:.1f}) | {verdict} |"
     )
     print(f"| the {CONCURRENT_UPLOADS} uploads together | {mem.seconds:.2f} s | | |")
-    return 0 if verdict == "PASS" else 1
+    verdicts = [verdict]
+    if bursts:
+        print(f"| server RSS before the image bursts | {bursts[0].idle / MiB:.1f} MiB | | |")
+    for burst in bursts:
+        peak_ok = burst.peak <= burst.idle + IMAGE_HEADROOM
+        after_ok = burst.after <= burst.idle + IMAGE_AFTER
+        verdicts += ["PASS" if peak_ok else "MISS", "PASS" if after_ok else "MISS"]
+        answers = ", ".join(f"{n}× {s}" for s, n in sorted(Counter(burst.statuses).items()))
+        print(
+            f"| {len(burst.statuses)} concurrent {burst.what}: answers "
+            f"| {answers} in {burst.seconds:.1f} s | | |"
+        )
+        print(
+            f"| … server peak RSS | {burst.peak / MiB:.1f} MiB (+{(burst.peak - burst.idle) / MiB:.1f}) "
+            f"| ≤ idle + 400 MiB ({(burst.idle + IMAGE_HEADROOM) / MiB:.1f}) | {verdicts[-2]} |"
+        )
+        print(
+            f"| … server RSS after (lowest within {SETTLE_SECONDS:.0f} s) | {burst.after / MiB:.1f} MiB "
+            f"(+{(burst.after - burst.idle) / MiB:.1f}) "
+            f"| ≤ idle + 50 MiB ({(burst.idle + IMAGE_AFTER) / MiB:.1f}) | {verdicts[-1]} |"
+        )
+    return 0 if all(v == "PASS" for v in verdicts) else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from adapters.blobs_fs import FilesystemBlobStore
+from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
 from adapters.jobs import InlineJobs, ThreadJobs
@@ -61,6 +62,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
         group_max_members=settings.GROUP_MAX_MEMBERS,
         session_idle=timedelta(days=settings.SESSION_IDLE_DAYS) if settings.SESSION_IDLE_DAYS else None,
+        edit_window=timedelta(hours=settings.EDIT_WINDOW_HOURS) if settings.EDIT_WINDOW_HOURS else None,
     )
 
 
@@ -103,6 +105,7 @@ def build_messenger(
         mailer=mailer or build_mailer(settings),
         signals=signals or InProcessSignals(),
         jobs=jobs or (InlineJobs() if memory else ThreadJobs()),
+        emoji=UnicodeEmojiCatalog(),
         settings=core or messenger_settings(settings),
     )
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, get_type_hints
 
 import attrs
 
-from messenger_core.limits import GROUP_MAX_MEMBERS_DEFAULT
+from messenger_core.limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_DEFAULT
 
 
 class ConfigError(Exception):
@@ -63,6 +63,7 @@ class Settings:
     UPLOAD_BYTES_PER_HOUR: int = 2 * 1024**3  # per user, also the burst
     GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
     SESSION_IDLE_DAYS: int = 0  # a session unused this many days ends; 0: never
+    EDIT_WINDOW_HOURS: int = EDIT_WINDOW_HOURS_DEFAULT  # a message is editable this long; 0: always
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
     PUBLIC_URL: str = ""  # e.g. "https://chat.example.org": where mailed links point
@@ -74,6 +75,21 @@ class Settings:
     MAIL_FROM: str = "messenger@localhost"
     NOTIFIER: str = "threading"  # or "polling" when several processes share the database
     MULTIPROCESS_POLL_INTERVAL: float = 0.05
+    # Open connections the server accepts at once; None: max(1000, 4 × THREADS). Beyond it
+    # new connections wait in the kernel's listen backlog until one closes.
+    CONNECTION_LIMIT: int | None = None
+    # Seconds a connection with no request in flight (an idle keep-alive socket, or one
+    # that stopped sending) stays open; a waiting long-poll has a request in flight.
+    CHANNEL_TIMEOUT: int = 5
+
+    @property
+    def connection_limit(self) -> int:
+        """CONNECTION_LIMIT, or the default sized from THREADS: each waiting long-poll
+        holds a connection and every client past the waiter cap holds one while it
+        pauses between polls, so the limit is far above the thread count."""
+        if self.CONNECTION_LIMIT is not None:
+            return self.CONNECTION_LIMIT
+        return max(1000, 4 * self.THREADS)
 
 
 class Config:
@@ -149,7 +165,7 @@ def development_secret(database_path: Path) -> str:
     path = folder / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # user_data/: this user's only
     secret = secrets.token_urlsafe(48)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as file:
@@ -222,8 +238,14 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
     if settings.SESSION_IDLE_DAYS < 0:
         raise ConfigError("SESSION_IDLE_DAYS must be 0 (never) or more")
+    if settings.EDIT_WINDOW_HOURS < 0:
+        raise ConfigError("EDIT_WINDOW_HOURS must not be negative (0: no limit)")
     if settings.RESERVED_THREADS >= settings.THREADS:
         raise ConfigError("RESERVED_THREADS must be smaller than THREADS")
+    if settings.CONNECTION_LIMIT is not None and settings.CONNECTION_LIMIT < 1:
+        raise ConfigError("CONNECTION_LIMIT must be at least 1")
+    if settings.CHANNEL_TIMEOUT < 1:
+        raise ConfigError("CHANNEL_TIMEOUT must be at least 1 second")
     return settings
 
 

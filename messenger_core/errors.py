@@ -37,6 +37,7 @@ FIELD_CODES: Mapping[str, str] = {
     "no_such_sticker": "There is no such sticker",
     "chat_or_receiver": "Name the chat (chat_id) or the receiver (receiver_id)",
     "before_and_after": "Use before or after, not both",
+    "around_alone": "Use around without before, after or since",
     "not_an_image": "Not an image: use PNG, JPEG, WebP or GIF",
     "file_not_an_image": "{name} is not an image",
     "pack_empty": "A pack needs at least one image",
@@ -46,6 +47,11 @@ FIELD_CODES: Mapping[str, str] = {
     "no_members": "Name at least one friend to add",
     "invalid_username": "{min} to {max} characters: Latin letters, digits and _",
     "username_taken": "This username is taken",
+    "no_such_message": "There is no such message in this chat",
+    "no_chats": "Name at least one chat",
+    "too_many_chats": "At most {max} chats",
+    "no_such_chat": "You cannot write in chat {id}",
+    "not_an_emoji": "A reaction is one emoji",
 }
 
 
@@ -162,6 +168,9 @@ class Conflict(MessengerError):
         "not_a_group": "This works in group chats only",
         "system_message": "A system message cannot be changed",
         "username_taken": "This username is taken",
+        "edit_window_passed": "A message can be edited for {hours} hours after it was sent",
+        "too_many_reactions": "A message has at most {max} different reactions",
+        "too_many_pins": "A chat has at most {max} pinned messages",
     }
 
 

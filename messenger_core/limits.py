@@ -22,6 +22,13 @@ SEARCH_LIMIT_MAX = 20
 SEARCH_WORDS_MAX = 10  # words of a search query that count; the rest are ignored
 GROUP_TITLE_MAX = 128
 GROUP_MAX_MEMBERS_DEFAULT = 200  # a setting (GROUP_MAX_MEMBERS); this is its default
+REPLY_PREVIEW_MAX = 200  # characters of the original a reply quotes
+FORWARD_CHATS_MAX = 20  # chats one forward may go to
+REACTIONS_MAX = 20  # distinct emoji on one message
+REACTION_USERS_SHOWN = 10  # reactors a message names per emoji
+REACTION_MAX_LENGTH = 32  # code points of an emoji (a family with skin tones is ~11)
+PINS_MAX = 50  # pinned messages in one chat
+EDIT_WINDOW_HOURS_DEFAULT = 48  # a setting (EDIT_WINDOW_HOURS; 0: no limit); this is its default
 HISTORY_LIMIT_DEFAULT = 50
 HISTORY_LIMIT_MAX = 100
 EVENTS_LIMIT = 100
@@ -62,4 +69,7 @@ def public_limits() -> dict[str, int]:
         "username_max": USERNAME_MAX,
         "typing_interval": TYPING_INTERVAL_SECONDS,
         "typing_ttl": TYPING_TTL_SECONDS,
+        "forward_chats_max": FORWARD_CHATS_MAX,
+        "reactions_max": REACTIONS_MAX,
+        "pins_max": PINS_MAX,
     }

@@ -7,12 +7,14 @@ Everything here is a frozen attrs record: a change makes a new object
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import attrs
 
 from .errors import Conflict, NotFound
+from .limits import REPLY_PREVIEW_MAX
 
 
 class FriendshipStatus(enum.Enum):
@@ -100,6 +102,10 @@ class EventType(enum.Enum):
     CHAT_MEMBER_ADDED = "chat.member_added"
     CHAT_MEMBER_REMOVED = "chat.member_removed"
     CHAT_ROLE_CHANGED = "chat.role_changed"
+    CHAT_PINNED = "chat.pinned"
+    CHAT_CLEARED = "chat.cleared"
+    MESSAGE_REACTION = "message.reaction"
+    MESSAGE_HIDDEN = "message.hidden"
     FRIEND_REQUEST = "friend.request"
     FRIEND_ACCEPTED = "friend.accepted"
     FRIEND_DENIED = "friend.denied"
@@ -357,17 +363,37 @@ class Message:
     system: dict[str, Any] | None = None
     mentions: tuple[int, ...] = ()
     deleted_by: int | None = None  # who deleted it for everyone, when not its author
+    # What it answers, as it was when sent: {"id", "sender_id", "preview", "kind"}.
+    reply_to: dict[str, Any] | None = None
+    # Where a forwarded copy came from: {"user_id" (None when unlinked), "name", "date"}.
+    forwarded_from: dict[str, Any] | None = None
 
     def tombstoned(self, by: int | None = None) -> Message:
         """The message deleted for everyone: its content is gone, its place stays.
         ``by`` names a moderator who deleted someone else's message."""
-        return attrs.evolve(self, text=None, sticker_id=None, mentions=(), is_deleted=True, deleted_by=by)
+        return attrs.evolve(
+            self, text=None, sticker_id=None, mentions=(), reply_to=None, is_deleted=True, deleted_by=by
+        )
 
     def edited(self, text: str, at: datetime) -> Message:
         """The message with new text; a tombstone cannot be edited."""
         if self.is_deleted:
             raise Conflict("message_deleted")
         return attrs.evolve(self, text=text, edited_date=at)
+
+    @property
+    def written_date(self) -> datetime:
+        """When its current text was written."""
+        return self.edited_date or self.sending_date
+
+    def quoted(self, files: Sequence[Attachment]) -> dict[str, Any]:
+        """What a reply to this message keeps of it, as it is now: its id, sender, the
+        first characters of its text (else the first file's name) and what it holds."""
+        kind = "sticker" if self.sticker_id is not None else "text"
+        if files:
+            kind = files[0].kind.value
+        preview = (self.text or (files[0].name if files else ""))[:REPLY_PREVIEW_MAX]
+        return {"id": self.id, "sender_id": self.sender_id, "preview": preview, "kind": kind}
 
 
 @attrs.frozen(kw_only=True)
@@ -380,6 +406,43 @@ class NewMessage:
     kind: MessageKind = MessageKind.USER
     system: dict[str, Any] | None = None
     mentions: tuple[int, ...] = ()
+    reply_to: dict[str, Any] | None = None
+    forwarded_from: dict[str, Any] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class MessageVersion:
+    """A text a message had, and when it was written."""
+
+    text: str
+    written_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Reaction:
+    message_id: int
+    user_id: int
+    emoji: str
+    created_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ReactionSummary:
+    """One emoji's reactions to a message: how many, the first reactors (by time), and
+    whether the viewer is among them."""
+
+    emoji: str
+    count: int
+    user_ids: tuple[int, ...]
+    me: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Pin:
+    chat_id: int
+    message_id: int
+    pinned_by: int
+    pinned_date: datetime
 
 
 @attrs.frozen(kw_only=True)
@@ -437,6 +500,7 @@ class Event:
     data: dict[str, Any]
     created_date: datetime
     chat_id: int | None = None  # an event of a chat, for whoever is a member
+    message_id: int | None = None  # the message a chat's event is about, if any
 
 
 # --- values -----------------------------------------------------------------------

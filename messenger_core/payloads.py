@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .read_models import AttachmentView, MessageView, SystemView, UserView
+from .read_models import (
+    AttachmentView,
+    ForwardView,
+    MessageView,
+    ReactionView,
+    ReplyView,
+    SystemView,
+    UserView,
+    VersionView,
+)
 
 
 def unix(moment: datetime | None) -> float | None:
@@ -48,7 +57,9 @@ def attachment_data(attachment: AttachmentView) -> dict[str, Any]:
     }
 
 
-def message_data(message: MessageView) -> dict[str, Any]:
+def message_data(message: MessageView, *, shared: bool = False) -> dict[str, Any]:
+    """A message; ``shared`` (in events, which every member reads alike) leaves out
+    whether the reader reacted: each client knows its own reactions."""
     return {
         "id": message.id,
         "chat_id": message.chat_id,
@@ -65,7 +76,45 @@ def message_data(message: MessageView) -> dict[str, Any]:
         "mentions": list(message.mentions),
         "read_count": message.read_count,
         "deleted_by": message.deleted_by,
+        "reply_to": reply_data(message.reply_to),
+        "forwarded_from": forward_data(message.forwarded_from),
+        "reactions": [reaction_data(r, shared=shared) for r in message.reactions],
     }
+
+
+def reply_data(reply: ReplyView | None) -> dict[str, Any] | None:
+    if reply is None:
+        return None
+    if reply.deleted:
+        return {"id": reply.id, "deleted": True}
+    return {
+        "id": reply.id,
+        "deleted": False,
+        "sender_id": reply.sender_id,
+        "preview": reply.preview,
+        "kind": reply.kind,
+    }
+
+
+def forward_data(source: ForwardView | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {"user_id": source.user_id, "name": source.name, "date": unix(source.date)}
+
+
+def reaction_data(reaction: ReactionView, *, shared: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "emoji": reaction.emoji,
+        "count": reaction.count,
+        "user_ids": list(reaction.user_ids),
+    }
+    if not shared:
+        data["me"] = reaction.me
+    return data
+
+
+def version_data(version: VersionView) -> dict[str, Any]:
+    return {"text": version.text, "date": unix(version.date)}
 
 
 def system_data(system: SystemView | None) -> dict[str, Any] | None:

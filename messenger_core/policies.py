@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import datetime, timedelta
 
 from .errors import Conflict, FieldErrors, Forbidden, Invalid, field
@@ -21,6 +21,7 @@ from .limits import (
     CITY_MAX,
     EMAIL_MAX,
     FILE_NAME_MAX,
+    FORWARD_CHATS_MAX,
     GROUP_TITLE_MAX,
     LAST_SEEN_RECENTLY_DAYS,
     LAST_SEEN_WEEK_DAYS,
@@ -28,11 +29,14 @@ from .limits import (
     NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
+    PINS_MAX,
+    REACTION_MAX_LENGTH,
+    REACTIONS_MAX,
     USERNAME_MAX,
     USERNAME_MIN,
     USERNAME_PATTERN,
 )
-from .model import AttachmentKind, ChatMember, MemberRole, Message, MessageKind, Visibility
+from .model import AttachmentKind, Chat, ChatMember, MemberRole, Message, MessageKind, Visibility
 from .normalize import clean_name, clean_text
 
 # The one definition of a plausible address (the OpenAPI document states the same pattern).
@@ -163,6 +167,63 @@ def check_may_change(message: Message, actor_id: int) -> None:
         raise Forbidden("not_author")
 
 
+def check_may_edit(message: Message, actor_id: int, now: datetime, window: timedelta | None) -> None:
+    """Its author edits a live message within ``window`` of sending it (None: always)."""
+    check_may_change(message, actor_id)
+    if message.is_deleted:
+        raise Conflict("message_deleted")
+    if window is not None and now - message.sending_date > window:
+        raise Conflict("edit_window_passed", hours=round(window.total_seconds() / 3600))
+
+
+def check_live_user_message(message: Message) -> None:
+    """Replies, forwards, reactions and pins take a live message a member wrote."""
+    if message.kind is MessageKind.SYSTEM:
+        raise Conflict("system_message")
+    if message.is_deleted:
+        raise Conflict("message_deleted")
+
+
+def check_forward_targets(errors: FieldErrors, chat_ids: Sequence[int]) -> list[int]:
+    """At least one chat, at most FORWARD_CHATS_MAX; each counts once."""
+    targets = list(dict.fromkeys(chat_ids))
+    if not targets:
+        errors.add("chat_ids", "no_chats")
+    elif len(targets) > FORWARD_CHATS_MAX:
+        errors.add("chat_ids", "too_many_chats", max=FORWARD_CHATS_MAX)
+    return targets
+
+
+def check_reaction(emoji: str | None) -> str:
+    """A reaction is one emoji (the catalogue's canonical form, or None for anything else)."""
+    if emoji is None:
+        raise Invalid({"emoji": field("not_an_emoji")})
+    return emoji
+
+
+def reaction_candidate(text: str) -> str | None:
+    """The text worth asking the emoji catalogue about: short, without white space."""
+    text = text.strip()
+    return text if 0 < len(text) <= REACTION_MAX_LENGTH else None
+
+
+def check_room_for_reaction(emoji: str, present: Set[str]) -> None:
+    """A message has at most REACTIONS_MAX distinct emoji (one already there is fine)."""
+    if emoji not in present and len(present) >= REACTIONS_MAX:
+        raise Conflict("too_many_reactions", max=REACTIONS_MAX)
+
+
+def check_may_pin(chat: Chat, member: ChatMember) -> None:
+    """Either member pins in a direct chat; in a group, its owner and admins."""
+    if chat.is_group:
+        check_manages(member)
+
+
+def check_room_for_pin(pinned: int) -> None:
+    if pinned >= PINS_MAX:
+        raise Conflict("too_many_pins", max=PINS_MAX)
+
+
 def check_may_delete(message: Message, actor: ChatMember, *, in_group: bool) -> None:
     """The author deletes their message for everyone; in a group, its owner and admins
     may delete anyone's (a moderation tombstone names them)."""
@@ -187,9 +248,10 @@ def check_group_title(errors: FieldErrors, value: str) -> str:
     return title
 
 
-def check_group_size(count: int, maximum: int) -> None:
+def check_group_size(count: int, maximum: int, *, field_name: str = "user_ids") -> None:
+    """At most ``maximum`` members; the error names the request's field of new members."""
     if count > maximum:
-        raise Invalid({"user_ids": field("group_full", max=maximum)})
+        raise Invalid({field_name: field("group_full", max=maximum)})
 
 
 def check_manages(member: ChatMember) -> None:

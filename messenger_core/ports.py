@@ -29,12 +29,16 @@ from .model import (
     ImageInfo,
     MemberRole,
     Message,
+    MessageVersion,
     NewAttachment,
     NewChat,
     NewMember,
     NewMessage,
     NewSession,
     NewUser,
+    Pin,
+    Reaction,
+    ReactionSummary,
     Session,
     SessionEnd,
     Signal,
@@ -157,6 +161,10 @@ class ChatRepository(Protocol):
     def set_last_read(self, chat_id: int, user_id: int, message_id: int) -> None:
         """Set the member's read mark (callers never move it backwards)."""
 
+    def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
+        """Move where the member's part of the chat begins (callers never move it back):
+        messages up to ``message_id`` are no longer theirs."""
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         """Record the latest message and activity time of the chat."""
 
@@ -165,31 +173,60 @@ class ChatRepository(Protocol):
 
 
 class MessageRepository(Protocol):
+    """Messages of chats. Pages take ``hidden_for``: the user whose hidden messages
+    (``hide``) the page leaves out, as if they were not there (None: leave none out)."""
+
     def add(self, new: NewMessage) -> Message:
         """Store a message and return it with its id; ids grow across all chats."""
 
     def get(self, message_id: int) -> Message | None:
         """The message with this id (tombstones included)."""
 
+    def get_many(self, message_ids: Iterable[int]) -> dict[int, Message]:
+        """The messages with these ids that exist, keyed by id."""
+
     def update(self, message: Message) -> None:
         """Replace the stored message that has ``message.id``."""
 
-    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+    def page_before(
+        self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         """Up to ``limit`` messages of the chat with id < before_id (or the newest),
         newest first. Tombstones are included."""
 
-    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
+    def page_after(
+        self, chat_id: int, after_id: int, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         """Up to ``limit`` messages of the chat with id > after_id, oldest first."""
 
-    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
+    def page_since(
+        self, chat_id: int, since: datetime, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         """Up to ``limit`` messages sent strictly after ``since``, oldest first."""
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         """Live user messages (not system ones, not tombstones) of the chat with
-        id > after_id not sent by ``user_id``."""
+        id > after_id not sent by ``user_id`` and not hidden by them."""
 
     def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
-        """Live messages of the chat with id > after_id that mention ``user_id``."""
+        """Live messages of the chat with id > after_id that mention ``user_id`` and
+        that they have not hidden."""
+
+    def hide(self, user_id: int, message_id: int) -> None:
+        """Hide a message from one user ("delete for me"); hiding twice is harmless.
+        The hiding goes with the message."""
+
+    def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
+        """Which of these messages the user has hidden."""
+
+    def add_version(self, message_id: int, version: MessageVersion) -> None:
+        """Keep a text the message had before an edit."""
+
+    def versions(self, message_id: int) -> list[MessageVersion]:
+        """The earlier texts of the message, oldest first."""
+
+    def remove_versions(self, message_id: int) -> None:
+        """Forget the message's earlier texts (missing is fine)."""
 
     def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
         """Up to ``limit`` messages of any chat sent by the user with id > after_id,
@@ -219,11 +256,61 @@ class AttachmentRepository(Protocol):
         """Up to ``limit`` attachments the user uploaded with id > after_id, sent or not,
         by id."""
 
+    def add_copies(
+        self, sources: Sequence[Attachment], message_id: int, uploader_id: int
+    ) -> list[Attachment]:
+        """New rows bound to the message, in order, sharing each source's stored bytes
+        (the same keys): a forward shares files instead of copying them."""
+
+    def keys_in_use(self, keys: Iterable[str]) -> set[str]:
+        """Which of these blob keys some attachment row still names (as its file or its
+        thumbnail): bytes shared by forwards stay while any row names them."""
+
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         """Attachments never bound to a message and created before ``before``."""
 
     def remove(self, attachment_id: int) -> None:
         """Remove the row (missing is fine)."""
+
+
+class ReactionRepository(Protocol):
+    """One emoji of one user on one message, at most once."""
+
+    def add(self, reaction: Reaction) -> bool:
+        """Store the reaction; False (and no change) when the user already gave it."""
+
+    def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        """Remove the reaction; False when there was none."""
+
+    def emojis(self, message_id: int) -> set[str]:
+        """The distinct emoji on the message."""
+
+    def summaries(
+        self, message_ids: Iterable[int], viewer_id: int, shown: int
+    ) -> dict[int, list[ReactionSummary]]:
+        """Each message's reactions by emoji, in the order each emoji first came: the
+        count, up to ``shown`` reactors (earliest first) and whether ``viewer_id`` is
+        one of them. Messages without reactions are left out."""
+
+    def remove_all(self, message_id: int) -> None:
+        """Remove every reaction on the message."""
+
+
+class PinRepository(Protocol):
+    """Pinned messages of chats, at most once each."""
+
+    def add(self, pin: Pin) -> bool:
+        """Pin the message; False (and no change) when it already is."""
+
+    def remove(self, chat_id: int, message_id: int) -> bool:
+        """Unpin; False when it was not pinned."""
+
+    def list_for_chat(self, chat_id: int) -> list[Pin]:
+        """The chat's pins, latest pinned first (ties: higher message id first)."""
+
+    def latest_for(self, chat_id: int, user_id: int, after_message_id: int) -> Pin | None:
+        """The latest pin (as ``list_for_chat`` orders them) of a message with id > after_message_id
+        that ``user_id`` has not hidden."""
 
 
 class StickerRepository(Protocol):
@@ -245,13 +332,24 @@ class EventRepository(Protocol):
     def append(self, user_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
         """Add an event to the user's stream; its id is greater than every earlier one."""
 
-    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
-        """Add an event for whoever is a member of the chat; ids as for ``append``."""
+    def append_to_chat(
+        self,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        *,
+        message_id: int | None = None,
+    ) -> Event:
+        """Add an event for whoever is a member of the chat; ids as for ``append``.
+        ``message_id`` names the message the event is about, if any."""
 
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
         """The user's events with id > cursor, oldest first: their own, and those of
         each chat they are a member of now, written after they joined it
-        (``ChatMember.joined_event_id``); nothing of a chat they have left."""
+        (``ChatMember.joined_event_id``); nothing of a chat they have left, and nothing
+        about a message that is not theirs to see — one they have hidden, or one at or
+        below their ``visible_after_message_id``."""
 
     def latest_id(self) -> int:
         """The greatest event id ever given (0 when none); survives pruning."""
@@ -280,7 +378,9 @@ class SessionRepository(Protocol):
     def active_for(self, user_id: int) -> list[Session]:
         """The user's sessions that have not ended, by id."""
 
-    def end_all(self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None) -> list[int]:
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
         """End every session of the user that has not ended, but ``keep``; return their ids
         ascending."""
 
@@ -336,6 +436,8 @@ class UnitOfWork(Protocol):
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
     sessions: SessionRepository
@@ -498,6 +600,12 @@ class BackgroundJobs(Protocol):
     def submit(self, job: Callable[[], None]) -> None:
         """Run ``job`` later, off the caller's thread (or at once, for tests). A job's
         failure is logged by the runner, never raised to the caller."""
+
+
+class EmojiCatalog(Protocol):
+    def canonical(self, text: str) -> str | None:
+        """The fully qualified form of ``text`` when it is exactly one emoji (so that
+        "❤" and "❤️" are one reaction), None when it is anything else."""
 
 
 class Mailer(Protocol):

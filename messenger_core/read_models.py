@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from . import policies
+from .limits import REACTION_USERS_SHOWN
 from .model import (
     Actor,
     Attachment,
@@ -29,6 +30,8 @@ from .model import (
     MemberRole,
     Message,
     MessageKind,
+    MessageVersion,
+    ReactionSummary,
     Session,
     Signal,
     Sticker,
@@ -105,6 +108,42 @@ class SystemView:
 
 
 @attrs.frozen(kw_only=True)
+class ReplyView:
+    """What a reply quotes, as it was when the reply was sent; only ``id`` and
+    ``deleted`` once the original is gone (deleted, or hidden by the reader)."""
+
+    id: int
+    deleted: bool = False
+    sender_id: str | None = None  # alternative_id of the original's sender
+    preview: str | None = None  # the original's first characters, or a file's name
+    kind: str | None = None  # "text", "sticker", or an attachment kind ("photo", "file", …)
+
+
+@attrs.frozen(kw_only=True)
+class ForwardView:
+    """Where a forwarded message came from: its first author (None when they don't let
+    forwards link to them, or are gone), their name and when they wrote it."""
+
+    user_id: str | None
+    name: str
+    date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ReactionView:
+    emoji: str
+    count: int
+    user_ids: tuple[str, ...]  # the first reactors (alternative ids), earliest first
+    me: bool  # whether the reader reacted so (always False in events: see payloads)
+
+
+@attrs.frozen(kw_only=True)
+class VersionView:
+    text: str
+    date: datetime
+
+
+@attrs.frozen(kw_only=True)
 class MessageView:
     id: int
     chat_id: int
@@ -121,6 +160,9 @@ class MessageView:
     mentions: tuple[str, ...] = ()  # alternative_ids
     read_count: int = 0  # how many other members have read it
     deleted_by: str | None = None  # alternative_id of the moderator who deleted it
+    reply_to: ReplyView | None = None
+    forwarded_from: ForwardView | None = None
+    reactions: tuple[ReactionView, ...] = ()
 
 
 @attrs.frozen(kw_only=True)
@@ -145,6 +187,7 @@ class ChatView:
     history_visible: bool
     # Whether you may send here; if not, why: no_longer_friends or blocked (direct chats).
     cannot_send: str | None = None
+    pinned_message: MessageView | None = None  # the latest pin the reader may see
 
     @property
     def member_count(self) -> int:
@@ -253,9 +296,7 @@ class Audience:
         blocked = frozenset(b.blocked_id if b.blocker_id == viewer_id else b.blocker_id for b in blocks)
         if online is None:
             return cls(viewer=None, blocked=blocked)
-        friends = frozenset(
-            r.other(viewer_id) for r in uow.friendships.list_for(viewer_id) if r.is_accepted
-        )
+        friends = frozenset(r.other(viewer_id) for r in uow.friendships.list_for(viewer_id) if r.is_accepted)
         return cls(viewer=uow.users.get(viewer_id), friends=friends, blocked=blocked, online=online, now=now)
 
     def show(self, user: User) -> UserView:
@@ -334,8 +375,9 @@ def new_message_view(
     users: Mapping[int, User],
 ) -> MessageView:
     """The view of a message just sent, from what the send holds: nobody else can have
-    read it yet, since read marks only point at existing messages. ``users`` holds
-    everyone it names (mentions, a system message's people)."""
+    read it or reacted to it yet, since read marks only point at existing messages, and
+    what it quotes was checked live by the send. ``users`` holds everyone it names
+    (mentions, a system message's people, the quoted sender, a forward's author)."""
     return MessageView(
         id=message.id,
         chat_id=message.chat_id,
@@ -350,12 +392,14 @@ def new_message_view(
         kind=message.kind,
         system=system_view(message.system, users),
         mentions=_public_ids(message.mentions, users),
+        reply_to=reply_view(message.reply_to, users, gone=False),
+        forwarded_from=forward_view(message.forwarded_from, users),
     )
 
 
 def named_users(messages: Iterable[Message]) -> set[int]:
     """Everyone a view of these messages names: senders, mentions, moderators, the
-    actors and subjects of system messages."""
+    actors and subjects of system messages, quoted senders, forwards' authors."""
     ids: set[int] = set()
     for message in messages:
         ids.add(message.sender_id)
@@ -365,24 +409,59 @@ def named_users(messages: Iterable[Message]) -> set[int]:
         if message.system:
             ids.add(message.system.get("actor_id", message.sender_id))
             ids.update(message.system.get("user_ids", ()))
+        if message.reply_to:
+            ids.add(message.reply_to["sender_id"])
+        if message.forwarded_from and message.forwarded_from.get("user_id") is not None:
+            ids.add(message.forwarded_from["user_id"])
     return ids
 
 
-def message_views(uow: UnitOfWork, chat_id: int, messages: list[Message]) -> list[MessageView]:
-    """Views of messages of one chat, with senders, stickers, files and read state
-    fetched once for the whole list."""
+def message_views(
+    uow: UnitOfWork, viewer: int | None, chat_id: int, messages: list[Message]
+) -> list[MessageView]:
+    """Views of messages of one chat as ``viewer`` sees them (None: as everyone does,
+    for events), with senders, stickers, files, reactions, quotes and read state fetched
+    once for the whole list."""
     if not messages:
         return []
+    ids = [m.id for m in messages]
     members = uow.chats.members(chat_id)
     shown = receipts_shown(uow, chat_id, members)
     readers = Readers({m.user_id: m.last_read_message_id for m in members} if shown else {})
-    users = uow.users.get_many(named_users(messages))
-    attachments = uow.attachments.for_messages(m.id for m in messages)
+    reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer, REACTION_USERS_SHOWN)
+    reactors = {u for summaries in reactions.values() for r in summaries for u in r.user_ids}
+    users = uow.users.get_many(named_users(messages) | reactors)
+    attachments = uow.attachments.for_messages(ids)
+    gone = _gone_originals(uow, viewer, messages)
     stickers: dict[int, Sticker | None] = {}
     for message in messages:
         if message.sticker_id is not None and message.sticker_id not in stickers:
             stickers[message.sticker_id] = uow.stickers.get_sticker(message.sticker_id)
-    return [_message_view(m, users, stickers, attachments.get(m.id), readers.count(m)) for m in messages]
+    return [
+        _message_view(
+            m,
+            users,
+            stickers,
+            attachments.get(m.id),
+            readers.count(m),
+            reactions.get(m.id, ()),
+            gone,
+        )
+        for m in messages
+    ]
+
+
+def _gone_originals(uow: UnitOfWork, viewer: int | None, messages: list[Message]) -> set[int]:
+    """Which messages the replies among ``messages`` quote are gone for the viewer:
+    deleted for everyone, or hidden by them."""
+    quoted = {m.reply_to["id"] for m in messages if m.reply_to}
+    if not quoted:
+        return set()
+    found = uow.messages.get_many(quoted)
+    gone = {i for i in quoted if i not in found or found[i].is_deleted}
+    if viewer is not None:
+        gone |= uow.messages.hidden_among(viewer, quoted - gone)
+    return gone
 
 
 def _message_view(
@@ -391,8 +470,11 @@ def _message_view(
     stickers: Mapping[int, Sticker | None],
     files: list[Attachment] | None,
     read_count: int,
+    reactions: Iterable[ReactionSummary],
+    gone: set[int],
 ) -> MessageView:
     sticker = stickers.get(message.sticker_id) if message.sticker_id is not None else None
+    reply = message.reply_to
     return MessageView(
         id=message.id,
         chat_id=message.chat_id,
@@ -409,6 +491,12 @@ def _message_view(
         mentions=_public_ids(message.mentions, users),
         read_count=read_count,
         deleted_by=_public_id(message.deleted_by, users),
+        reply_to=reply_view(reply, users, gone=reply is not None and reply["id"] in gone),
+        forwarded_from=forward_view(message.forwarded_from, users),
+        reactions=tuple(
+            ReactionView(emoji=r.emoji, count=r.count, user_ids=_public_ids(r.user_ids, users), me=r.me)
+            for r in reactions
+        ),
     )
 
 
@@ -420,6 +508,33 @@ def receipts_shown(uow: UnitOfWork, chat_id: int, members: list[ChatMember] | No
         return True
     ids = [m.user_id for m in (members if members is not None else uow.chats.members(chat_id))]
     return all(u.read_receipts for u in uow.users.get_many(ids).values())
+
+
+def reply_view(quote: Mapping[str, Any] | None, users: Mapping[int, User], *, gone: bool) -> ReplyView | None:
+    if quote is None:
+        return None
+    if gone:
+        return ReplyView(id=quote["id"], deleted=True)
+    return ReplyView(
+        id=quote["id"],
+        sender_id=_public_id(quote["sender_id"], users),
+        preview=quote["preview"],
+        kind=quote["kind"],
+    )
+
+
+def forward_view(source: Mapping[str, Any] | None, users: Mapping[int, User]) -> ForwardView | None:
+    if source is None:
+        return None
+    return ForwardView(
+        user_id=_public_id(source.get("user_id"), users),
+        name=source["name"],
+        date=datetime.fromisoformat(source["date"]),
+    )
+
+
+def version_views(versions: Iterable[MessageVersion]) -> list[VersionView]:
+    return [VersionView(text=v.text, date=v.written_date) for v in versions]
 
 
 class Readers:
@@ -452,16 +567,21 @@ def system_view(system: Mapping[str, Any] | None, users: Mapping[int, User]) -> 
 
 def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | None = None) -> ChatView:
     """The chat as ``actor`` sees it: members (as ``audience`` shows them; by default with
-    blocks applied and no presence), last message, unread counts, read mark, and whether
-    they may send."""
+    blocks applied and no presence), last message, latest pin, unread counts, read mark —
+    leaving out what they hid and what came before their part of it — and whether they
+    may send."""
     members = uow.chats.members(chat.id)
     users = uow.users.get_many(m.user_id for m in members)
     audience = audience or Audience.of(uow, actor.id)
     mine = next((m for m in members if m.user_id == actor.id), None)
     since = unread_after(mine)
-    last = uow.messages.get(chat.last_message_id) if chat.last_message_id else None
-    if last is not None and mine is not None and last.id <= mine.visible_after_message_id:
-        last = None  # from before this member joined a group without visible history
+    floor = mine.visible_after_message_id if mine else 0
+    newest = uow.messages.page_before(chat.id, None, 1, hidden_for=actor.id) if chat.last_message_id else []
+    last = newest[0] if newest and newest[0].id > floor else None
+    pin = uow.pins.latest_for(chat.id, actor.id, floor)
+    pinned = uow.messages.get(pin.message_id) if pin else None
+    shown = [m for m in (last, pinned) if m is not None]
+    views = {v.id: v for v in message_views(uow, actor.id, chat.id, shown)}
     member_views = tuple(
         MemberView(user=audience.show(users[m.user_id]), role=m.role) for m in members if m.user_id in users
     )
@@ -472,13 +592,14 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | No
         title=chat.title or _names_of_others(member_views, actor.id),
         photo=chat.photo,
         members=member_views,
-        last_message=message_views(uow, chat.id, [last])[0] if last else None,
+        last_message=views[last.id] if last else None,
         unread_count=uow.messages.count_unread(chat.id, actor.id, since),
         unread_mentions=uow.messages.count_unread_mentions(chat.id, actor.id, since) if chat.is_group else 0,
         last_read_message_id=mine.last_read_message_id if mine else 0,
         last_activity=chat.last_activity,
         my_role=mine.role if mine else MemberRole.MEMBER,
         history_visible=chat.history_visible,
+        pinned_message=views[pinned.id] if pinned else None,
         cannot_send=None if chat.is_group or peer is None else direct_refusal(uow, actor.id, peer),
     )
 

@@ -25,6 +25,7 @@ def build_messenger(
     seed: int = 1,
     settings: MessengerSettings | None = None,
     hasher: Argon2PasswordHasher = FAST_HASHER,
+    blobs: MemoryBlobStore | None = None,
 ) -> Messenger:
     """The composition root's Messenger with the parts property tests want: a manual
     clock, a seeded random source, the cheap token codec and blob store."""
@@ -35,7 +36,7 @@ def build_messenger(
         random=SeededRandom(seed),
         hasher=hasher,
         codec=MemoryTokenCodec(),
-        blobs=MemoryBlobStore(),
+        blobs=blobs or MemoryBlobStore(),
         jobs=InlineJobs(),
         core=settings or MessengerSettings(),
     )

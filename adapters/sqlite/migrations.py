@@ -225,7 +225,63 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX events_chat ON events (chat_id, id) WHERE chat_id IS NOT NULL",
         "CREATE INDEX events_created ON events (created_date)",
     ),
-    # 4: privacy and account control. Users get a username (lower-case, unique, in the
+    # 4: the conversation. Messages keep what they answer and where a forward came from
+    # (JSON snapshots, so later edits don't change them); earlier texts of edited
+    # messages; reactions; pins; messages a user hid from themselves. A chat's event
+    # names its message, so a member's stream can leave out the messages they hid.
+    (
+        "ALTER TABLE messages ADD COLUMN reply_to TEXT CHECK (reply_to IS NULL OR json_valid(reply_to))",
+        "ALTER TABLE messages ADD COLUMN forwarded_from TEXT"
+        " CHECK (forwarded_from IS NULL OR json_valid(forwarded_from))",
+        """
+        CREATE TABLE message_versions (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            text TEXT NOT NULL,
+            written_date TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX message_versions_message ON message_versions (message_id, id)",
+        # The rowid orders a message's reactions by when they came.
+        """
+        CREATE TABLE reactions (
+            id INTEGER PRIMARY KEY,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            emoji TEXT NOT NULL,
+            created_date TEXT NOT NULL,
+            UNIQUE (message_id, emoji, user_id)
+        )
+        """,
+        "CREATE INDEX reactions_user ON reactions (user_id)",
+        """
+        CREATE TABLE pins (
+            chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            pinned_by INTEGER NOT NULL REFERENCES users (id),
+            pinned_date TEXT NOT NULL,
+            PRIMARY KEY (chat_id, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX pins_message ON pins (message_id)",
+        """
+        CREATE TABLE hidden_messages (
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+            PRIMARY KEY (user_id, message_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX hidden_messages_chat ON hidden_messages (user_id, chat_id, message_id)",
+        "CREATE INDEX hidden_messages_message ON hidden_messages (message_id)",
+        "ALTER TABLE events ADD COLUMN message_id INTEGER",
+        # A forward shares stored files: deleting one of its rows asks whether another
+        # still names the bytes.
+        "CREATE INDEX attachments_storage_key ON attachments (storage_key)",
+        "CREATE INDEX attachments_thumbnail_key ON attachments (thumbnail_key)"
+        " WHERE thumbnail_key IS NOT NULL",
+    ),
+    # 5: privacy and account control. Users get a username (lower-case, unique, in the
     # search index), a last-seen time, privacy settings and a tombstone flag; sessions
     # (one per sign-in: the tokens carry its id and the refresh token its generation),
     # blocks (one row per direction) and data exports (the latest per user) get tables;

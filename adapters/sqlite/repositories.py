@@ -27,12 +27,16 @@ from messenger_core.model import (
     Friendship,
     MemberRole,
     Message,
+    MessageVersion,
     NewAttachment,
     NewChat,
     NewMember,
     NewMessage,
     NewSession,
     NewUser,
+    Pin,
+    Reaction,
+    ReactionSummary,
     Session,
     SessionEnd,
     Sticker,
@@ -307,6 +311,12 @@ class SqliteChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_visible_after(self, chat_id: int, user_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "UPDATE chat_members SET visible_after_message_id = ? WHERE chat_id = ? AND user_id = ?",
+            (message_id, chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._conn.execute(
             "UPDATE chats SET last_message_id = ?, last_activity = ? WHERE id = ?",
@@ -347,42 +357,63 @@ class SqliteMessageRepository:
             [(user_id, chat_id, message_id) for user_id in mentions],
         )
 
-    def page_before(self, chat_id: int, before_id: int | None, limit: int) -> list[Message]:
+    def get_many(self, message_ids: Iterable[int]) -> dict[int, Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE id IN (SELECT value FROM json_each(?))", (_id_list(message_ids),)
+        )
+        return {row["id"]: rows.message(row) for row in found}
+
+    # Leaving out what a user hid: a probe of hidden_messages' primary key per row.
+    _NOT_HIDDEN = (
+        " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+        " WHERE h.user_id = :viewer AND h.message_id = messages.id)"
+    )
+
+    def _page(self, where: str, order: str, params: dict[str, Any], hidden_for: int | None) -> list[Message]:
+        hidden = "" if hidden_for is None else self._NOT_HIDDEN
+        found = self._conn.execute(
+            f"SELECT * FROM messages WHERE chat_id = :chat AND {where}{hidden}"
+            f" ORDER BY id {order} LIMIT :limit",
+            {**params, "viewer": hidden_for},
+        )
+        return [rows.message(row) for row in found]
+
+    def page_before(
+        self, chat_id: int, before_id: int | None, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
         # An explicit upper bound (not "? IS NULL OR id < ?") lets the planner seek the
         # (chat_id, id) index straight to the page instead of scanning down to it.
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (chat_id, _NO_ID_ABOVE if before_id is None else before_id, limit),
+        bound = _NO_ID_ABOVE if before_id is None else before_id
+        return self._page(
+            "id < :bound", "DESC", {"chat": chat_id, "bound": bound, "limit": limit}, hidden_for
         )
-        return [rows.message(row) for row in found]
 
-    def page_after(self, chat_id: int, after_id: int, limit: int) -> list[Message]:
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?",
-            (chat_id, after_id, limit),
-        )
-        return [rows.message(row) for row in found]
+    def page_after(
+        self, chat_id: int, after_id: int, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        return self._page("id > :bound", "", {"chat": chat_id, "bound": after_id, "limit": limit}, hidden_for)
 
-    def page_since(self, chat_id: int, since: datetime, limit: int) -> list[Message]:
-        found = self._conn.execute(
-            "SELECT * FROM messages WHERE chat_id = ? AND sending_date > ? ORDER BY id LIMIT ?",
-            (chat_id, rows.dump_time(since), limit),
-        )
-        return [rows.message(row) for row in found]
+    def page_since(
+        self, chat_id: int, since: datetime, limit: int, *, hidden_for: int | None = None
+    ) -> list[Message]:
+        params = {"chat": chat_id, "since": rows.dump_time(since), "limit": limit}
+        return self._page("sending_date > :since", "", params, hidden_for)
 
     def count_unread(self, chat_id: int, user_id: int, after_id: int) -> int:
         unread: int = self._conn.execute(
-            "SELECT count(*) FROM messages WHERE chat_id = ? AND id > ?"
-            " AND sender_id <> ? AND NOT is_deleted AND kind = 'user'",
-            (chat_id, after_id, user_id),
+            "SELECT count(*) FROM messages WHERE chat_id = :chat AND id > :after"
+            " AND sender_id <> :viewer AND NOT is_deleted AND kind = 'user'" + self._NOT_HIDDEN,
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         ).fetchone()[0]
         return unread
 
     def count_unread_mentions(self, chat_id: int, user_id: int, after_id: int) -> int:
         # A tombstone's mentions are gone from message_mentions (update rewrites them).
         found: int = self._conn.execute(
-            "SELECT count(*) FROM message_mentions WHERE user_id = ? AND chat_id = ? AND message_id > ?",
-            (user_id, chat_id, after_id),
+            "SELECT count(*) FROM message_mentions AS m WHERE user_id = :viewer AND chat_id = :chat"
+            " AND message_id > :after AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = :viewer AND h.message_id = m.message_id)",
+            {"chat": chat_id, "after": after_id, "viewer": user_id},
         ).fetchone()[0]
         return found
 
@@ -392,6 +423,36 @@ class SqliteMessageRepository:
             (user_id, after_id, limit),
         )
         return [rows.message(row) for row in found]
+
+    def hide(self, user_id: int, message_id: int) -> None:
+        self._conn.execute(
+            "INSERT OR IGNORE INTO hidden_messages (user_id, chat_id, message_id)"
+            " SELECT ?, chat_id, id FROM messages WHERE id = ?",
+            (user_id, message_id),
+        )
+
+    def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
+        found = self._conn.execute(
+            "SELECT message_id FROM hidden_messages WHERE user_id = ?"
+            " AND message_id IN (SELECT value FROM json_each(?))",
+            (user_id, _id_list(message_ids)),
+        )
+        return {row[0] for row in found}
+
+    def add_version(self, message_id: int, version: MessageVersion) -> None:
+        self._conn.execute(
+            "INSERT INTO message_versions (message_id, text, written_date) VALUES (?, ?, ?)",
+            (message_id, version.text, rows.dump_time(version.written_date)),
+        )
+
+    def versions(self, message_id: int) -> list[MessageVersion]:
+        found = self._conn.execute(
+            "SELECT text, written_date FROM message_versions WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        return [MessageVersion(text=row[0], written_date=rows.load_time(row[1])) for row in found]
+
+    def remove_versions(self, message_id: int) -> None:
+        self._conn.execute("DELETE FROM message_versions WHERE message_id = ?", (message_id,))
 
 
 class SqliteAttachmentRepository:
@@ -450,6 +511,26 @@ class SqliteAttachmentRepository:
         )
         return [rows.attachment(row) for row in found]
 
+    def add_copies(
+        self, sources: Sequence[Attachment], message_id: int, uploader_id: int
+    ) -> list[Attachment]:
+        copies = []
+        for position, source in enumerate(sources):
+            copy = attrs.evolve(source, message_id=message_id, position=position, uploader_id=uploader_id)
+            values = rows.to_row(copy)
+            del values["id"]
+            copies.append(attrs.evolve(copy, id=_insert(self._conn, "attachments", values)))
+        return copies
+
+    def keys_in_use(self, keys: Iterable[str]) -> set[str]:
+        found = self._conn.execute(
+            "SELECT value FROM json_each(?) AS k"
+            " WHERE EXISTS (SELECT 1 FROM attachments WHERE storage_key = k.value)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k.value)",
+            (json.dumps(list(keys)),),
+        )
+        return {row[0] for row in found}
+
     def orphans_before(self, before: datetime, limit: int) -> list[Attachment]:
         found = self._conn.execute(
             "SELECT * FROM attachments WHERE message_id IS NULL AND created_date < ? ORDER BY id LIMIT ?",
@@ -459,6 +540,99 @@ class SqliteAttachmentRepository:
 
     def remove(self, attachment_id: int) -> None:
         self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+
+
+class SqliteReactionRepository:
+    """Reactions, one row per (message, emoji, user); the rowid orders them by time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, reaction: Reaction) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_date) VALUES (?, ?, ?, ?)",
+            (reaction.message_id, reaction.user_id, reaction.emoji, rows.dump_time(reaction.created_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
+        cursor = self._conn.execute(
+            "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+            (message_id, emoji, user_id),
+        )
+        return cursor.rowcount > 0
+
+    def emojis(self, message_id: int) -> set[str]:
+        found = self._conn.execute("SELECT DISTINCT emoji FROM reactions WHERE message_id = ?", (message_id,))
+        return {row[0] for row in found}
+
+    def summaries(
+        self, message_ids: Iterable[int], viewer_id: int, shown: int
+    ) -> dict[int, list[ReactionSummary]]:
+        # One pass over the page's reactions (the unique index leads with message_id):
+        # each row numbered within its (message, emoji) with the group's count, its first
+        # rowid and whether the viewer is in it; only the first ``shown`` rows come back.
+        found = self._conn.execute(
+            "SELECT message_id, emoji, user_id, total, me FROM ("
+            "  SELECT message_id, emoji, user_id, id,"
+            "   row_number() OVER per_emoji AS n,"
+            "   count(*) OVER whole AS total,"
+            "   min(id) OVER whole AS first,"
+            "   max(user_id = :viewer) OVER whole AS me"
+            "  FROM reactions WHERE message_id IN (SELECT value FROM json_each(:ids))"
+            "  WINDOW whole AS (PARTITION BY message_id, emoji),"
+            "   per_emoji AS (PARTITION BY message_id, emoji ORDER BY id))"
+            " WHERE n <= :shown ORDER BY message_id, first, id",
+            {"ids": _id_list(message_ids), "viewer": viewer_id, "shown": shown},
+        )
+        grouped: dict[tuple[int, str], tuple[int, bool, list[int]]] = {}
+        for message_id, emoji, user_id, total, me in found:
+            grouped.setdefault((message_id, emoji), (total, bool(me), []))[2].append(user_id)
+        by_message: dict[int, list[ReactionSummary]] = {}
+        for (message_id, emoji), (total, me, users) in grouped.items():
+            by_message.setdefault(message_id, []).append(
+                ReactionSummary(emoji=emoji, count=total, user_ids=tuple(users), me=me)
+            )
+        return by_message
+
+    def remove_all(self, message_id: int) -> None:
+        self._conn.execute("DELETE FROM reactions WHERE message_id = ?", (message_id,))
+
+
+class SqlitePinRepository:
+    """Pinned messages, one row per (chat, message)."""
+
+    _ORDER = "ORDER BY pinned_date DESC, message_id DESC"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, pin: Pin) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO pins (chat_id, message_id, pinned_by, pinned_date) VALUES (?, ?, ?, ?)",
+            (pin.chat_id, pin.message_id, pin.pinned_by, rows.dump_time(pin.pinned_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, chat_id: int, message_id: int) -> bool:
+        cursor = self._conn.execute(
+            "DELETE FROM pins WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        )
+        return cursor.rowcount > 0
+
+    def list_for_chat(self, chat_id: int) -> list[Pin]:
+        found = self._conn.execute(f"SELECT * FROM pins WHERE chat_id = ? {self._ORDER}", (chat_id,))
+        return [rows.pin(row) for row in found]
+
+    def latest_for(self, chat_id: int, user_id: int, after_message_id: int) -> Pin | None:
+        row = self._conn.execute(
+            "SELECT * FROM pins WHERE chat_id = :chat AND message_id > :after"
+            " AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "   WHERE h.user_id = :viewer AND h.message_id = pins.message_id)"
+            f" {self._ORDER} LIMIT 1",
+            {"chat": chat_id, "after": after_message_id, "viewer": user_id},
+        ).fetchone()
+        return rows.pin(row) if row else None
 
 
 class SqliteStickerRepository:
@@ -517,10 +691,19 @@ class SqliteEventRepository:
         event_id = _insert(self._conn, "events", values)
         return Event(id=event_id, user_id=user_id, type=type, data=data, created_date=rows.load_time(created))
 
-    def append_to_chat(self, chat_id: int, type: EventType, data: dict[str, Any], at: datetime) -> Event:
+    def append_to_chat(
+        self,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        at: datetime,
+        *,
+        message_id: int | None = None,
+    ) -> Event:
         created = rows.dump_time(at)
         values = {
             "chat_id": chat_id,
+            "message_id": message_id,
             "type": type.value,
             "data": rows.dump_json(data),
             "created_date": created,
@@ -530,6 +713,7 @@ class SqliteEventRepository:
             id=event_id,
             user_id=None,
             chat_id=chat_id,
+            message_id=message_id,
             type=type,
             data=data,
             created_date=rows.load_time(created),
@@ -537,7 +721,9 @@ class SqliteEventRepository:
 
     def after(self, user_id: int, cursor: int, limit: int) -> list[Event]:
         # The user's own events, and each of their chats' events written after they
-        # joined it: each branch seeks its index (events_user, events_chat) from the cursor.
+        # joined it: each branch seeks its index (events_user, events_chat) from the
+        # cursor. A chat's event about a message the user may not see (hidden, or in
+        # the part of the chat before theirs) is left out.
         found = self._conn.execute(
             "SELECT * FROM (SELECT * FROM events"
             "   WHERE user_id = :user AND id > :cursor ORDER BY id LIMIT :limit)"
@@ -545,7 +731,11 @@ class SqliteEventRepository:
             " SELECT * FROM (SELECT events.* FROM chat_members JOIN events"
             "   ON events.chat_id = chat_members.chat_id"
             "   AND events.id > max(:cursor, chat_members.joined_event_id)"
-            "   WHERE chat_members.user_id = :user ORDER BY events.id LIMIT :limit)"
+            "   WHERE chat_members.user_id = :user"
+            "   AND (events.message_id IS NULL OR (events.message_id > chat_members.visible_after_message_id"
+            "     AND NOT EXISTS (SELECT 1 FROM hidden_messages AS h"
+            "       WHERE h.user_id = :user AND h.message_id = events.message_id)))"
+            "   ORDER BY events.id LIMIT :limit)"
             " ORDER BY id LIMIT :limit",
             {"user": user_id, "cursor": cursor, "limit": limit},
         )
@@ -589,7 +779,9 @@ class SqliteSessionRepository:
         )
         return [rows.session(row) for row in found]
 
-    def end_all(self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None) -> list[int]:
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
         found = self._conn.execute(
             "UPDATE sessions SET ended_date = ?, end_reason = ?"
             " WHERE user_id = ? AND ended_date IS NULL AND id IS NOT ? RETURNING id",

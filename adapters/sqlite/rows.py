@@ -29,6 +29,7 @@ from messenger_core.model import (
     Export,
     Friendship,
     Message,
+    Pin,
     Session,
     Sticker,
     User,
@@ -122,9 +123,12 @@ def _load_id_tuple(text: str) -> tuple[int, ...]:
 
 
 def to_message_row(record: Any) -> dict[str, Any]:
-    """A message's (or new message's) columns: its system action and mentions as JSON."""
+    """A message's (or new message's) columns: its system action, quote, forward source
+    and mentions as JSON."""
     row = to_row(record)
-    row["system"] = None if record.system is None else dump_json(record.system)
+    for name in ("system", "reply_to", "forwarded_from"):
+        value = getattr(record, name)
+        row[name] = None if value is None else dump_json(value)
     row["mentions"] = json.dumps(list(record.mentions))
     return row
 
@@ -151,6 +155,10 @@ def message(row: sqlite3.Row) -> Message:
 
 def attachment(row: sqlite3.Row) -> Attachment:
     return from_row(row, Attachment)
+
+
+def pin(row: sqlite3.Row) -> Pin:
+    return from_row(row, Pin)
 
 
 def sticker(row: sqlite3.Row) -> Sticker:

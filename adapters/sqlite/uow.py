@@ -4,6 +4,7 @@ upgrade a read lock halfway (which SQLite may refuse with SQLITE_BUSY)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -20,6 +21,8 @@ from messenger_core.ports import (
     ExportRepository,
     FriendshipRepository,
     MessageRepository,
+    PinRepository,
+    ReactionRepository,
     SessionRepository,
     StickerRepository,
     UserRepository,
@@ -34,6 +37,8 @@ from .repositories import (
     SqliteExportRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
+    SqlitePinRepository,
+    SqliteReactionRepository,
     SqliteSessionRepository,
     SqliteStickerRepository,
     SqliteUserRepository,
@@ -81,6 +86,8 @@ class SqliteUnitOfWork:
     chats: ChatRepository
     messages: MessageRepository
     attachments: AttachmentRepository
+    reactions: ReactionRepository
+    pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
     sessions: SessionRepository
@@ -105,6 +112,8 @@ class SqliteUnitOfWork:
         self.chats = SqliteChatRepository(conn)
         self.messages = SqliteMessageRepository(conn)
         self.attachments = SqliteAttachmentRepository(conn)
+        self.reactions = SqliteReactionRepository(conn)
+        self.pins = SqlitePinRepository(conn)
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
         self.sessions = SqliteSessionRepository(conn)
@@ -208,7 +217,7 @@ class SqliteUnitOfWorkFactory:
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()  # one writing unit at a time in this process
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_private_folders(self.path.parent)
 
     def migrate(self) -> int:
         """Apply every pending migration step; return the schema version."""
@@ -239,6 +248,10 @@ class SqliteUnitOfWorkFactory:
         return conn
 
     def _open(self) -> sqlite3.Connection:
+        # SQLite would create the file 0644 (world-readable); made here 0600, and SQLite
+        # gives its -wal, -shm and -journal files the mode of the database file.
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         # isolation_level=None: the unit of work issues BEGIN/COMMIT itself.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
@@ -277,3 +290,14 @@ class SqliteUnitOfWorkFactory:
             self._local = threading.local()
         for conn in opened:
             conn.close()
+
+
+def _make_private_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents readable by this user only (0700);
+    folders that exist keep their mode."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700, exist_ok=True)

@@ -12,7 +12,7 @@ UA_MAX = 512  # longer User-Agent headers are cut before parsing (they are never
 
 @functools.lru_cache(maxsize=1024)
 def device_label(user_agent: str | None) -> str:
-    """"Chrome 120 · Linux", "Mobile Safari 17 · iOS 17", "curl 8" — or "" when unknown
+    """ "Chrome 120 · Linux", "Mobile Safari 17 · iOS 17", "curl 8" — or "" when unknown
     (no words in it, so it reads the same in every language)."""
     if not user_agent:
         return ""

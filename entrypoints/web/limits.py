@@ -202,9 +202,10 @@ class RateLimits:
         if self.enabled:
             self.search.hit(str(user_id))
 
-    def message_sent(self, user_id: int) -> None:
+    def message_sent(self, user_id: int, count: int = 1) -> None:
+        """A send (a forward to n chats counts n; a reaction counts one)."""
         if self.enabled:
-            self.messages.take(str(user_id))
+            self.messages.take(str(user_id), cost=count)
 
     def friend_request(self, user_id: int) -> None:
         if self.enabled:

@@ -251,7 +251,9 @@ class LoginPage(PageResource):
             tokens = self.pages.limits.guard_password_check(
                 email,
                 req.remote_addr,
-                lambda: self.messenger.login(email=email, password=password, device=device, ip=req.remote_addr),
+                lambda: self.messenger.login(
+                    email=email, password=password, device=device, ip=req.remote_addr
+                ),
             )
         except Invalid:  # an empty or malformed email: as wrong as a wrong one
             resp.status = falcon.HTTP_401
@@ -392,7 +394,11 @@ class PersonPage(PageResource):
             self.messenger.send_friend_request(actor, person.user_id)
         except Forbidden as failure:
             resp.status = status_of(failure)
-            note = texts_for(req).text("person_blocked") if failure.code == "blocked" else texts_for(req).error(failure)
+            note = (
+                texts_for(req).text("person_blocked")
+                if failure.code == "blocked"
+                else texts_for(req).error(failure)
+            )
         except MessengerError as failure:
             resp.status = status_of(failure)
             note = texts_for(req).error(failure)

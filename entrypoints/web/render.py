@@ -23,7 +23,7 @@ from messenger_core.model import (
     SystemAction,
     Visibility,
 )
-from messenger_core.payloads import attachment_data, message_data, user_data
+from messenger_core.payloads import attachment_data, message_data, user_data, version_data
 from messenger_core.policies import PHONE_EXAMPLE
 from messenger_core.read_models import (
     AttachmentView,
@@ -35,6 +35,7 @@ from messenger_core.read_models import (
     SessionView,
     StickerPackView,
     UserView,
+    VersionView,
 )
 
 from .shapes import doc
@@ -112,6 +113,40 @@ class SystemDetails(SystemOut, total=False):
     removed: Annotated[bool, doc("photo_changed: the photo was removed")]
 
 
+class ReplyOut(TypedDict):
+    id: Annotated[int, doc("The message it answers")]
+    deleted: Annotated[bool, doc("The original is gone (deleted, or hidden by you): only id is left")]
+
+
+class ReplyDetails(ReplyOut, total=False):
+    sender_id: Annotated[str | None, doc("user_id of the original's author")]
+    preview: Annotated[str, doc("The original's first characters, or its file's name, as when replied to")]
+    kind: Annotated[
+        str, doc("What the original held", enum=["text", "sticker", *(k.value for k in AttachmentKind)])
+    ]
+
+
+class ForwardOut(TypedDict):
+    user_id: Annotated[str | None, doc("user_id of the first author; null when they keep it out of forwards")]
+    name: Annotated[str, doc("The first author's name when it was first forwarded")]
+    date: Annotated[UnixTime, doc("When the original was sent")]
+
+
+class ReactionOut(TypedDict):
+    emoji: str
+    count: Annotated[int, doc("How many members reacted so", minimum=1)]
+    user_ids: Annotated[list[str], doc("user_ids of the first reactors, at most 10, earliest first")]
+
+
+class ReactionDetails(ReactionOut, total=False):
+    me: Annotated[bool, doc("Whether you reacted so (absent in events, which everyone reads alike)")]
+
+
+class VersionOut(TypedDict):
+    text: str
+    date: Annotated[UnixTime, doc("When this text was written")]
+
+
 class MessageOut(TypedDict):
     id: int
     chat_id: int
@@ -130,6 +165,9 @@ class MessageOut(TypedDict):
     mentions: Annotated[list[str], doc("user_ids of the members it mentions")]
     read_count: Annotated[int, doc("How many other members have read it", minimum=0)]
     deleted_by: Annotated[str | None, doc("user_id of the group admin who deleted it, if not its author")]
+    reply_to: Annotated[ReplyDetails | None, doc("What it answers, as it was when answered")]
+    forwarded_from: Annotated[ForwardOut | None, doc("Where a forwarded copy comes from")]
+    reactions: Annotated[list[ReactionDetails], doc("Reactions by emoji, in the order each emoji first came")]
 
 
 class LatestMessageOut(MessageOut):
@@ -156,6 +194,7 @@ class ChatOut(TypedDict):
     last_activity: UnixTime
     can_send: Annotated[bool, doc("Whether you may send here (a direct chat needs the friendship, no block)")]
     cannot_send: Annotated[str | None, doc("Why not: no_longer_friends or blocked (null when you may)")]
+    pinned_message: Annotated[MessageOut | None, doc("The latest pinned message you can see")]
 
 
 class StickerPackOut(TypedDict):
@@ -189,7 +228,9 @@ class BlockOut(ShortUser):
 
 
 class PrivacyOut(TypedDict):
-    last_seen: Annotated[str, doc("Who sees your last seen and online status", enum=[v.value for v in Visibility])]
+    last_seen: Annotated[
+        str, doc("Who sees your last seen and online status", enum=[v.value for v in Visibility])
+    ]
     read_receipts: Annotated[bool, doc("Whether you send read receipts in direct chats")]
     typing: Annotated[bool, doc("Whether you send typing signals")]
     forward_link: Annotated[bool, doc("Whether forwarded copies of your messages link to you")]
@@ -270,7 +311,12 @@ def chat(view: ChatView) -> ChatOut:
         "last_activity": view.last_activity.timestamp(),
         "can_send": view.cannot_send is None,
         "cannot_send": view.cannot_send,
+        "pinned_message": message(view.pinned_message) if view.pinned_message else None,
     }
+
+
+def versions(views: list[VersionView]) -> list[VersionOut]:
+    return [cast(VersionOut, version_data(v)) for v in views]
 
 
 def readers(users: list[UserView]) -> list[ShortUser]:

@@ -33,6 +33,7 @@ from messenger_core.limits import (
     ATTACHMENTS_MAX,
     CITY_MAX,
     EMAIL_MAX,
+    FORWARD_CHATS_MAX,
     GROUP_TITLE_MAX,
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
@@ -412,12 +413,47 @@ class MessageSend:
     mentions: Annotated[
         list[str], doc("user_ids of members of the chat the text mentions", uniqueItems=True)
     ] = attrs.Factory(list)
+    reply_to_id: Annotated[
+        int | None, doc("A message of the same chat this one answers (it is quoted as it is now)", minimum=1)
+    ] = None
+
+
+@attrs.frozen
+class MessageForward:
+    chat_ids: Annotated[
+        list[int],
+        doc(
+            "Chats to send a copy to: ones you may write in",
+            items={"minimum": 1},
+            minItems=1,
+            maxItems=FORWARD_CHATS_MAX,
+        ),
+    ]
+
+
+class DeleteScope(enum.Enum):
+    EVERYONE = "everyone"
+    ME = "me"
+
+
+@attrs.frozen
+class MessageDelete:
+    scope: Annotated[  # "for" on the wire
+        DeleteScope,
+        doc("everyone: a tombstone for all (the author, or a group's admin); me: hide it from you only"),
+    ] = DeleteScope.EVERYONE
+
+
+converter.register_structure_hook(MessageDelete, _renamed(MessageDelete, scope="for"))
 
 
 @attrs.frozen
 class HistoryPage:
     before: Annotated[int | None, doc("A message id: the page just before it")] = None
     after: Annotated[int | None, doc("A message id: the page just after it (not with `before`)")] = None
+    around: Annotated[
+        int | None, doc("A message id: a page centred on it (alone, without before/after/date)", minimum=1)
+    ] = None
     since: Annotated[  # "date" on the wire: unix seconds
         datetime | None, doc("Unix time, seconds: only messages sent after it", minimum=0)
     ] = None

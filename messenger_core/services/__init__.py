@@ -14,6 +14,7 @@ from ..ports import (
     BackgroundJobs,
     BlobStore,
     Clock,
+    EmojiCatalog,
     EphemeralSignals,
     EventNotifier,
     ImageProcessor,
@@ -34,8 +35,10 @@ from .friends import Friends
 from .groups import Groups
 from .media import Media
 from .messages import Messages
+from .pins import Pins
 from .privacy import Privacy
 from .profiles import Profiles
+from .reactions import Reactions
 from .sessions import Sessions
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
@@ -58,6 +61,7 @@ class Messenger:
         mailer: Mailer,
         signals: EphemeralSignals,
         jobs: BackgroundJobs,
+        emoji: EmojiCatalog,
         settings: MessengerSettings | None = None,
     ) -> None:
         self.settings = settings or MessengerSettings()
@@ -77,6 +81,7 @@ class Messenger:
             images=images,
             notifier=notifier,
             mailer=mailer,
+            emoji=emoji,
             settings=self.settings,
             signals=signals,
             jobs=jobs,
@@ -129,15 +134,28 @@ class Messenger:
         self.latest_messages = chats.latest_messages
         self.delete_chat = chats.delete_chat
         self.delete_chat_with = chats.delete_chat_with
+        self.clear_chat = chats.clear_chat
 
         messages = Messages(ctx)
         self.send_message = messages.send_message
+        self.forward_message = messages.forward_message
         self.history = messages.history
         self.history_with = messages.history_with
         self.edit_message = messages.edit_message
+        self.edit_history = messages.edit_history
         self.delete_message = messages.delete_message
+        self.hide_message = messages.hide_message
         self.mark_read = messages.mark_read
         self.readers = messages.readers
+
+        reactions = Reactions(ctx)
+        self.add_reaction = reactions.add_reaction
+        self.remove_reaction = reactions.remove_reaction
+
+        pins = Pins(ctx)
+        self.pin_message = pins.pin_message
+        self.unpin_message = pins.unpin_message
+        self.list_pins = pins.list_pins
 
         groups = Groups(ctx, messages)
         self.create_group = groups.create_group
@@ -149,7 +167,7 @@ class Messenger:
         self.leave_group = groups.leave_group
         self.set_member_role = groups.set_member_role
 
-        account_data = AccountData(ctx, groups)
+        account_data = AccountData(ctx, groups, messages)
         self.start_export = account_data.start_export
         self.export_status = account_data.export_status
         self.open_export = account_data.open_export

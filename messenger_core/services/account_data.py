@@ -24,6 +24,7 @@ from .accounts import fresh_alternative_id
 from .context import Context, log
 from .groups import Groups
 from .lookups import contact_ids, current_user
+from .messages import Messages
 
 EXPORT_FORMAT = 1
 _PAGE = HISTORY_LIMIT_MAX
@@ -31,9 +32,10 @@ _FILE_CHUNK = 64 * 1024
 
 
 class AccountData:
-    def __init__(self, ctx: Context, groups: Groups) -> None:
+    def __init__(self, ctx: Context, groups: Groups, messages: Messages) -> None:
         self._ctx = ctx
         self._groups = groups
+        self._messages = messages
 
     # --- export -----------------------------------------------------------------------
 
@@ -150,11 +152,13 @@ class AccountData:
             for attachment in self._uploads(user.id):
                 path = f"files/{attachment.id}-{attachment.name}"
                 index.append(_file_entry(attachment, path))
-                with archive.open(path, "w", force_zip64=True) as entry:
-                    with self._ctx.blobs.open(attachment.storage_key) as source:
-                        while chunk := source.read(_FILE_CHUNK):
-                            entry.write(chunk)
-                            yield spool.take()
+                with (
+                    archive.open(path, "w", force_zip64=True) as entry,
+                    self._ctx.blobs.open(attachment.storage_key) as source,
+                ):
+                    while chunk := source.read(_FILE_CHUNK):
+                        entry.write(chunk)
+                        yield spool.take()
             archive.writestr("files.json", _json(index))
         yield spool.take()
 
@@ -194,7 +198,11 @@ class AccountData:
             "last_seen": unix(user.last_seen),
         }
         return {
-            "manifest.json": {"format": EXPORT_FORMAT, "user_id": user.alternative_id, "at": unix(self._ctx.now())},
+            "manifest.json": {
+                "format": EXPORT_FORMAT,
+                "user_id": user.alternative_id,
+                "at": unix(self._ctx.now()),
+            },
             "profile.json": profile,
             "friends.json": friends,
             "sessions.json": sessions,
@@ -221,7 +229,7 @@ class AccountData:
         while True:
             with self._ctx.uow(read_only=True) as uow:
                 page = uow.messages.page_after(chat_id, after, _PAGE)
-                views = message_views(uow, chat_id, page)
+                views = message_views(uow, user.id, chat_id, page)
             for view in views:
                 yield (b"" if first else b", ") + _json(message_data(view))
                 first = False
@@ -251,8 +259,7 @@ class AccountData:
             user = current_user(uow, actor.id)
         if not self._ctx.hasher.verify(user.password_hash, password):
             raise Forbidden("wrong_password")
-        doomed: list[Attachment] = []
-        blobs: list[str] = []
+        doomed: list[str] = []  # blob keys to delete after the commit
         with self._ctx.uow() as uow:
             user = current_user(uow, actor.id)
             woken = set(contact_ids(uow, user.id))
@@ -266,19 +273,20 @@ class AccountData:
             if export is not None:
                 uow.exports.remove(user.id)
                 if export.blob_key:
-                    blobs.append(export.blob_key)
+                    doomed.append(export.blob_key)
             left, files = self._groups.leave_every_group(uow, actor)
             woken.update(left)
             doomed += files
             if delete_messages:
                 woken.update(self._tombstone_messages(uow, user, doomed))
-            doomed += self._unsent_uploads(uow, user.id)
+            doomed += self._ctx.unshared_keys(uow, self._unsent_uploads(uow, user.id))
             for chat in uow.chats.list_for_user(user.id):
                 woken.update(uow.chats.member_ids(chat.id))
             if user.avatar:
-                blobs.append(user.avatar)
+                doomed.append(user.avatar)
             tombstone = user.tombstoned(
-                alternative_id=fresh_alternative_id(self._ctx, uow), email=f"deleted-{user.id}@deleted.invalid"
+                alternative_id=fresh_alternative_id(self._ctx, uow),
+                email=f"deleted-{user.id}@deleted.invalid",
             )
             uow.users.update(tombstone)
             woken.discard(user.id)
@@ -286,11 +294,9 @@ class AccountData:
             self._ctx.append_events(uow, sorted(woken), EventType.USER_UPDATED, payload)
             uow.commit()
         self._ctx.delete_blobs(doomed)
-        for key in blobs:
-            self._ctx.discard_blob(key)
         self._ctx.notifier.notify([user.id, *woken])
 
-    def _tombstone_messages(self, uow: UnitOfWork, user: User, doomed: list[Attachment]) -> set[int]:
+    def _tombstone_messages(self, uow: UnitOfWork, user: User, doomed: list[str]) -> set[int]:
         """Every message of the user becomes a tombstone for everyone; returns whom to wake."""
         woken: set[int] = set()
         after = 0
@@ -299,14 +305,9 @@ class AccountData:
             for message in page:
                 if message.is_deleted or message.kind is not MessageKind.USER:
                     continue
-                gone = message.tombstoned()
-                uow.messages.update(gone)
-                doomed += uow.attachments.detach_all(gone.id)
-                view = message_views(uow, gone.chat_id, [gone])[0]
-                self._ctx.append_chat_event(
-                    uow, gone.chat_id, EventType.MESSAGE_DELETED, {"message": message_data(view)}
-                )
-                woken.update(uow.chats.member_ids(gone.chat_id))
+                _, members, files = self._messages.erase(uow, message, Actor(user.id, user.alternative_id))
+                doomed += files
+                woken.update(members)
         return woken
 
     @staticmethod

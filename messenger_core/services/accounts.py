@@ -14,6 +14,7 @@ from .context import Context
 from .lookups import current_user
 from .sessions import Sessions
 
+
 class Accounts:
     def __init__(self, ctx: Context, sessions: Sessions) -> None:
         self._ctx = ctx
@@ -61,6 +62,7 @@ class Accounts:
                 uow.users.update(user)
                 uow.commit()
         return user_view(user)
+
 
 def fresh_alternative_id(ctx: Context, uow: UnitOfWork) -> str:
     """A public id nobody has (the random source is trusted not to repeat itself)."""

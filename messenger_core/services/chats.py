@@ -62,12 +62,28 @@ class Chats:
             if chat.is_group:
                 policies.check_owner(mine)
             members = member_ids(uow, chat.id)
-            doomed = uow.attachments.for_chat(chat.id)
+            files = uow.attachments.for_chat(chat.id)
             uow.chats.remove(chat.id)
+            doomed = [*self._ctx.unshared_keys(uow, files), *([chat.photo] if chat.photo else [])]
             self._ctx.append_events(uow, members, EventType.CHAT_DELETED, {"chat_id": chat.id})
             uow.commit()
         self._ctx.delete_blobs(doomed)
         self._ctx.notifier.notify(members)
+
+    def clear_chat(self, actor: Actor, chat_id: int) -> ChatView:
+        """Clear the chat for yourself: everything in it up to now leaves your history,
+        unread counts and chat list, and nobody else's."""
+        with self._ctx.uow() as uow:
+            chat, mine = membership(uow, actor, chat_id)
+            through = max(chat.last_message_id or 0, mine.visible_after_message_id)
+            if through > mine.visible_after_message_id:
+                uow.chats.set_visible_after(chat.id, actor.id, through)
+                data = {"chat_id": chat.id, "through_message_id": through}
+                self._ctx.append_events(uow, [actor.id], EventType.CHAT_CLEARED, data)
+                uow.commit()
+            view = chat_view(uow, actor, chat)
+        self._ctx.notifier.notify([actor.id])
+        return view
 
     def delete_chat_with(self, actor: Actor, user_id: str) -> None:
         """``delete_chat`` of your 1:1 chat with the user; NotFound if there is none."""
@@ -85,17 +101,6 @@ def start_direct_chat(ctx: Context, uow: UnitOfWork, actor: Actor, other: User) 
         raise Forbidden("not_friends")
     members = [ctx.new_member(uow, user_id, MemberRole.MEMBER) for user_id in (actor.id, other.id)]
     return uow.chats.add(NewChat(kind=ChatKind.DIRECT, created_date=ctx.now()), members)
-
-
-def check_direct_send(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
-    """Writing in a direct chat needs the friendship, and no block either way: an
-    ex-friend's chat stays readable, not writable (``read_models.direct_refusal``)."""
-    if chat.is_group:
-        return
-    peer = next((u for u in uow.chats.member_ids(chat.id) if u != actor.id), None)
-    refusal = direct_refusal(uow, actor.id, peer) if peer is not None else None
-    if refusal is not None:
-        raise Forbidden(refusal)
 
 
 def _direct_chat(uow: UnitOfWork, actor: Actor, user_id: str) -> Chat:

@@ -9,12 +9,13 @@ from typing import Any
 
 import attrs
 
-from ..limits import GROUP_MAX_MEMBERS_DEFAULT, ONLINE_SECONDS
+from ..limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_DEFAULT, ONLINE_SECONDS
 from ..model import Attachment, EventType, MemberRole, NewMember
 from ..ports import (
     BackgroundJobs,
     BlobStore,
     Clock,
+    EmojiCatalog,
     EphemeralSignals,
     EventNotifier,
     ImageProcessor,
@@ -43,6 +44,8 @@ class MessengerSettings:
     group_max_members: int = GROUP_MAX_MEMBERS_DEFAULT
     session_idle: timedelta | None = None  # a session unused this long ends; None: never
     export_max_size: int = 8 * 1024**3
+    # How long after sending its author may edit a message (None: always).
+    edit_window: timedelta | None = timedelta(hours=EDIT_WINDOW_HOURS_DEFAULT)
 
 
 @attrs.frozen(kw_only=True)
@@ -66,6 +69,7 @@ class Context:
     images: ImageProcessor
     notifier: EventNotifier
     mailer: Mailer
+    emoji: EmojiCatalog
     settings: MessengerSettings
     signals: EphemeralSignals
     jobs: BackgroundJobs
@@ -91,9 +95,19 @@ class Context:
         for user_id in user_ids:
             uow.events.append(user_id, type, data, now)
 
-    def append_chat_event(self, uow: UnitOfWork, chat_id: int, type: EventType, data: dict[str, Any]) -> None:
-        """Write one event for every member of the chat (one row, however many they are)."""
-        uow.events.append_to_chat(chat_id, type, data, self.clock.now())
+    def append_chat_event(
+        self,
+        uow: UnitOfWork,
+        chat_id: int,
+        type: EventType,
+        data: dict[str, Any],
+        *,
+        message_id: int | None = None,
+    ) -> None:
+        """Write one event for every member of the chat (one row, however many they are);
+        ``message_id`` names the message it is about, so that members who may not see
+        that message don't get it."""
+        uow.events.append_to_chat(chat_id, type, data, self.clock.now(), message_id=message_id)
 
     def new_member(
         self, uow: UnitOfWork, user_id: int, role: MemberRole, *, visible_after_message_id: int = 0
@@ -120,12 +134,19 @@ class Context:
         finally:
             self.blobs.delete(raw.key)
 
-    def delete_blobs(self, attachments: Iterable[Attachment]) -> None:
-        """Remove the stored bytes of attachments whose rows are already gone."""
-        for attachment in attachments:
-            self.discard_blob(attachment.storage_key)
-            if attachment.thumbnail_key:
-                self.discard_blob(attachment.thumbnail_key)
+    def unshared_keys(self, uow: UnitOfWork, attachments: Iterable[Attachment]) -> list[str]:
+        """The blob keys of attachment rows just removed that no other row names (a
+        forward shares its files): the bytes to delete once the unit has committed."""
+        keys = [k for a in attachments for k in (a.storage_key, a.thumbnail_key) if k]
+        if not keys:
+            return []
+        shared = uow.attachments.keys_in_use(keys)
+        return [k for k in dict.fromkeys(keys) if k not in shared]
+
+    def delete_blobs(self, keys: Iterable[str]) -> None:
+        """Remove stored bytes that rows no longer name (``unshared_keys``)."""
+        for key in keys:
+            self.discard_blob(key)
 
     def discard_blob(self, key: str) -> None:
         """Delete bytes no row points at any more. It runs after the commit, so a failure

@@ -16,7 +16,6 @@ from .. import policies
 from ..errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, field
 from ..model import (
     Actor,
-    Attachment,
     Chat,
     ChatKind,
     ChatMember,
@@ -52,7 +51,8 @@ class Groups:
         errors.raise_if_any()
         with self._ctx.uow() as uow:
             friends = self._friends_of(uow, actor, member_ids, field_name="member_ids")
-            policies.check_group_size(1 + len(friends), self._ctx.settings.group_max_members)
+            maximum = self._ctx.settings.group_max_members
+            policies.check_group_size(1 + len(friends), maximum, field_name="member_ids")
             creator = self._ctx.new_member(uow, actor.id, MemberRole.OWNER)
             joining = [self._ctx.new_member(uow, u.id, MemberRole.MEMBER) for u in friends]
             chat = uow.chats.add(
@@ -185,11 +185,11 @@ class Groups:
                         self._role_changed(uow, chat, actor, me, MemberRole.ADMIN)
             return self._finish(uow, actor, chat)
 
-    def leave_every_group(self, uow: UnitOfWork, actor: Actor) -> tuple[list[int], list[Attachment]]:
+    def leave_every_group(self, uow: UnitOfWork, actor: Actor) -> tuple[list[int], list[str]]:
         """Take the actor out of every group they are in, in the caller's unit of work (an
-        account being deleted): whom to wake, and the files of groups that ended."""
+        account being deleted): whom to wake, and the blobs of groups that ended."""
         woken: list[int] = []
-        doomed: list[Attachment] = []
+        doomed: list[str] = []
         for chat in uow.chats.list_for_user(actor.id):
             mine = uow.chats.member(chat.id, actor.id) if chat.is_group else None
             if mine is not None:
@@ -227,17 +227,17 @@ class Groups:
 
     def _depart(
         self, uow: UnitOfWork, chat: Chat, leaving: ChatMember, action: SystemAction, *, by: Actor
-    ) -> tuple[list[int], list[Attachment]]:
-        """Take a member out of a group; returns the members who stay, and the files to
+    ) -> tuple[list[int], list[str]]:
+        """Take a member out of a group; returns the members who stay, and the blobs to
         delete after the commit when nobody does (the group is gone then)."""
         uow.chats.remove_member(chat.id, leaving.user_id)
         data = {"chat_id": chat.id, "user_id": _public(uow, leaving.user_id), "by": by.alternative_id}
         self._ctx.append_events(uow, [leaving.user_id], EventType.CHAT_MEMBER_REMOVED, data)
         rest = uow.chats.members(chat.id)
         if not rest:  # the last one out: nobody is left to see the group
-            doomed = uow.attachments.for_chat(chat.id)
+            files = uow.attachments.for_chat(chat.id)
             uow.chats.remove(chat.id)
-            return [], doomed
+            return [], [*self._ctx.unshared_keys(uow, files), *([chat.photo] if chat.photo else [])]
         self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_MEMBER_REMOVED, data)
         left = uow.users.get(leaving.user_id)
         self._system(uow, chat, by, action, [left] if left else [])

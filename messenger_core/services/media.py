@@ -131,8 +131,9 @@ class Media:
             orphans = uow.attachments.orphans_before(before, limit)
             for attachment in orphans:
                 uow.attachments.remove(attachment.id)
+            doomed = self._ctx.unshared_keys(uow, orphans)
             uow.commit()
-        self._ctx.delete_blobs(orphans)
+        self._ctx.delete_blobs(doomed)
         return len(orphans)
 
     def _describe(self, key: str) -> _Described:

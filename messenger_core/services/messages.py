@@ -1,4 +1,5 @@
-"""Messages: sending (with mentions), history pages, editing, deleting, read marks."""
+"""Messages: sending (with mentions and replies), forwarding, history pages, editing
+(with the texts it replaced), deleting for everyone or for oneself, read marks."""
 
 from __future__ import annotations
 
@@ -9,22 +10,34 @@ from typing import Any
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
 from ..limits import HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX
-from ..model import Actor, Attachment, Chat, ChatMember, EventType, NewMessage, User
+from ..model import (
+    Actor,
+    Attachment,
+    Chat,
+    ChatMember,
+    EventType,
+    Message,
+    MessageVersion,
+    NewMessage,
+    User,
+)
 from ..payloads import message_data
 from ..ports import UnitOfWork
 from ..read_models import (
     ChatView,
     MessageView,
     UserView,
+    VersionView,
     chat_view,
     message_views,
     new_message_view,
     receipts_shown,
     user_view,
+    version_views,
 )
-from .chats import check_direct_send, start_direct_chat
+from .chats import start_direct_chat
 from .context import Context
-from .lookups import member_ids, membership, other_user, visible_message
+from .lookups import check_direct_send, member_ids, membership, other_user, visible_message, writable_chat
 
 
 class Messages:
@@ -41,9 +54,11 @@ class Messages:
         sticker_id: int | None = None,
         attachment_ids: Sequence[int] = (),
         mentions: Sequence[str] = (),
+        reply_to_id: int | None = None,
     ) -> MessageView:
         """Send text, a sticker and/or attachments to a chat or to a friend, mentioning
-        members of the chat by their public ids."""
+        members of the chat by their public ids, perhaps in reply to a message of the
+        chat (which the reply quotes as it is now)."""
         errors = FieldErrors()
         text = policies.check_message_content(
             errors, text, sticker_id=sticker_id, attachment_ids=attachment_ids
@@ -56,31 +71,74 @@ class Messages:
             named = _mentioned(uow, chat.id, mentions)
             # Who blocked the sender is never mentioned by them (nor counts it as unread).
             named = [u for u in named if not uow.blocks.exists(u.id, actor.id)]
+            quote = _quote(uow, actor, chat, reply_to_id) if reply_to_id is not None else None
             sticker = uow.stickers.get_sticker(sticker_id) if sticker_id is not None else None
             if sticker_id is not None and sticker is None:
                 raise Invalid({"sticker_id": field("no_such_sticker")})
             files = [_unsent_upload(uow, actor, i) for i in attachment_ids]
-            now = self._ctx.now()
             message = uow.messages.add(
                 NewMessage(
                     chat_id=chat.id,
                     sender_id=actor.id,
                     text=text,
                     sticker_id=sticker_id,
-                    sending_date=now,
+                    sending_date=self._ctx.now(),
                     mentions=tuple(u.id for u in named),
+                    reply_to=quote,
                 )
             )
             if attachment_ids:
                 uow.attachments.attach(attachment_ids, message.id)
-            uow.chats.touch(chat.id, last_message_id=message.id, at=now)
-            uow.chats.set_last_read(chat.id, actor.id, message.id)
+            people = {u.id: u for u in named}
+            if quote is not None:
+                people |= uow.users.get_many([quote["sender_id"]])
             # Everything the new message's view needs is at hand: no read-back.
-            view = new_message_view(message, actor, sticker, files, {u.id: u for u in named})
-            members = self.announce(uow, chat.id, EventType.MESSAGE_NEW, view)
+            view = new_message_view(message, actor, sticker, files, people)
+            members = self._delivered(uow, actor, message, view)
             uow.commit()
         self._ctx.notifier.notify(members)
         return view
+
+    def forward_message(self, actor: Actor, message_id: int, *, chat_ids: Sequence[int]) -> list[MessageView]:
+        """Send a copy of a message you can see to chats you may write in (the files are
+        shared, not copied). The copy names where it came from: the first author (unless
+        they keep their account out of forwards), their name and the original's date."""
+        errors = FieldErrors()
+        targets = policies.check_forward_targets(errors, chat_ids)
+        errors.raise_if_any()
+        with self._ctx.uow() as uow:
+            original, _ = visible_message(uow, actor, message_id)
+            policies.check_live_user_message(original)
+            chats = [_forward_target(uow, actor, chat_id) for chat_id in targets]
+            files = uow.attachments.for_messages([original.id]).get(original.id, [])
+            source = original.forwarded_from or _forward_source(uow, original)
+            sticker = uow.stickers.get_sticker(original.sticker_id) if original.sticker_id else None
+            people = uow.users.get_many([source["user_id"]] if source["user_id"] is not None else [])
+            views, woken = [], set()
+            for chat in chats:
+                message = uow.messages.add(
+                    NewMessage(
+                        chat_id=chat.id,
+                        sender_id=actor.id,
+                        text=original.text,
+                        sticker_id=original.sticker_id,
+                        sending_date=self._ctx.now(),
+                        forwarded_from=source,
+                    )
+                )
+                copies = uow.attachments.add_copies(files, message.id, actor.id)
+                view = new_message_view(message, actor, sticker, copies, people)
+                woken.update(self._delivered(uow, actor, message, view))
+                views.append(view)
+            uow.commit()
+        self._ctx.notifier.notify(woken)
+        return views
+
+    def _delivered(self, uow: UnitOfWork, actor: Actor, message: Message, view: MessageView) -> list[int]:
+        """A message just written: the chat's latest, read by its sender, announced."""
+        uow.chats.touch(message.chat_id, last_message_id=message.id, at=message.sending_date)
+        uow.chats.set_last_read(message.chat_id, actor.id, message.id)
+        return self.announce(uow, message.chat_id, EventType.MESSAGE_NEW, view)
 
     def history(
         self,
@@ -90,28 +148,47 @@ class Messages:
         before: int | None = None,
         after: int | None = None,
         since: datetime | None = None,
+        around: int | None = None,
         limit: int = HISTORY_LIMIT_DEFAULT,
     ) -> list[MessageView]:
         """A page of the chat, oldest first: the newest by default, or the messages just
-        before/after a message id, or sent after a moment. Keyset paging, never offsets.
-        A member of a group without visible history sees what came after they joined."""
+        before/after a message id, or sent after a moment, or centred on a message (to
+        jump to it). Keyset paging, never offsets. A member sees their part of the chat
+        (a group without visible history begins when they joined; clearing moves it)
+        without what they hid."""
         errors = FieldErrors()
         policies.check_limit(errors, limit, HISTORY_LIMIT_MAX)
         errors.raise_if_any()
         if before is not None and after is not None:
             raise Invalid({"before": field("before_and_after")})
+        if around is not None and (before is not None or after is not None or since is not None):
+            raise Invalid({"around": field("around_alone")})
         with self._ctx.uow(read_only=True) as uow:
             chat, mine = membership(uow, actor, chat_id)
             floor = mine.visible_after_message_id
-            if after is not None:
-                page = uow.messages.page_after(chat.id, max(after, floor), limit)
+            me = actor.id
+            if around is not None:
+                page = self._around(uow, actor, chat, around, limit)
+            elif after is not None:
+                page = uow.messages.page_after(chat.id, max(after, floor), limit, hidden_for=me)
             elif since is not None and before is None:
-                page = uow.messages.page_since(chat.id, since, limit)
+                page = uow.messages.page_since(chat.id, since, limit, hidden_for=me)
             else:
-                page = uow.messages.page_before(chat.id, before, limit)[::-1]
+                page = uow.messages.page_before(chat.id, before, limit, hidden_for=me)[::-1]
                 if since is not None:
                     page = [m for m in page if m.sending_date > since]
-            return message_views(uow, chat.id, [m for m in page if m.id > floor])
+            return message_views(uow, me, chat.id, [m for m in page if m.id > floor])
+
+    def _around(
+        self, uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int, limit: int
+    ) -> list[Message]:
+        """The message with up to half the page before it and the rest after."""
+        target, _ = visible_message(uow, actor, message_id)
+        if target.chat_id != chat.id:
+            raise NotFound("message_in_chat")
+        older = uow.messages.page_before(chat.id, target.id + 1, (limit + 1) // 2, hidden_for=actor.id)
+        newer = uow.messages.page_after(chat.id, target.id, limit - len(older), hidden_for=actor.id)
+        return [*older[::-1], *newer]
 
     def history_with(self, actor: Actor, user_id: str, **paging: Any) -> list[MessageView]:
         """``history`` of your 1:1 chat with the user (empty when there is none yet)."""
@@ -121,40 +198,92 @@ class Messages:
         return [] if chat is None else self.history(actor, chat.id, **paging)
 
     def edit_message(self, actor: Actor, message_id: int, *, text: str) -> MessageView:
-        """Replace the text of your own message and mark it edited."""
+        """Replace the text of your own message (within the edit window) and mark it
+        edited; the text it replaces stays in its history for every member."""
         errors = FieldErrors()
         cleaned = policies.check_message_content(errors, text)
         errors.raise_if_any()
         assert cleaned is not None  # a message with nothing else needs text
         with self._ctx.uow() as uow:
             message, _ = visible_message(uow, actor, message_id)
-            policies.check_may_change(message, actor.id)
-            message = message.edited(cleaned, self._ctx.now())
+            now = self._ctx.now()
+            policies.check_may_edit(message, actor.id, now, self._ctx.settings.edit_window)
+            if cleaned == message.text:  # nothing changes: no version, no event
+                return message_views(uow, actor.id, message.chat_id, [message])[0]
+            earlier = MessageVersion(text=message.text or "", written_date=message.written_date)
+            uow.messages.add_version(message.id, earlier)
+            message = message.edited(cleaned, now)
             uow.messages.update(message)
-            view = message_views(uow, message.chat_id, [message])[0]
-            members = self.announce(uow, message.chat_id, EventType.MESSAGE_EDITED, view)
+            members = self._announce_change(uow, message, EventType.MESSAGE_EDITED)
+            view = message_views(uow, actor.id, message.chat_id, [message])[0]
             uow.commit()
         self._ctx.notifier.notify(members)
         return view
 
+    def edit_history(self, actor: Actor, message_id: int) -> list[VersionView]:
+        """Every text the message has had, oldest first, the current one last; none for
+        a deleted message (its history went with it)."""
+        with self._ctx.uow(read_only=True) as uow:
+            message, _ = visible_message(uow, actor, message_id)
+            if message.is_deleted:
+                return []
+            current = MessageVersion(text=message.text or "", written_date=message.written_date)
+            return version_views([*uow.messages.versions(message.id), current])
+
     def delete_message(self, actor: Actor, message_id: int) -> MessageView:
         """Delete a message for everyone, leaving a tombstone: your own, or in a group
-        you run, anyone's (the tombstone names you). Repeating is harmless."""
+        you run, anyone's (the tombstone names you). Its files, reactions, earlier
+        texts and pin go with it. Repeating is harmless."""
         with self._ctx.uow() as uow:
             message, mine = visible_message(uow, actor, message_id)
             chat = uow.chats.get(message.chat_id)
             policies.check_may_delete(message, mine, in_group=chat is not None and chat.is_group)
             if message.is_deleted:
-                return message_views(uow, message.chat_id, [message])[0]
-            message = message.tombstoned(by=None if message.sender_id == actor.id else actor.id)
-            uow.messages.update(message)
-            doomed = uow.attachments.detach_all(message.id)
-            view = message_views(uow, message.chat_id, [message])[0]
-            members = self.announce(uow, message.chat_id, EventType.MESSAGE_DELETED, view)
+                return message_views(uow, actor.id, message.chat_id, [message])[0]
+            message, members, doomed = self.erase(uow, message, actor)
+            view = message_views(uow, actor.id, message.chat_id, [message])[0]
             uow.commit()
         self._ctx.delete_blobs(doomed)
         self._ctx.notifier.notify(members)
         return view
+
+    def erase(self, uow: UnitOfWork, message: Message, actor: Actor) -> tuple[Message, list[int], list[str]]:
+        """Make a live message a tombstone for everyone, in the caller's unit of work: its
+        files, reactions, earlier texts and pin go. Returns the tombstone, whom to wake and
+        the blobs to delete after the commit. (Also for an account deleted with its
+        messages.)"""
+        message = message.tombstoned(by=None if message.sender_id == actor.id else actor.id)
+        uow.messages.update(message)
+        files = uow.attachments.detach_all(message.id)
+        doomed = self._ctx.unshared_keys(uow, files)
+        uow.reactions.remove_all(message.id)
+        uow.messages.remove_versions(message.id)
+        if uow.pins.remove(message.chat_id, message.id):
+            self._ctx.append_chat_event(
+                uow,
+                message.chat_id,
+                EventType.CHAT_PINNED,
+                {
+                    "chat_id": message.chat_id,
+                    "message_id": message.id,
+                    "pinned": False,
+                    "by": actor.alternative_id,
+                },
+                message_id=message.id,
+            )
+        members = self._announce_change(uow, message, EventType.MESSAGE_DELETED)
+        return message, members, doomed
+
+    def hide_message(self, actor: Actor, message_id: int) -> None:
+        """Delete a message for yourself only ("delete for me"), whoever wrote it: it
+        leaves your history, unread counts and chat list, and nobody else's."""
+        with self._ctx.uow() as uow:
+            message, _ = visible_message(uow, actor, message_id)
+            uow.messages.hide(actor.id, message.id)
+            data = {"chat_id": message.chat_id, "message_id": message.id}
+            self._ctx.append_events(uow, [actor.id], EventType.MESSAGE_HIDDEN, data)
+            uow.commit()
+        self._ctx.notifier.notify([actor.id])
 
     def mark_read(self, actor: Actor, chat_id: int, message_id: int) -> ChatView:
         """Mark the chat read up to a message of it; a read mark never moves back."""
@@ -193,22 +322,68 @@ class Messages:
     def announce(self, uow: UnitOfWork, chat_id: int, type: EventType, view: MessageView) -> list[int]:
         """Write a message event for the chat (its members, the author's other tabs too)
         and return whom to wake."""
-        self._ctx.append_chat_event(uow, chat_id, type, {"message": message_data(view)})
+        data = {"message": message_data(view, shared=True)}
+        self._ctx.append_chat_event(uow, chat_id, type, data, message_id=view.id)
         return member_ids(uow, chat_id)
+
+    def _announce_change(self, uow: UnitOfWork, message: Message, type: EventType) -> list[int]:
+        """Announce a changed message as everyone sees it (a reader's own reactions are
+        theirs to know)."""
+        shared = message_views(uow, None, message.chat_id, [message])[0]
+        return self.announce(uow, message.chat_id, type, shared)
 
     def _target_chat(
         self, uow: UnitOfWork, actor: Actor, chat_id: int | None, receiver_id: str | None
     ) -> Chat:
         if chat_id is not None:
-            chat = membership(uow, actor, chat_id)[0]
-        else:
-            other = other_user(uow, actor, receiver_id or "")
-            found = uow.chats.find_direct(actor.id, other.id)
-            if found is None:
-                return start_direct_chat(self._ctx, uow, actor, other)
-            chat = found
-        check_direct_send(uow, actor, chat)
-        return chat
+            return writable_chat(uow, actor, chat_id)
+        other = other_user(uow, actor, receiver_id or "")
+        found = uow.chats.find_direct(actor.id, other.id)
+        if found is None:
+            return start_direct_chat(self._ctx, uow, actor, other)
+        check_direct_send(uow, actor, found)
+        return found
+
+
+def _quote(uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int) -> dict[str, Any]:
+    """The snapshot a reply keeps of a live message of the same chat the sender sees."""
+    original = uow.messages.get(message_id)
+    mine = uow.chats.member(chat.id, actor.id)
+    if (
+        original is None
+        or mine is None
+        or original.chat_id != chat.id
+        or original.id <= mine.visible_after_message_id
+        or original.is_deleted
+        or uow.messages.hidden_among(actor.id, [original.id])
+    ):
+        raise Invalid({"reply_to_id": field("no_such_message")})
+    policies.check_live_user_message(original)
+    files = uow.attachments.for_messages([original.id]).get(original.id, [])
+    return original.quoted(files)
+
+
+def _forward_target(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
+    try:
+        return writable_chat(uow, actor, chat_id)
+    except NotFound:
+        raise Invalid({"chat_ids": field("no_such_chat", id=chat_id)}) from None
+
+
+def _forward_source(uow: UnitOfWork, original: Message) -> dict[str, Any]:
+    """Where a first-hand message comes from, for its forwarded copies."""
+    author = uow.users.get(original.sender_id)
+    name = f"{author.first_name} {author.second_name}" if author else ""
+    return {
+        "user_id": author.id if author is not None and links_in_forwards(author) else None,
+        "name": name,
+        "date": original.sending_date.isoformat(),
+    }
+
+
+def links_in_forwards(user: User) -> bool:
+    """Whether forwards of the user's messages may link to their account."""
+    return True
 
 
 def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:

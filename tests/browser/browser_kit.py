@@ -193,6 +193,16 @@ def screenshot_both(page: Any, name: str) -> None:
     page.set_viewport_size(size)
 
 
+def expect_image_loaded(image: Any) -> None:
+    """Wait until the ``<img>`` behind the locator has loaded its picture.
+
+    Images are ``loading="lazy"``: the request starts only once the image is visible, so
+    right after ``to_be_visible()`` the picture may still be on its way. Polls (on each
+    animation frame, up to the context's default timeout) rather than checking once.
+    """
+    image.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+
+
 def png_bytes(size: tuple[int, int] = (640, 420)) -> bytes:
     image = Image.new("RGB", size, "#86c5ff")
     draw = ImageDraw.Draw(image)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from browser_kit import PDF_BYTES, Account, png_bytes, screenshot, screenshot_both
+from browser_kit import PDF_BYTES, Account, expect_image_loaded, png_bytes, screenshot, screenshot_both
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -68,7 +68,7 @@ def test_sticker_photo_and_pdf(new_page: Callable[..., Any], account: MakeAccoun
     for p in (page, other):
         sticker = p.locator(".history .message.sticker-message img.sticker").last
         expect(sticker).to_be_visible()
-        assert sticker.evaluate("img => img.complete && img.naturalWidth > 0")
+        expect_image_loaded(sticker)
         expect(p.locator(".history .message.sticker-message .message-text")).to_have_count(0)
 
     # A photo and a PDF, chosen with the file picker: progress, then one message.
@@ -90,7 +90,7 @@ def test_sticker_photo_and_pdf(new_page: Callable[..., Any], account: MakeAccoun
         thumb = sent.locator(".attachment-photo img")
         expect(thumb).to_be_visible()
         expect(thumb).to_have_attribute("src", re.compile(r"/thumbnail$"))
-        assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+        expect_image_loaded(thumb)
         link = sent.locator("a.attachment-file")
         expect(link).to_contain_text("отчёт 2026.pdf")
         expect(link).to_contain_text(re.compile(r"\d+ Б"))
@@ -105,13 +105,8 @@ def test_sticker_photo_and_pdf(new_page: Callable[..., Any], account: MakeAccoun
     full = page.locator("[data-lightbox-image]")
     expect(page.locator("[data-lightbox]")).to_be_visible()
     expect(full).to_have_attribute("src", re.compile(r"/api/v1/attachments/\d+$"))
-    assert (
-        full.evaluate(
-            "img => new Promise(r => img.complete ? r(img.naturalWidth)"
-            " : img.onload = () => r(img.naturalWidth))"
-        )
-        == 640
-    )
+    expect_image_loaded(full)
+    assert full.evaluate("img => img.naturalWidth") == 640
     screenshot(page, "photo-full")
     page.keyboard.press("Escape")
     expect(page.locator("[data-lightbox]")).to_be_hidden()

@@ -22,6 +22,7 @@ the rest go to strangers, missing chats and other people's messages on purpose.
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -41,8 +42,9 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
+from PIL import Image
 
-from adapters.memory import MemoryTokenCodec, MemoryUnitOfWorkFactory
+from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from adapters.testing import ManualClock
 from messenger_core import (
@@ -56,8 +58,18 @@ from messenger_core import (
     Unauthorized,
     limits,
 )
-from messenger_core.model import Actor, FriendListKind, MemberRole, ProfileChanges, TokenPair, TokenType
+from messenger_core.limits import REPLY_PREVIEW_MAX
+from messenger_core.model import (
+    Actor,
+    FriendListKind,
+    MemberRole,
+    ProfileChanges,
+    TokenPair,
+    TokenType,
+)
 from messenger_core.normalize import clean_text, email_key, search_key
+from messenger_core.read_models import ReplyView
+from messenger_core.services import Upload
 from tests.conftest import START, build_messenger
 
 T = TypeVar("T")
@@ -68,6 +80,10 @@ MAX_USERS = 7
 MAX_TOKENS_KEPT = 3  # per account, so the token invariant stays cheap
 MESSAGE_MAX = limits.MESSAGE_MAX
 GROUP_LIMIT = 4
+EDIT_WINDOW = timedelta(hours=48)  # the default setting
+# Reactions the rules give: "❤" is the unqualified form of "❤️" (one reaction), "no" no emoji.
+REACTIONS = ["👍", "❤️", "❤", "🎉", "no"]
+CANONICAL = {"❤": "❤️"}
 DECODER = MemoryTokenCodec()  # build_messenger signs with this codec's default secret
 
 # --- strategies -------------------------------------------------------------------------
@@ -160,12 +176,23 @@ class ChatModel:
     joined: dict[int, datetime] = attrs.Factory(dict)  # groups: when each member joined
     floors: dict[int, int] = attrs.Factory(dict)  # what each member sees begins after this id
     history_visible: bool = True
+    hidden: dict[int, set[int]] = attrs.Factory(dict)  # what each member deleted for themselves
+    pins: dict[int, datetime] = attrs.Factory(dict)  # pinned message → when
 
     def floor(self, user: int) -> int:
         return self.floors.get(user, 0)
 
+    def sees(self, user: int, message: int) -> bool:
+        return (
+            user in self.members and message > self.floor(user) and message not in self.hidden.get(user, ())
+        )
+
     def visible(self, user: int) -> list[int]:
-        return [i for i in self.messages if i > self.floor(user)]
+        return [i for i in self.messages if self.sees(user, i)]
+
+    def latest_pin(self, user: int) -> int | None:
+        shown = [(when, i) for i, when in self.pins.items() if self.sees(user, i)]
+        return max(shown)[1] if shown else None
 
     def manages(self, user: int) -> bool:
         return self.roles.get(user) in ("owner", "admin")
@@ -177,6 +204,14 @@ class MessageModel:
     sender: int
     deleted: bool = False
     system: bool = False
+    sent: datetime | None = None
+    text: str | None = None
+    versions: list[str] = attrs.Factory(list)  # texts it had before its edits
+    author: int | None = None  # whose words: the sender, or a forward's first author
+    reactions: dict[str, set[int]] = attrs.Factory(dict)
+    quoted: int | None = None  # the message it answers
+    quote: ReplyView | None = None  # as the reply was sent
+    files: int = 0  # how many attachments it has
 
 
 @attrs.frozen
@@ -189,6 +224,15 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (30, 140, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = png()
 
 
 def run(call: Callable[[], Any]) -> Outcome:
@@ -232,9 +276,15 @@ class AgreementMachine(RuleBasedStateMachine):
         self.sqlite_uow = SqliteUnitOfWorkFactory(Path(self.tmp) / "messenger.sqlite3", synchronous="NORMAL")
         self.sqlite_uow.migrate()
         # Small groups, so that the member limit is reached now and then.
-        small = MessengerSettings(group_max_members=GROUP_LIMIT)
-        self.memory = build_messenger(MemoryUnitOfWorkFactory(), self.clock, seed=SEED, settings=small)
-        self.sqlite = build_messenger(self.sqlite_uow, self.clock, seed=SEED, settings=small)
+        small = MessengerSettings(group_max_members=GROUP_LIMIT, edit_window=EDIT_WINDOW)
+        self.memory_uow = MemoryUnitOfWorkFactory()
+        self.blob_stores = (MemoryBlobStore(), MemoryBlobStore())
+        self.memory = build_messenger(
+            self.memory_uow, self.clock, seed=SEED, settings=small, blobs=self.blob_stores[0]
+        )
+        self.sqlite = build_messenger(
+            self.sqlite_uow, self.clock, seed=SEED, settings=small, blobs=self.blob_stores[1]
+        )
         self.sides: tuple[tuple[str, Messenger], ...] = (("memory", self.memory), ("sqlite", self.sqlite))
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
@@ -758,7 +808,9 @@ class AgreementMachine(RuleBasedStateMachine):
         last = chat.messages[-1] if chat.messages else 0
         for view in self.memory.history(reader, chat_id, after=last, limit=100):
             chat.messages.append(view.id)
-            self.message_models[view.id] = MessageModel(chat_id=chat_id, sender=actor, system=True)
+            self.message_models[view.id] = MessageModel(
+                chat_id=chat_id, sender=actor, system=True, sent=view.sending_date, author=actor
+            )
             self.message_chat[view.id] = chat_id
 
     def in_a_group(self, data: st.DataObject, user: int, roles: tuple[str, ...]) -> tuple[int, int]:
@@ -940,9 +992,7 @@ class AgreementMachine(RuleBasedStateMachine):
             return self.expect(outcome, Invalid)
         self.expect(outcome, None)
         assert outcome.value.mentions == (target,)
-        chat.messages.append(outcome.value.id)
-        self.message_models[outcome.value.id] = MessageModel(chat_id=chat_id, sender=user)
-        self.message_chat[outcome.value.id] = chat_id
+        self.record_message(outcome.value, user)
         if other != user and chat.group:  # a direct chat counts no mentions: there is one reader
             seen = self.memory.get_chat(self.actor(other), chat_id)
             assert seen.unread_mentions >= 1 or seen.last_read_message_id >= outcome.value.id
@@ -1008,12 +1058,26 @@ class AgreementMachine(RuleBasedStateMachine):
         assert not view.is_deleted and chat_id in (None, view.chat_id)
         for _, messenger in self.sides:  # what the sender got is what the chat now shows
             assert messenger.history(actor, view.chat_id, after=view.id - 1, limit=1) == [view]
+        self.record_message(view, user)
+        return int(view.id)
+
+    def record_message(self, view: Any, user: int, **more: Any) -> None:
+        """A message just written by ``user``, as the model keeps it."""
         chat = self.chats[view.chat_id]
         assert not chat.messages or chat.messages[-1] < view.id, "message ids grow"
         chat.messages.append(view.id)
-        self.message_models[view.id] = MessageModel(chat_id=view.chat_id, sender=user)
+        more.setdefault("author", user)
+        self.message_models[view.id] = MessageModel(
+            chat_id=view.chat_id, sender=user, sent=view.sending_date, text=view.text, **more
+        )
         self.message_chat[view.id] = view.chat_id
-        return int(view.id)
+
+    def sees(self, user: int, message: int) -> bool:
+        """Whether the message is there for the user: its chat exists, they are in it,
+        it is in their part of the chat, and they have not hidden it."""
+        model = self.message_models.get(message)
+        chat = self.chats.get(model.chat_id) if model is not None else None
+        return chat is not None and chat.sees(user, message)
 
     def member_of_chat_of(self, data: st.DataObject, user: int, message: int) -> int:
         """Mostly the author or the other member of the message's chat, sometimes anyone."""
@@ -1026,12 +1090,15 @@ class AgreementMachine(RuleBasedStateMachine):
         nothing (NotFound)."""
         model = self.message_models.get(message)
         chat = self.chats[model.chat_id] if model is not None else None
-        if model is None or chat is None or user not in chat.members or message <= chat.floor(user):
+        if model is None or chat is None or not self.sees(user, message):
             self.expect(outcome, NotFound)
         elif model.sender != user and (edit or not (chat.group and chat.manages(user))):
             self.expect(outcome, Forbidden)
         elif edit and model.deleted:
             self.expect(outcome, Conflict)
+        elif edit and model.sent is not None and self.clock.now() - model.sent > EDIT_WINDOW:
+            self.expect(outcome, Conflict)
+            assert outcome.error is not None and outcome.error.code == "edit_window_passed"
         else:
             self.expect(outcome, None)
 
@@ -1042,10 +1109,21 @@ class AgreementMachine(RuleBasedStateMachine):
         if too_long_or_empty(text):
             return self.expect(outcome, Invalid)
         self.check_author_rule(user, message, outcome, edit=True)
-        if outcome.ok:
-            assert (
-                outcome.value.text == clean_text(text or "") and outcome.value.edited_date == self.clock.now()
-            )
+        if not outcome.ok:
+            return
+        model = self.message_models[message]
+        new = clean_text(text or "")
+        assert outcome.value.text == new
+        if new != model.text:
+            assert outcome.value.edited_date == self.clock.now()
+            model.versions.append(model.text or "")
+            model.text = new
+        # Every member sees what each edit replaced, the current text last.
+        for _, messenger in self.sides:
+            for member in self.chats[model.chat_id].members:
+                if self.sees(member, message):
+                    got = [v.text for v in messenger.edit_history(self.actor(member), message)]
+                    assert got == [*model.versions, model.text], (got, model.versions, model.text)
 
     @rule(data=st.data(), user=users, message=messages)
     def delete_message(self, data: st.DataObject, user: int, message: int) -> None:
@@ -1054,7 +1132,12 @@ class AgreementMachine(RuleBasedStateMachine):
         self.check_author_rule(user, message, outcome, edit=False)
         if outcome.ok:
             assert outcome.value.is_deleted and outcome.value.text is None
-            self.message_models[message].deleted = True
+            assert outcome.value.reactions == () and outcome.value.reply_to is None
+            model = self.message_models[message]
+            model.deleted, model.text, model.versions, model.reactions = True, None, [], {}
+            self.chats[model.chat_id].pins.pop(message, None)
+            for _, messenger in self.sides:
+                assert messenger.edit_history(self.actor(user), message) == []
 
     @rule(data=st.data(), user=users, message=messages)
     def mark_read(self, data: st.DataObject, user: int, message: int) -> None:
@@ -1069,7 +1152,7 @@ class AgreementMachine(RuleBasedStateMachine):
     @rule(
         user=users,
         data=st.data(),
-        mode=st.sampled_from(["newest", "before", "after", "since"]),
+        mode=st.sampled_from(["newest", "before", "after", "since", "around"]),
         limit=limits,
     )
     def history(self, user: int, data: st.DataObject, mode: str, limit: int) -> None:
@@ -1078,7 +1161,7 @@ class AgreementMachine(RuleBasedStateMachine):
         chat = self.chats.get(chat_id)
         ids = chat.messages if chat else []
         paging: dict[str, Any] = {"limit": limit}
-        if mode in ("before", "after"):
+        if mode in ("before", "after", "around"):
             paging[mode] = data.draw(st.sampled_from([*ids, 0, 1, 10**6]), label="anchor")
         elif mode == "since":
             paging["since"] = self.clock.now() - data.draw(clock_steps, label="ago")
@@ -1087,9 +1170,16 @@ class AgreementMachine(RuleBasedStateMachine):
             return self.expect(outcome, Invalid)
         if chat is None or user not in chat.members:
             return self.expect(outcome, NotFound)
+        ids = chat.visible(user)
+        if mode == "around" and paging["around"] not in ids:
+            return self.expect(outcome, NotFound)  # not there for them, or in no chat of theirs
         self.expect(outcome, None)
         got = [m.id for m in outcome.value]
-        ids = chat.visible(user)
+        if mode == "around":
+            at = ids.index(paging["around"])
+            older = ids[max(0, at + 1 - (limit + 1) // 2) : at + 1]
+            assert got == older + ids[at + 1 : at + 1 + limit - len(older)], (paging, ids)
+            return
         if mode == "since":
             assert got == sorted(got) and set(got) <= set(ids)
             assert all(m.sending_date > paging["since"] for m in outcome.value)
@@ -1101,6 +1191,165 @@ class AgreementMachine(RuleBasedStateMachine):
         }[mode]
         assert got == expected, (paging, ids)
 
+    # --- the conversation -----------------------------------------------------------------
+
+    @rule(target=messages, data=st.data(), user=users, message=messages, text=message_texts)
+    def reply(self, data: st.DataObject, user: int, message: int, text: str | None) -> Any:
+        user = self.member_of_chat_of(data, user, message)
+        home = self.message_chat[message]
+        chat_id = self.steer(data, self.pick_chat(data, user), [home], "reply's chat")
+        outcome = self.both(
+            lambda m: m.send_message(self.actor(user), chat_id=chat_id, text=text, reply_to_id=message)
+        )
+        model = self.message_models.get(message)
+        if too_long_or_empty(text):
+            self.expect(outcome, Invalid)
+        elif chat_id not in self.chats_of(user):
+            self.expect(outcome, NotFound)
+        elif chat_id != home or model is None or model.deleted or not self.sees(user, message):
+            self.expect(outcome, Invalid)
+            assert outcome.error is not None and "reply_to_id" in outcome.error.fields
+        else:
+            self.expect(outcome, None)
+        if not outcome.ok:
+            return multiple()
+        quote = outcome.value.reply_to
+        assert model is not None and quote is not None and not quote.deleted
+        assert (quote.id, quote.preview) == (message, (model.text or "")[:REPLY_PREVIEW_MAX])
+        assert quote.sender_id == self.public_id(model.sender)
+        self.record_message(outcome.value, user, quoted=message, quote=quote)
+        return int(outcome.value.id)
+
+    @rule(data=st.data(), user=users, message=messages)
+    def forward(self, data: st.DataObject, user: int, message: int) -> Any:
+        user = self.member_of_chat_of(data, user, message)
+        own = self.chats_of(user)
+        if own and data.draw(st.integers(0, 3), label="steer targets") < 3:
+            targets = data.draw(st.lists(st.sampled_from(own), min_size=1, max_size=3), label="targets")
+        else:
+            targets = data.draw(st.lists(st.sampled_from([*own, 10**6]), max_size=2), label="targets")
+        outcome = self.both(lambda m: m.forward_message(self.actor(user), message, chat_ids=targets))
+        model = self.message_models.get(message)
+        if not targets:
+            return self.expect(outcome, Invalid)
+        if model is None or not self.sees(user, message):
+            return self.expect(outcome, NotFound)
+        if model.deleted:
+            return self.expect(outcome, Conflict)
+        if any(t not in self.chats_of(user) for t in targets):
+            self.expect(outcome, Invalid)
+            assert outcome.error is not None and "chat_ids" in outcome.error.fields
+            return
+        self.expect(outcome, None)
+        assert [copy.chat_id for copy in outcome.value] == list(dict.fromkeys(targets))
+        for copy in outcome.value:
+            assert copy.text == model.text and len(copy.attachments) == model.files
+            assert copy.forwarded_from is not None
+            assert copy.forwarded_from.user_id == self.public_id(model.author or model.sender)
+            self.record_message(copy, user, author=model.author, files=model.files)
+
+    @rule(
+        target=messages,
+        data=st.data(),
+        user=users,
+        files=st.integers(1, 2),
+        text=st.sampled_from([None, "фото"]),
+    )
+    def send_files(self, data: st.DataObject, user: int, files: int, text: str | None) -> Any:
+        """Photos, whose bytes must live exactly as long as some message names them."""
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        actor = self.actor(user)
+        uploads = [
+            self.both(lambda m: m.upload_attachment(actor, Upload(name="p.png", chunks=[PNG])))
+            for _ in range(files)
+        ]
+        ids = [u.value.id for u in uploads]
+        outcome = self.both(lambda m: m.send_message(actor, chat_id=chat_id, text=text, attachment_ids=ids))
+        self.expect(outcome, None if chat_id in self.chats_of(user) else NotFound)
+        if not outcome.ok:
+            return multiple()  # the uploads stay, unsent: rows that name their bytes
+        self.record_message(outcome.value, user, files=files)
+        return int(outcome.value.id)
+
+    @rule(data=st.data(), user=users, message=messages, emoji=st.sampled_from(REACTIONS), add=st.booleans())
+    def react(self, data: st.DataObject, user: int, message: int, emoji: str, add: bool) -> None:
+        user = self.member_of_chat_of(data, user, message)
+        change = "add_reaction" if add else "remove_reaction"
+        outcome = self.both(lambda m: getattr(m, change)(self.actor(user), message, emoji))
+        model = self.message_models.get(message)
+        if emoji == "no":
+            return self.expect(outcome, Invalid)
+        if model is None or not self.sees(user, message):
+            return self.expect(outcome, NotFound)
+        if model.deleted:
+            return self.expect(outcome, Conflict)
+        self.expect(outcome, None)
+        reactors = model.reactions.setdefault(CANONICAL.get(emoji, emoji), set())
+        (reactors.add if add else reactors.discard)(user)
+        self.check_reactions(outcome.value, model, user)
+
+    def check_reactions(self, view: Any, model: MessageModel, reader: int) -> None:
+        """Reaction counts are the number of distinct people who reacted so."""
+        got = {r.emoji: (r.count, r.me) for r in view.reactions}
+        expected = {e: (len(who), reader in who) for e, who in model.reactions.items() if who}
+        assert got == expected, (got, expected)
+
+    @rule(data=st.data(), user=users, message=messages)
+    def delete_for_me(self, data: st.DataObject, user: int, message: int) -> None:
+        user = self.member_of_chat_of(data, user, message)
+        outcome = self.both(lambda m: m.hide_message(self.actor(user), message))
+        if not self.sees(user, message):
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        chat = self.chats[self.message_chat[message]]
+        chat.hidden.setdefault(user, set()).add(message)
+        for _, messenger in self.sides:  # nobody else's view changes
+            for member in chat.members - {user}:
+                if self.sees(member, message):
+                    page = messenger.history(
+                        self.actor(member), self.message_chat[message], around=message, limit=1
+                    )
+                    assert [m.id for m in page] == [message]
+
+    @rule(data=st.data(), user=users)
+    def clear_chat(self, data: st.DataObject, user: int) -> None:
+        user = self.sociable(data, user, in_chat=True)
+        chat_id = self.pick_chat(data, user)
+        outcome = self.both(lambda m: m.clear_chat(self.actor(user), chat_id))
+        if chat_id not in self.chats_of(user):
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        chat = self.chats[chat_id]
+        if chat.messages:
+            chat.floors[user] = max(chat.floor(user), chat.messages[-1])
+        assert outcome.value.unread_count == 0 and outcome.value.last_message is None
+
+    @rule(data=st.data(), user=users, message=messages, pin=st.booleans())
+    def pin(self, data: st.DataObject, user: int, message: int, pin: bool) -> None:
+        user = self.member_of_chat_of(data, user, message)
+        chat_id = self.message_chat[message]
+        change = "pin_message" if pin else "unpin_message"
+        outcome = self.both(lambda m: getattr(m, change)(self.actor(user), chat_id, message))
+        chat = self.chats.get(chat_id)
+        model = self.message_models.get(message)
+        if chat is None or user not in chat.members:
+            return self.expect(outcome, NotFound)
+        if chat.group and not chat.manages(user):
+            return self.expect(outcome, Forbidden)
+        if model is None or not self.sees(user, message):
+            return self.expect(outcome, NotFound)
+        if pin and model.deleted:
+            return self.expect(outcome, Conflict)
+        self.expect(outcome, None)
+        if pin:
+            chat.pins.setdefault(message, self.clock.now())
+        else:
+            chat.pins.pop(message, None)
+        latest = chat.latest_pin(user)
+        shown = outcome.value.pinned_message
+        assert (shown.id if shown else None) == latest, (shown, latest, chat.pins)
+
     # --- events and time ----------------------------------------------------------------
 
     @rule(user=users)
@@ -1109,6 +1358,11 @@ class AgreementMachine(RuleBasedStateMachine):
         outcome = self.both(lambda m: m.events(self.actor(user), since=cursor))
         self.expect(outcome, None)
         self.event_cursors[user] = outcome.value.cursor
+        # Nothing about a message the user has hidden, or cleared, reaches them.
+        for event in outcome.value.events:
+            chat = self.chats.get(event.chat_id) if event.chat_id is not None else None
+            if chat is not None and event.message_id is not None:
+                assert chat.sees(user, event.message_id), (event, chat.hidden, chat.floors)
 
     @rule(step=clock_steps)
     def advance_clock(self, step: timedelta) -> None:
@@ -1208,6 +1462,69 @@ class AgreementMachine(RuleBasedStateMachine):
                 view = messenger.get_chat(reader, chat_id)
                 roles = {m.user.id: m.role.value for m in view.members}
                 assert roles == chat.roles, (side, roles, chat.roles)
+
+    @invariant()
+    def each_member_sees_the_conversation_as_modelled(self) -> None:
+        """For every member: what they hid or cleared is in no read (history, the chat's
+        last message and pin); replies keep their snapshot (or say the original is gone);
+        reaction counts are the distinct reactors."""
+        for chat_id, chat in self.chats.items():
+            for member in sorted(chat.members):
+                actor = self.accounts[member].actor
+                views = [m.history(actor, chat_id, limit=100) for _, m in self.sides]
+                assert views[0] == views[1]
+                shown = chat.visible(member)
+                assert [v.id for v in views[0]] == shown[-100:]
+                for view in views[0]:
+                    model = self.message_models[view.id]
+                    self.check_reactions(view, model, member)
+                    if model.quote is not None:
+                        original = self.message_models.get(model.quoted or 0)
+                        gone = (
+                            original is None
+                            or original.deleted
+                            or model.quoted in chat.hidden.get(member, ())
+                        )
+                        if gone:
+                            assert view.reply_to == ReplyView(id=model.quote.id, deleted=True)
+                        else:
+                            assert view.reply_to is not None
+                            assert (view.reply_to.id, view.reply_to.preview, view.reply_to.kind) == (
+                                model.quote.id,
+                                model.quote.preview,
+                                model.quote.kind,
+                            )
+                for _, messenger in self.sides:
+                    seen = messenger.get_chat(actor, chat_id)
+                    last = seen.last_message.id if seen.last_message else None
+                    assert last == (shown[-1] if shown else None), (last, shown)
+                    pinned = seen.pinned_message.id if seen.pinned_message else None
+                    assert pinned == chat.latest_pin(member)
+
+    @invariant()
+    def stored_bytes_live_exactly_while_a_row_names_them(self) -> None:
+        """No stray bytes: every stored blob (the machine stores files only) is named by
+        an attachment row; and every modelled file of a live message still opens."""
+        for (side, messenger), store, factory in zip(
+            self.sides, self.blob_stores, (self.memory_uow, self.sqlite_uow), strict=True
+        ):
+            with factory(read_only=True) as uow:
+                named = uow.attachments.keys_in_use(store.blobs)
+            assert set(store.blobs) == named, f"{side}: bytes no row names"
+            for message, model in self.message_models.items():
+                if not model.files or model.deleted:
+                    continue
+                reader = next(
+                    (u for u in sorted(self.chats[model.chat_id].members) if self.sees(u, message)), None
+                )
+                if reader is None:
+                    continue
+                [view] = messenger.history(self.actor(reader), model.chat_id, around=message, limit=1)
+                assert len(view.attachments) == model.files
+                for attachment in view.attachments:
+                    _, stream = messenger.open_attachment(self.actor(reader), attachment.id)
+                    with stream:
+                        assert stream.read() == PNG, side
 
     @invariant()
     def rotation_revokes_older_tokens(self) -> None:

@@ -216,13 +216,12 @@ def test_past_the_waiter_cap_a_long_poll_answers_at_once_and_others_are_served(
                 break
             assert time.monotonic() < deadline, "the waiter cap never answered busy"
             time.sleep(0.3)  # leave the freed slot to a waiter polling again
-        assert elapsed < 0.5
-        assert body == {"events": [], "cursor": cursor}
+        assert body == {"events": [], "cursor": cursor}  # "busy": answered without waiting
 
-        started = time.monotonic()
-        me = expect(requests.get(f"{url}/api/v1/users/me", headers=bearer(pair.bob_token), timeout=5), 200)
-        assert time.monotonic() - started < 1
+        me = expect(requests.get(f"{url}/api/v1/users/me", headers=bearer(pair.bob_token), timeout=30), 200)
         assert me["user"]["user_id"] == pair.bob_id
+        # Served while the capped waiters still wait (they wait 10 s for an event that only
+        # comes below): ordinary requests do not queue behind long-polls.
         assert not any(w.done() for w in waiters), "the capped waiters should still be waiting"
 
         # Nothing is lost: the waiters wake, and the client told "busy" polls again with
@@ -296,10 +295,12 @@ def test_a_waiting_client_does_not_hold_back_others(server: LiveServer, pool: Th
     url = server.url
     pair = make_pair(url)
     cursor = cursor_of(url, pair.bob_token)
-    waiters = [Waiting(pool, url, pair.bob_token, cursor, timeout=3) for _ in range(4)]
+    waiters = [Waiting(pool, url, pair.bob_token, cursor, timeout=25) for _ in range(4)]
     settle()
-    started = time.monotonic()
-    expect(requests.get(f"{url}/api/v1/chats", headers=bearer(pair.alice_token), timeout=5), 200)
-    assert time.monotonic() - started < 1
+    expect(requests.get(f"{url}/api/v1/chats", headers=bearer(pair.alice_token), timeout=30), 200)
+    # Answered while all four still wait: a request queued behind them would come after.
+    assert not any(w.future.done() for w in waiters)
+    send(url, pair, "wake up")
     for waiter in waiters:
-        waiter.result()
+        body, _, _ = waiter.result()
+        assert [e["type"] for e in body["events"]] == ["message.new"]

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import random
+import struct
+import threading
+import time
+import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -194,3 +198,127 @@ def test_outputs_come_as_bounded_chunks() -> None:
     noisy = Image.frombytes("RGB", (512, 512), random.Random(0).randbytes(512 * 512 * 3))
     chunks = list(PillowImageProcessor().avatar(_encode(noisy, "PNG"), 512))
     assert len(chunks) > 1 and all(0 < len(c) <= CHUNK_SIZE for c in chunks)
+
+
+# --- decompression bombs and big images ----------------------------------------------
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A grayscale PNG of zeros, written by hand: a few dozen KB that decode to
+    ``width`` × ``height`` pixels (without building the image in memory here)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grayscale
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte + pixels
+    pixels = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_the_default_pixel_limit_is_40_megapixels() -> None:
+    images = PillowImageProcessor()
+    assert images.inspect(io.BytesIO(bomb_png(8000, 5000))) == ImageInfo(
+        width=8000, height=5000, mime="image/png"
+    )
+    assert images.inspect(io.BytesIO(bomb_png(8000, 5001))) is None  # 40,008,000 pixels
+
+
+def test_an_avatar_over_the_pixel_limit_is_invalid_and_says_why() -> None:
+    bomb = bomb_png(8000, 8000)  # 64 MP: what a 250 KB upload can claim
+    assert len(bomb) < 100_000
+    with pytest.raises(Invalid) as caught:
+        PillowImageProcessor().avatar(io.BytesIO(bomb), 256)
+    error = caught.value.fields["file"]
+    assert (error.code, error.params) == ("image_too_large", {"max_pixels": 40_000_000})
+    assert error.message == "The image is too large: at most 40000000 pixels"
+    with pytest.raises(Invalid):
+        PillowImageProcessor().thumbnail(io.BytesIO(bomb), 320)
+
+
+def test_a_40_megapixel_image_makes_a_thumbnail_and_an_avatar() -> None:
+    images = PillowImageProcessor()
+    thumb = _decode(images.thumbnail(io.BytesIO(bomb_png(8000, 5000)), 320))
+    assert (thumb.format, thumb.size) == ("JPEG", (320, 200))
+    assert _decode(images.avatar(io.BytesIO(bomb_png(5000, 8000)), 256)).size == (256, 256)
+
+
+def _halves(mode: str, size: tuple[int, int], left: object, right: object) -> Image.Image:
+    image = Image.new(mode, size, right)  # type: ignore[arg-type]
+    image.paste(left, (0, 0, size[0] // 2, size[1]))  # type: ignore[arg-type]
+    return image
+
+
+def test_a_big_image_with_transparency_keeps_it_when_shrunk_in_bands(images: PillowImageProcessor) -> None:
+    # 2400×1800: over the size from which images are shrunk a band of rows at a time.
+    source = _encode(_halves("RGBA", (2400, 1800), (255, 0, 0, 255), (0, 0, 255, 0)), "PNG")
+    thumb = _decode(images.thumbnail(source, 200))
+    assert (thumb.format, thumb.size) == ("PNG", (200, 150))
+    assert thumb.getpixel((20, 75)) == (255, 0, 0, 255)
+    assert thumb.getpixel((180, 75))[3] == 0  # type: ignore[index]
+
+
+def test_a_big_palette_image_with_a_transparent_colour_is_shrunk_right(images: PillowImageProcessor) -> None:
+    palette = _halves("P", (2400, 1800), 1, 0)
+    palette.putpalette([0, 255, 0, 255, 0, 0] + [0] * 762)  # 0 green, 1 red
+    source = _encode(palette, "GIF", transparency=0)
+    thumb = _decode(images.thumbnail(source, 200))
+    assert (thumb.format, thumb.size) == ("PNG", (200, 150))
+    assert thumb.getpixel((20, 75)) == (255, 0, 0, 255)
+    assert thumb.getpixel((180, 75))[3] == 0  # type: ignore[index]
+    avatar = _decode(images.avatar(_encode(palette, "GIF", transparency=0), 64)).convert("RGBA")
+    assert avatar.getpixel((5, 32)) == (255, 0, 0, 255)
+    assert avatar.getpixel((58, 32))[3] == 0  # type: ignore[index]
+
+
+def test_a_big_jpeg_is_decoded_small_and_made_upright(images: PillowImageProcessor) -> None:
+    # 4000×2000, orientation 6: decoded at 1/4 (draft), rotated after shrinking.
+    thumb = _decode(images.thumbnail(_photo_with_exif(4000, 2000, orientation=6), 200))
+    assert thumb.size == (100, 200)
+    r, _, b = thumb.convert("RGB").getpixel((50, 20))  # type: ignore[misc]
+    assert r > 200 and b < 60  # the red half is now on top
+
+
+def test_at_most_max_decodes_images_are_decoded_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import adapters.images_pillow as module
+
+    release = threading.Event()
+    lock = threading.Lock()
+    inside = {"now": 0, "most": 0, "entered": 0}
+    shrink = module._reduced
+
+    def held_shrink(image: Image.Image, factor: int) -> Image.Image:
+        with lock:
+            inside["now"] += 1
+            inside["entered"] += 1
+            inside["most"] = max(inside["most"], inside["now"])
+        release.wait(30)
+        try:
+            return shrink(image, factor)
+        finally:
+            with lock:
+                inside["now"] -= 1
+
+    monkeypatch.setattr(module, "_reduced", held_shrink)
+    images = PillowImageProcessor(max_decodes=2)
+    data = _encode(Image.new("RGB", (64, 64), "red"), "PNG").getvalue()
+    results: list[bytes] = []
+
+    def make_thumbnail() -> None:
+        results.append(b"".join(images.thumbnail(io.BytesIO(data), 32)))
+
+    threads = [threading.Thread(target=make_thumbnail) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while inside["entered"] < 2:
+        assert time.monotonic() < deadline, "no decode started"
+        time.sleep(0.01)
+    # Three more are waiting; without the bound they would be inside by now.
+    time.sleep(0.3)
+    assert inside["entered"] == 2
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert inside["most"] == 2 and len(results) == 5

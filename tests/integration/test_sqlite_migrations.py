@@ -41,14 +41,18 @@ EXPECTED_TABLES = {
     "stickers": ["id", "pack_id", "position", "image_key", "mime"],
     "messages": [
         "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
-        "is_deleted", "kind", "system", "mentions", "deleted_by",
+        "is_deleted", "kind", "system", "mentions", "deleted_by", "reply_to", "forwarded_from",
     ],
+    "message_versions": ["id", "message_id", "text", "written_date"],
+    "reactions": ["id", "message_id", "user_id", "emoji", "created_date"],
+    "pins": ["chat_id", "message_id", "pinned_by", "pinned_date"],
+    "hidden_messages": ["user_id", "chat_id", "message_id"],
     "message_mentions": ["user_id", "chat_id", "message_id"],
     "attachments": [
         "id", "uploader_id", "kind", "name", "size", "mime", "storage_key", "created_date",
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
-    "events": ["id", "user_id", "chat_id", "type", "data", "created_date"],
+    "events": ["id", "user_id", "chat_id", "type", "data", "created_date", "message_id"],
     "sqlite_sequence": ["name", "seq"],
     "sessions": [
         "id", "user_id", "device", "ip", "created_date", "last_used_date", "generation",
@@ -88,6 +92,16 @@ EXPECTED_INDEXES = {
     "blocks_blocked": ("blocks", ("blocked_id", "blocker_id"), False, False),
     "messages_sender": ("messages", ("sender_id", "id"), False, False),
     "attachments_uploader": ("attachments", ("uploader_id", "id"), False, False),
+    "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
+    "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
+    "reactions_user": ("reactions", ("user_id",), False, False),
+    "sqlite_autoindex_pins_1": ("pins", ("chat_id", "message_id"), True, False),
+    "pins_message": ("pins", ("message_id",), False, False),
+    "sqlite_autoindex_hidden_messages_1": ("hidden_messages", ("user_id", "message_id"), True, False),
+    "hidden_messages_chat": ("hidden_messages", ("user_id", "chat_id", "message_id"), False, False),
+    "hidden_messages_message": ("hidden_messages", ("message_id",), False, False),
+    "attachments_storage_key": ("attachments", ("storage_key",), False, False),
+    "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}
@@ -119,6 +133,20 @@ EXPECTED_FOREIGN_KEYS = {
         ("message_id", "messages", "id", "CASCADE"),
     },
     "events": {("user_id", "users", "id", "NO ACTION")},
+    "message_versions": {("message_id", "messages", "id", "CASCADE")},
+    "reactions": {
+        ("message_id", "messages", "id", "CASCADE"),
+        ("user_id", "users", "id", "NO ACTION"),
+    },
+    "pins": {
+        ("chat_id", "chats", "id", "CASCADE"),
+        ("message_id", "messages", "id", "CASCADE"),
+        ("pinned_by", "users", "id", "NO ACTION"),
+    },
+    "hidden_messages": {
+        ("user_id", "users", "id", "NO ACTION"),
+        ("message_id", "messages", "id", "CASCADE"),
+    },
     "sqlite_sequence": set(),
     "sessions": {("user_id", "users", "id", "NO ACTION")},
     "blocks": {("blocker_id", "users", "id", "NO ACTION"), ("blocked_id", "users", "id", "NO ACTION")},

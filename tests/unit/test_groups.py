@@ -90,6 +90,10 @@ def test_a_group_has_at_most_the_member_limit(clock: ManualClock) -> None:
     owner, *friends = (person(m, n) for n in ("Olga", "Anna", "Boris", "Vera"))
     for friend in friends:
         befriend(m, owner, friend)
+    with pytest.raises(Invalid) as too_many:
+        m.create_group(owner, title="Четверо", member_ids=[f.alternative_id for f in friends])
+    # Named by the field the request used, so a form can show it beside its member list.
+    assert too_many.value.fields["member_ids"].code == "group_full"
     chat = m.create_group(owner, title="Трое", member_ids=[f.alternative_id for f in friends[:2]])
     with pytest.raises(Invalid) as full:
         m.add_members(owner, chat.id, [friends[2].alternative_id])

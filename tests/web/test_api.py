@@ -58,6 +58,10 @@ MESSAGE = {
     "mentions",
     "read_count",
     "deleted_by",
+    # the conversation
+    "reply_to",
+    "forwarded_from",
+    "reactions",
 }
 
 

@@ -187,13 +187,16 @@ def stranger_sees_no_chat_events(world: World, actor: str, result: testing.Resul
     assert (world.chat_id in chats) == (actor != "stranger"), chats
 
 
-def fresh_friend_chat(path: str, params: Callable[[int, str], dict[str, Any]] | None = None) -> Prepare:
+def fresh_friend_chat(
+    path: str, params: Callable[[int, str], dict[str, Any]] | None = None, method: str = "DELETE"
+) -> Prepare:
     """A chat between the owner and a fresh friend, who plays the friend."""
 
     def prepare(world: World, actor: str) -> Call:
         friend_id, friend, chat_id = world.new_friend()
+        world.send(world.owner, chat_id, "something to clear")
         return Call(
-            "DELETE",
+            method,
             path.format(chat_id=chat_id),
             params=params(chat_id, friend_id) if params else None,
             friend=friend,
@@ -234,11 +237,14 @@ def ask_owner(world: World, actor: str) -> Call:
     )
 
 
-def fresh_message(method: str) -> Prepare:
+def fresh_message(method: str, params: dict[str, Any] | None = None) -> Prepare:
     def prepare(world: World, actor: str) -> Call:
         message_id = world.send(world.owner, world.chat_id, f"to be changed by the {actor}")
         return Call(
-            method, f"/api/v1/messages/{message_id}", json={"text": "changed"} if method != "DELETE" else None
+            method,
+            f"/api/v1/messages/{message_id}",
+            json={"text": "changed"} if method != "DELETE" else None,
+            params=params,
         )
 
     return prepare
@@ -505,6 +511,61 @@ ROWS: tuple[Row, ...] = (
         "/api/v1/messages/{message_id:int}",
         AUTHOR_ONLY,
         fresh_message("DELETE"),
+    ),
+    Row(
+        "DELETE /api/v1/messages/{owner's message}?for=me",
+        "/api/v1/messages/{message_id:int}",
+        MEMBERS,
+        fresh_message("DELETE", {"for": "me"}),
+    ),
+    # the conversation
+    Row(
+        "POST /api/v1/messages/{message}/forward {chat}",
+        "/api/v1/messages/{message_id:int}/forward",
+        (201, 201, 404, 401, 401),
+        fixed("POST", "/api/v1/messages/{message}/forward", json={"chat_ids": ["{chat}"]}),
+    ),
+    Row(
+        "PUT /api/v1/messages/{message}/reactions/👍",
+        "/api/v1/messages/{message_id:int}/reactions/{emoji}",
+        MEMBERS,
+        fixed("PUT", "/api/v1/messages/{message}/reactions/%F0%9F%91%8D"),
+    ),
+    Row(
+        "DELETE /api/v1/messages/{message}/reactions/👍",
+        "/api/v1/messages/{message_id:int}/reactions/{emoji}",
+        MEMBERS,
+        fixed("DELETE", "/api/v1/messages/{message}/reactions/%F0%9F%91%8D"),
+    ),
+    Row(
+        "GET /api/v1/messages/{message}/history",
+        "/api/v1/messages/{message_id:int}/history",
+        MEMBERS,
+        fixed("GET", "/api/v1/messages/{message}/history"),
+    ),
+    Row(
+        "GET /api/v1/chats/{chat}/pins",
+        "/api/v1/chats/{chat_id:int}/pins",
+        MEMBERS,
+        fixed("GET", "/api/v1/chats/{chat}/pins"),
+    ),
+    Row(
+        "PUT /api/v1/chats/{chat}/pins/{message}",
+        "/api/v1/chats/{chat_id:int}/pins/{message_id:int}",
+        MEMBERS,
+        fixed("PUT", "/api/v1/chats/{chat}/pins/{message}"),
+    ),
+    Row(
+        "DELETE /api/v1/chats/{chat}/pins/{message}",
+        "/api/v1/chats/{chat_id:int}/pins/{message_id:int}",
+        MEMBERS,
+        fixed("DELETE", "/api/v1/chats/{chat}/pins/{message}"),
+    ),
+    Row(
+        "POST /api/v1/chats/{chat}/clear",
+        "/api/v1/chats/{chat_id:int}/clear",
+        MEMBERS,
+        fresh_friend_chat("/api/v1/chats/{chat_id}/clear", method="POST"),
     ),
     Row(
         "POST /api/v1/chats/{chat}/read",

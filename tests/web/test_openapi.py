@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import falcon
 import falcon.inspect
@@ -563,6 +564,61 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     assert call("GET", "/api/v1/chats/{chat_id}", boris, path_params=at_group).status_code == 404
     left = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
     assert "chat.member_removed" in {e["type"] for e in left}
+
+    # the conversation: a reply, a jump to it, reactions, edit history, pins, a forward,
+    # deleting for oneself, clearing a chat
+    at_first = {"message_id": first_id}
+    reply = call(
+        "POST",
+        "/api/v1/chats/{chat_id}/messages",
+        boris,
+        path_params={"chat_id": chat},
+        json={"text": "Ответ", "reply_to_id": first_id},
+    ).json["message"]
+    assert reply["reply_to"]["id"] == first_id
+    around = {"around": str(first_id), "limit": "3"}
+    call("GET", "/api/v1/chats/{chat_id}/messages", anna, path_params={"chat_id": chat}, params=around)
+    thumbs_up = {**at_first, "emoji": quote("👍")}
+    reacted = call("PUT", "/api/v1/messages/{message_id}/reactions/{emoji}", boris, path_params=thumbs_up)
+    assert reacted.json["message"]["reactions"][0]["me"] is True
+    not_emoji = {**at_first, "emoji": "ab"}
+    assert (
+        call(
+            "PUT", "/api/v1/messages/{message_id}/reactions/{emoji}", boris, path_params=not_emoji
+        ).status_code
+        == 422
+    )
+    call("DELETE", "/api/v1/messages/{message_id}/reactions/{emoji}", boris, path_params=thumbs_up)
+    versions = call("GET", "/api/v1/messages/{message_id}/history", boris, path_params=at_first).json
+    assert [v["text"] for v in versions["versions"]][-1] == "Привет"
+    pin = {"chat_id": chat, "message_id": first_id}
+    pinned = call("PUT", "/api/v1/chats/{chat_id}/pins/{message_id}", anna, path_params=pin).json
+    assert pinned["chat"]["pinned_message"]["id"] == first_id
+    call("GET", "/api/v1/chats/{chat_id}/pins", boris, path_params={"chat_id": chat})
+    call("DELETE", "/api/v1/chats/{chat_id}/pins/{message_id}", boris, path_params=pin)
+    copies = call(
+        "POST",
+        "/api/v1/messages/{message_id}/forward",
+        anna,
+        path_params=at_first,
+        json={"chat_ids": [group_id]},
+    )
+    assert copies.status_code == 201
+    assert copies.json["messages"][0]["forwarded_from"]["user_id"] == anna_id
+    nowhere = call(
+        "POST", "/api/v1/messages/{message_id}/forward", anna, path_params=at_first, json={"chat_ids": []}
+    )
+    assert nowhere.status_code == 422
+    call(
+        "DELETE",
+        "/api/v1/messages/{message_id}",
+        boris,
+        path_params={"message_id": reply["id"]},
+        params={"for": "me"},
+    )
+    call("POST", "/api/v1/chats/{chat_id}/clear", anna, path_params=at_group)
+    conversation = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
+    assert {"message.reaction", "chat.pinned", "message.hidden"} <= {e["type"] for e in conversation}
 
     # deletions, events, a password change
     call("DELETE", "/api/v1/messages/{message_id}", anna, path_params={"message_id": first_id})

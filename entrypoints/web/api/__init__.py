@@ -4,6 +4,13 @@ one use case and renders."""
 from .accounts import LoginResource, LogoutResource, RefreshResource, TokensResource
 from .base import Resource, not_found, upload_from
 from .chats import ChatReadResource, ChatsResource, MessagesResource
+from .conversation import (
+    ChatClearResource,
+    EditHistoryResource,
+    ForwardResource,
+    PinsResource,
+    ReactionsResource,
+)
 from .events import EventsResource
 from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
@@ -16,17 +23,22 @@ __all__ = [
     "AttachmentsResource",
     "AvatarResource",
     "BlocksResource",
+    "ChatClearResource",
     "ChatMembersResource",
     "ChatPhotoResource",
     "ChatReadResource",
     "ChatsResource",
+    "EditHistoryResource",
     "EventsResource",
     "ExportResource",
+    "ForwardResource",
     "FriendsResource",
     "LoginResource",
     "LogoutResource",
     "MessagesResource",
+    "PinsResource",
     "PrivacyResource",
+    "ReactionsResource",
     "ReadersResource",
     "RefreshResource",
     "Resource",

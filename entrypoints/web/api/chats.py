@@ -107,5 +107,11 @@ class MessagesResource(Resource):
     on_patch_item = on_put_item
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
-        message = self.messenger.delete_message(self.actor(req), message_id)
+        actor = self.actor(req)
+        scope = schema.parse(schema.MessageDelete, params(req)).scope
+        if scope is schema.DeleteScope.ME:
+            self.messenger.hide_message(actor, message_id)
+            resp.media = {"success": "OK"}
+            return
+        message = self.messenger.delete_message(actor, message_id)
         resp.media = {"success": "OK", "message": render.message(message)}

@@ -24,6 +24,7 @@ from ..auth import ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE
 from . import (
     paths_auth,
     paths_chats,
+    paths_conversation,
     paths_events,
     paths_files,
     paths_friends,
@@ -48,6 +49,10 @@ PATH_GROUPS = (
     paths_files,
     paths_events,
     paths_privacy,
+    paths_conversation,
+    paths_groups,
+    paths_files,
+    paths_events,
 )
 METHODS = ("get", "put", "post", "delete", "patch")
 

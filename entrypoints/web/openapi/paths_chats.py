@@ -210,7 +210,13 @@ def _delete_message(c: Components) -> Schema:
     return op(
         "deleteMessage",
         "messages",
-        "Delete your message for everyone (a tombstone stays)",
-        description="Deleting a deleted message again answers the same.",
-        responses={"200": ok(tombstone, "The tombstone"), **errors(*CHANGE_ERRORS, 404)},
+        "Delete a message for everyone (a tombstone stays), or hide it from yourself",
+        description="`for=everyone` (the default): your own message, or anyone's in a group you "
+        "run; deleting a deleted message again answers the same. `for=me`: any message you can "
+        "see leaves your history, unread counts and chat list, and nobody else's.",
+        parameters=c.parameters(schema.MessageDelete),
+        responses={
+            "200": ok({"oneOf": [tombstone, success(c)]}, "The tombstone; for=me: success only"),
+            **errors(*CHANGE_ERRORS, 404, 409, 422),
+        },
     )

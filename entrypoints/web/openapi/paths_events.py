@@ -68,7 +68,34 @@ def _role_changed(c: Components) -> Schema:
 
 
 def _export_ready(c: Components) -> Schema:
-    return obj({"size": {"type": "integer", "minimum": 0}, "ready_date": {"type": "number"}}, ["size", "ready_date"])
+    return obj(
+        {"size": {"type": "integer", "minimum": 0}, "ready_date": {"type": "number"}}, ["size", "ready_date"]
+    )
+
+
+def _reaction(c: Components) -> Schema:
+    fields = {
+        "chat_id": INTEGER,
+        "message_id": INTEGER,
+        "user_id": string(),
+        "emoji": string(),
+        "added": {"type": "boolean"},
+        "reactions": array(c.answer(render.ReactionOut)),
+    }
+    return obj(fields, list(fields))
+
+
+def _message_hidden(c: Components) -> Schema:
+    return obj({"chat_id": INTEGER, "message_id": INTEGER}, ["chat_id", "message_id"])
+
+
+def _pinned(c: Components) -> Schema:
+    fields = {"chat_id": INTEGER, "message_id": INTEGER, "pinned": {"type": "boolean"}, "by": string()}
+    return obj(fields, list(fields))
+
+
+def _cleared(c: Components) -> Schema:
+    return obj({"chat_id": INTEGER, "through_message_id": INTEGER}, ["chat_id", "through_message_id"])
 
 
 INTEGER: Schema = {"type": "integer"}
@@ -82,6 +109,10 @@ _GROUPS: dict[str, tuple[tuple[EventType, ...], Callable[[Components], Schema]]]
     "MembersAddedEvent": ((E.CHAT_MEMBER_ADDED,), _members_added),
     "MemberRemovedEvent": ((E.CHAT_MEMBER_REMOVED,), _member_removed),
     "RoleChangedEvent": ((E.CHAT_ROLE_CHANGED,), _role_changed),
+    "ReactionEvent": ((E.MESSAGE_REACTION,), _reaction),
+    "MessageHiddenEvent": ((E.MESSAGE_HIDDEN,), _message_hidden),
+    "PinnedEvent": ((E.CHAT_PINNED,), _pinned),
+    "ChatClearedEvent": ((E.CHAT_CLEARED,), _cleared),
     "UserEvent": ((E.FRIEND_REQUEST, E.FRIEND_ACCEPTED, E.USER_UPDATED), _user),
     "UserIdEvent": ((E.FRIEND_DENIED, E.FRIEND_CANCELLED, E.FRIEND_REMOVED), _user_id),
     "ExportReadyEvent": ((E.EXPORT_READY,), _export_ready),

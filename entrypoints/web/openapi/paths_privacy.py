@@ -14,7 +14,20 @@ from messenger_core.limits import (
 
 from .. import render, schema
 from .generate import Components, Schema, obj
-from .parts import AUTH_ERRORS, CHANGE_ERRORS, array, body, errors, ok, one, op, path_id, path_param, string, success
+from .parts import (
+    AUTH_ERRORS,
+    CHANGE_ERRORS,
+    array,
+    body,
+    errors,
+    ok,
+    one,
+    op,
+    path_id,
+    path_param,
+    string,
+    success,
+)
 
 SESSION_ID = path_id("session_id", "The session's id (from GET /api/v1/sessions)")
 USER_ID = path_param("user_id", string(), "The user_id of the user")
@@ -49,7 +62,9 @@ def _list_sessions(c: Components) -> Schema:
 
 
 def _end_others(c: Components) -> Schema:
-    answer = obj({"success": {"const": "OK"}, "ended": {"type": "integer", "minimum": 0}}, ["success", "ended"])
+    answer = obj(
+        {"success": {"const": "OK"}, "ended": {"type": "integer", "minimum": 0}}, ["success", "ended"]
+    )
     return op(
         "endOtherSessions",
         "sessions",

@@ -5,7 +5,7 @@ import { api, ApiError } from "./api.js";
 import { avatar, fileSize, fullTime, h } from "./dom.js";
 import { subscribe } from "./events.js";
 import { t } from "./i18n.js";
-import { displayName, unblockUser } from "./people.js";
+import { displayName, unblockUser } from "./privacy.js";
 
 const $ = (selector) => document.querySelector(selector);
 const errorText = (error) => (error instanceof ApiError ? error.text : t("somethingWrong"));

@@ -51,6 +51,7 @@ export function refreshAccess() {
 }
 
 let leaving = false;
+let writing = Promise.resolve(); // this page's latest change: it may be renewing the cookies
 
 // Why a session ended, as the login page explains it (pages.ENDED_NOTICES).
 const ENDED = ["ended_elsewhere", "password_changed", "refresh_reused", "idle"];
@@ -96,22 +97,28 @@ export async function api(path, { method = "GET", body, query, signal } = {}, re
   const headers = { Accept: "application/json" };
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(urlWith(path, query), {
+  const request = fetch(urlWith(path, query), {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: "same-origin",
     signal,
   });
+  if (method !== "GET" && method !== "HEAD") writing = request.then(() => null, () => null);
+  const response = await request;
   const data = await readBody(response);
   if (response.status === 401) {
     const code = data && data.error ? data.error.code : "";
     if (code === "token_expired" && !retried && (await refreshAccess())) {
       return api(path, { method, body, query, signal }, true);
     }
-    // A request that left before this tab changed the password (a waiting long-poll)
-    // carried the old token; the cookies now hold the new one: try once more with them.
-    if (code === "token_revoked" && !retried) return api(path, { method, body, query, signal }, true);
+    // A new password or email rotates the identity and its answer brings new cookies; a
+    // request that crossed it (the event stream, woken by that change) had the old ones:
+    // once this page's last change is answered, try once more with the cookies it set.
+    if (code === "token_revoked" && !retried) {
+      await writing;
+      return api(path, { method, body, query, signal }, true);
+    }
     goToLogin(endedOf(data));
     return new Promise(() => {}); // the page is leaving: callers need not handle this
   }

@@ -21,6 +21,18 @@ export function t(key, params) {
   return value === undefined ? key : fill(value, params);
 }
 
+const pluralRules = new Intl.PluralRules(lang === "en" ? "en" : "ru");
+
+/**
+ * A text that agrees with the number ``n``: the catalogue's ``key_one``, ``key_few``,
+ * ``key_many`` or ``key_other``, as the language's plural rules pick (Russian: 1 участник,
+ * 2 участника, 5 участников; English uses one and other), ``{n}`` filled in.
+ */
+export function tn(key, n, params) {
+  const value = texts[`${key}_${pluralRules.select(n)}`] ?? texts[`${key}_other`];
+  return value === undefined ? key : fill(value, { n, ...params });
+}
+
 /** Where an error's text is found: its code; a "not_found" names its kind (params.what). */
 function errorKey(code, params) {
   return code === "not_found" && params && params.what ? `not_found.${params.what}` : code;

@@ -1,4 +1,5 @@
-// Actions on our own messages: deleting one, and editing its text in place.
+// Actions on messages: deleting ours (or, for a group's admins, anyone's), editing our
+// text in place, and the readers of ours in a group.
 
 import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
@@ -6,6 +7,7 @@ import { limits, t } from "../i18n.js";
 import { showComposerError } from "./composer.js";
 import { replaceMessage } from "./history.js";
 import { applyToChatList } from "./list.js";
+import { toggleReaders } from "./readers.js";
 import { paneEl, state } from "./state.js";
 
 /** The message buttons (data-action, drawn by message.js) act through one listener. */
@@ -14,8 +16,10 @@ export function wireActions() {
     const button = event.target.closest("button[data-action]");
     if (!button || !state.open) return;
     const li = button.closest("li[data-message-id]");
+    if (!li) return;
     const id = Number(li.dataset.messageId);
     const view = state.open;
+    if (button.dataset.action === "readers") toggleReaders(view, id, button);
     if (button.dataset.action === "edit") startEdit(view, id);
     if (button.dataset.action === "delete") {
       if (!window.confirm(t("confirmDelete"))) return;

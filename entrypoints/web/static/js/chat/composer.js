@@ -5,6 +5,7 @@ import { api, ApiError, upload } from "../api.js";
 import { fileSize, h, icon } from "../dom.js";
 import { errorText, limits, t } from "../i18n.js";
 import { onNewMessage } from "./live.js";
+import { forgetMentions, mentionsIn, mentionsView, wireMentions } from "./mentions.js";
 
 const MAX_ATTACHMENTS = limits.attachments_max;
 const maxUpload = limits.max_upload;
@@ -47,13 +48,15 @@ export function composerView() {
   const tray = h("ul", { class: "upload-tray", "aria-label": t("attach") });
   const stickerPanel = h("div", { class: "sticker-panel", id: "sticker-panel", hidden: true, role: "group", "aria-label": t("stickers") });
   const errorEl = h("p", { class: "composer-error", role: "alert" });
+  const mentionList = mentionsView();
   const form = h("form", { class: "composer", "aria-label": t("composer") },
     stickerPanel,
+    mentionList,
     tray,
     errorEl,
     h("div", { class: "composer-row" }, attachButton, stickerButton, fileInput, textarea, counter, sendButton),
   );
-  return { textarea, counter, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, errorEl, form };
+  return { textarea, counter, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, mentionList, errorEl, form };
 }
 
 export function showComposerError(view, error) {
@@ -68,7 +71,9 @@ function autoGrow(textarea) {
 
 export function wireComposer(view) {
   const ui = view.ui;
+  wireMentions(view); // first: while its list is open, Enter chooses a member
   ui.textarea.addEventListener("keydown", (event) => {
+    if (event.defaultPrevented) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       ui.form.requestSubmit();
@@ -215,8 +220,11 @@ async function send(view) {
     const ready = view.uploads.filter((u) => u.status === "done");
     if (!text && !ready.length) return;
     const body = { text: text || null, attachment_ids: ready.map((u) => u.id) };
+    const mentions = text ? mentionsIn(view, text) : [];
+    if (mentions.length) body.mentions = mentions;
     const data = await api(`/api/v1/chats/${view.id}/messages`, { method: "POST", body });
     ui.textarea.value = "";
+    forgetMentions(view);
     autoGrow(ui.textarea);
     updateCounter(view);
     for (const item of ready) item.el.remove();

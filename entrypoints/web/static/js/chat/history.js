@@ -74,11 +74,16 @@ export function insertMessages(view, messages, where) {
   return fresh.length;
 }
 
-/** A date line before the first message of each day. */
+/**
+ * A date line before the first message of each day; and the first message of each run of
+ * one person's (a new day or a system line starts a run) is marked, for groups to show
+ * the sender over it.
+ */
 function markDays(view) {
   const list = view.ui.historyEl;
   list.querySelectorAll(".day-separator").forEach((el) => el.remove());
   let previous = "";
+  let runOf = null;
   for (const li of [...list.children]) {
     const message = view.messages.get(Number(li.dataset.messageId));
     if (!message) continue;
@@ -86,7 +91,11 @@ function markDays(view) {
     if (day !== previous) {
       li.before(h("li", { class: "day-separator", role: "separator" }, h("span", { text: day })));
       previous = day;
+      runOf = null;
     }
+    const sender = message.kind === "system" ? null : message.sender_id;
+    li.classList.toggle("run-start", sender !== null && sender !== runOf);
+    runOf = sender;
   }
 }
 
@@ -96,6 +105,7 @@ export function replaceMessage(view, message) {
   if (!el) return;
   view.messages.set(message.id, message);
   const fresh = messageView(message);
+  fresh.classList.toggle("run-start", el.classList.contains("run-start"));
   view.elements.set(message.id, fresh);
   el.replaceWith(fresh);
 }
@@ -161,6 +171,7 @@ export async function markRead(view) {
   if (lastId <= chat.last_read_message_id && chat.unread_count === 0) return;
   chat.last_read_message_id = Math.max(chat.last_read_message_id, lastId);
   chat.unread_count = 0;
+  chat.unread_mentions = 0;
   renderChatList();
   try {
     const data = await api(`/api/v1/chats/${view.id}/read`, { method: "POST", body: { message_id: lastId } });

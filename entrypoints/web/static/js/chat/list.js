@@ -4,16 +4,20 @@ import { api } from "../api.js";
 import { avatar, h, isoTime, shortTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { setUnreadTotal } from "../nav.js";
-import { displayName } from "../people.js";
+import { displayName } from "../privacy.js";
+import { groupPhotoUrl, isGroup, person } from "./people.js";
 import { hooks, listEl, state, statusEl } from "./state.js";
+import { systemText } from "./system.js";
 
 /** The other member of a one-to-one chat (or the first member, failing that). */
 export function peerOf(chat) {
   return chat.members.find((m) => m.user_id !== state.me) || chat.members[0];
 }
 
-function preview(message) {
+/** The last message in a line: whose it is ("Вы: …", in groups "Анна: …") and what. */
+function preview(chat, message) {
   if (!message) return "";
+  if (message.kind === "system") return systemText(message);
   let text;
   if (message.is_deleted) text = t("deleted");
   else if (message.text) text = message.text;
@@ -22,7 +26,10 @@ function preview(message) {
     const first = message.attachments[0];
     text = first.kind === "file" ? `${t("file")}: ${first.name}` : t(first.kind);
   } else text = "";
-  return message.sender_id === state.me ? `${t("you")}: ${text}` : text;
+  if (message.sender_id === state.me) return `${t("you")}: ${text}`;
+  if (!isGroup(chat)) return text;
+  const sender = person(chat.id, message.sender_id);
+  return sender ? `${sender.first_name}: ${text}` : text;
 }
 
 function sortedChats() {
@@ -30,9 +37,11 @@ function sortedChats() {
 }
 
 function chatItem(chat) {
-  const peer = peerOf(chat);
+  const group = isGroup(chat);
+  const peer = group ? null : peerOf(chat);
   const last = chat.last_message;
   const unread = chat.unread_count > 0;
+  const mentioned = chat.unread_mentions > 0;
   const isOpen = state.open && state.open.id === chat.id;
   return h(
     "li",
@@ -46,7 +55,7 @@ function chatItem(chat) {
         dataset: { chatId: chat.id },
         onclick: () => hooks.openChat(chat.id),
       },
-      avatar(peer, 48),
+      group ? avatar({ avatar: groupPhotoUrl(chat) }, 48, "group-avatar") : avatar(peer, 48),
       h(
         "span",
         { class: "chat-item-body" },
@@ -63,7 +72,8 @@ function chatItem(chat) {
         h(
           "span",
           { class: "chat-item-bottom" },
-          h("span", { class: `chat-item-preview${last && last.is_deleted ? " fst-italic" : ""}`, dir: "auto", text: preview(last) }),
+          h("span", { class: `chat-item-preview${last && (last.is_deleted || last.kind === "system") ? " fst-italic" : ""}`, dir: "auto", text: preview(chat, last) }),
+          mentioned ? h("span", { class: "badge rounded-pill mention-badge", "aria-label": t("mentionedYou"), title: t("mentionedYou"), text: "@" }) : null,
           unread
             ? h("span", { class: "badge rounded-pill unread-badge", "aria-label": t("unread", { n: chat.unread_count }), text: chat.unread_count })
             : null,
@@ -99,10 +109,26 @@ export async function loadChats() {
   renderChatList();
 }
 
+/** The chat as the server has it now, into the list's state; null when we were taken out
+ * of it meanwhile (a late answer must not bring it back). */
 export async function fetchChat(chatId) {
   const data = await api(`/api/v1/chats/${chatId}`);
+  if (state.gone.has(data.chat.id)) return null;
   state.chats.set(data.chat.id, data.chat);
   return data.chat;
+}
+
+/** A chat as one of our changes left it: into the list, and its pane redrawn. */
+export function updateChat(chat) {
+  state.chats.set(chat.id, chat);
+  renderChatList();
+  hooks.chatChanged(chat.id);
+}
+
+/** We are no longer in the chat: forget it. */
+export function forgetChat(chatId) {
+  state.gone.add(chatId);
+  state.chats.delete(chatId);
 }
 
 /** An edited or deleted message: redraw the list if it is a chat's last message. */

@@ -2,11 +2,13 @@
 // sends; chats gone or changed; the resync after lost events; the reconnecting banner.
 
 import { api } from "../api.js";
-import { fullName, h } from "../dom.js";
+import { h } from "../dom.js";
 import { onConnection, onResync, subscribe } from "../events.js";
 import { t } from "../i18n.js";
-import { applyToChatList, fetchChat, loadChats, peerOf, renderChatList } from "./list.js";
+import { dropChat, onGroupEvent, refreshReadCounts } from "./groupevents.js";
 import { insertMessages, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty } from "./history.js";
+import { applyToChatList, fetchChat, loadChats, renderChatList } from "./list.js";
+import { isGroup } from "./people.js";
 import { hooks, openView, state } from "./state.js";
 
 /** A message sent by us or by someone else: into the open history and the chat list. */
@@ -28,7 +30,10 @@ export async function onNewMessage(message) {
     const isNew = !chat.last_message || chat.last_message.id < message.id;
     chat.last_message = message;
     chat.last_activity = Math.max(chat.last_activity, message.sending_date);
-    if (isNew && message.sender_id !== state.me) chat.unread_count += 1;
+    if (isNew && message.sender_id !== state.me && message.kind !== "system") {
+      chat.unread_count += 1;
+      if ((message.mentions || []).includes(state.me)) chat.unread_mentions += 1;
+    }
     if (message.sender_id === state.me) chat.last_read_message_id = Math.max(chat.last_read_message_id, message.id);
   }
   renderChatList();
@@ -57,14 +62,15 @@ async function onChatRead(data) {
     return;
   }
   const view = openView(data.chat_id);
-  if (view) {
+  const chat = state.chats.get(data.chat_id);
+  if (view && isGroup(chat)) refreshReadCounts(view, data.message_id);
+  else if (view) {
     for (const [id, message] of view.messages) {
       if (id <= data.message_id && message.sender_id === state.me && !message.is_read && !message.is_deleted) {
         replaceMessage(view, { ...message, is_read: true });
       }
     }
   }
-  const chat = state.chats.get(data.chat_id);
   if (chat && chat.last_message && chat.last_message.id <= data.message_id) chat.last_message.is_read = true;
 }
 
@@ -74,14 +80,8 @@ async function onUserUpdated() {
     state.me = me.user.user_id;
     document.querySelectorAll("[data-my-avatar]").forEach((img) => (img.src = me.user.avatar));
     await loadChats();
-    if (state.open) {
-      const chat = state.chats.get(state.open.id);
-      const peer = chat && peerOf(chat);
-      if (peer) {
-        state.open.ui.header.querySelector(".chat-title").textContent = fullName(peer);
-        state.open.ui.header.querySelector("img.avatar").src = peer.avatar;
-      }
-    }
+    // Names and avatars in the open chat's header (and a group's members panel).
+    if (state.open) hooks.chatChanged(state.open.id);
   } catch {
     /* the next event or reload brings it */
   }
@@ -101,9 +101,7 @@ function onEvent(event) {
       onChatRead(data);
       break;
     case "chat.deleted":
-      state.chats.delete(data.chat_id);
-      if (state.open && state.open.id === data.chat_id) showEmpty(t("chatDeleted"));
-      renderChatList();
+      dropChat(data.chat_id, isGroup(state.chats.get(data.chat_id)) ? t("groupDeleted") : t("chatDeleted"));
       break;
     case "user.updated":
       onUserUpdated();
@@ -113,6 +111,7 @@ function onEvent(event) {
       loadChats().catch(() => {});
       break;
     default:
+      onGroupEvent(event);
       break;
   }
 }

@@ -1,8 +1,11 @@
-// One message as the history shows it: its bubble, attachments, meta line and actions.
+// One message as the history shows it: its bubble, attachments, meta line and actions;
+// in groups also its sender, mentions, "read by N" and the system messages' lines.
 
-import { clockTime, fileSize, fullTime, h, icon, isoTime } from "../dom.js";
+import { avatar, clockTime, fileSize, fullTime, h, icon, isoTime } from "../dom.js";
 import { t } from "../i18n.js";
+import { canManage, isGroup, nameOf, nobody, person, remember } from "./people.js";
 import { lightbox, lightboxImage, state } from "./state.js";
+import { systemText } from "./system.js";
 
 /** A photo: a thumbnail at most 320 px that opens full size in the lightbox. */
 function photoView(attachment) {
@@ -63,11 +66,48 @@ function attachmentView(attachment) {
   );
 }
 
+function escapeRegExp(text) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The text with the "@Name" of each member it mentions marked (ours stands out), built of
+ * text nodes: user text never goes in as HTML.
+ */
+function textWithMentions(message) {
+  const text = message.text;
+  const names = new Map(); // "@Name" → whether it names us
+  for (const userId of message.mentions || []) {
+    const user = person(message.chat_id, userId);
+    if (!user || !user.first_name) continue;
+    const token = `@${user.first_name}`;
+    names.set(token, names.get(token) || userId === state.me);
+  }
+  if (!names.size) return [text];
+  const tokens = [...names.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const pattern = new RegExp(`(${tokens.join("|")})(?![\\p{L}\\p{N}_])`, "gu");
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > last) parts.push(text.slice(last, match.index));
+    const me = names.get(match[0]);
+    parts.push(h("span", { class: `mention${me ? " mention-me" : ""}`, text: match[0] }));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return parts;
+}
+
+/** A tombstone's words: a group admin's removal says so. */
+function tombstoneText(message) {
+  return message.deleted_by && message.deleted_by !== message.sender_id ? t("deletedByAdmin") : t("deleted");
+}
+
 /** What the bubble shows: the tombstone, or the sticker, attachments and text. */
 function messageContent(message) {
   const content = [];
   if (message.is_deleted) {
-    content.push(h("p", { class: "message-text message-tombstone", text: t("deleted") }));
+    content.push(h("p", { class: "message-text message-tombstone", text: tombstoneText(message) }));
   } else {
     if (message.sticker) {
       content.push(h("img", { class: "sticker", src: message.sticker.url, alt: t("sticker"), width: 128, height: 128 }));
@@ -75,19 +115,32 @@ function messageContent(message) {
     if (message.attachments.length) {
       content.push(h("div", { class: "attachments" }, message.attachments.map(attachmentView)));
     }
-    if (message.text) content.push(h("p", { class: "message-text", dir: "auto", text: message.text }));
+    if (message.text) content.push(h("p", { class: "message-text", dir: "auto" }, textWithMentions(message)));
   }
   return content;
 }
 
+/** On our own messages in a group: how many have read it, a button that lists them. */
+function readCount(message) {
+  if (!message.read_count) return h("span", { class: "read-mark" }, icon("check", "icon-sm"), t("sent"));
+  return h("button", {
+    type: "button",
+    class: "read-mark is-read read-count",
+    "aria-expanded": "false",
+    "aria-haspopup": "dialog",
+    dataset: { action: "readers" },
+  }, icon("check-double", "icon-sm"), t("readBy", { n: message.read_count }));
+}
+
 /** The edited note, the time and, on our own messages, the read mark. */
-function messageMeta(message, own) {
+function messageMeta(message, own, group) {
   return h(
     "span",
     { class: "message-meta" },
     message.edited_date && !message.is_deleted ? h("span", { class: "message-edited", text: t("edited") }) : null,
     h("time", { datetime: isoTime(message.sending_date), title: fullTime(message.sending_date), text: clockTime(message.sending_date) }),
-    own && !message.is_deleted
+    own && !message.is_deleted && group ? readCount(message) : null,
+    own && !message.is_deleted && !group
       ? h("span", {
           class: `read-mark${message.is_read ? " is-read" : ""}`,
         }, icon(message.is_read ? "check-double" : "check", "icon-sm"), message.is_read ? t("read") : t("sent"))
@@ -95,12 +148,13 @@ function messageMeta(message, own) {
   );
 }
 
-/** Edit and delete buttons for our own messages (actions.js handles their clicks). */
-function messageActions(message) {
+/** Edit and delete buttons for our own messages, delete for a group's admins (actions.js
+ * handles their clicks). */
+function messageActions(message, own) {
   return h(
     "div",
     { class: "message-actions" },
-    message.text
+    own && message.text
       ? h("button", {
           type: "button",
           class: "icon-button",
@@ -119,18 +173,45 @@ function messageActions(message) {
   );
 }
 
+/** A group's line that says what happened to it, centred between the messages. */
+function systemView(message) {
+  remember([message.system && message.system.actor, ...((message.system && message.system.users) || [])]);
+  return h(
+    "li",
+    { class: "system-message", dataset: { messageId: message.id } },
+    h("span", { class: "system-text", title: fullTime(message.sending_date), text: systemText(message) }),
+  );
+}
+
+/** Who wrote a message in a group: shown over the first of each run of theirs. */
+function senderView(message) {
+  const sender = person(message.chat_id, message.sender_id);
+  return {
+    face: h("span", { class: "message-face" }, avatar(sender || nobody(message.sender_id), 32)),
+    name: h("span", { class: "message-sender", text: nameOf(sender) }),
+  };
+}
+
 /** The history's <li> for one message. */
 export function messageView(message) {
+  if (message.kind === "system") return systemView(message);
+  const chat = state.chats.get(message.chat_id);
+  const group = isGroup(chat);
   const own = message.sender_id === state.me;
   const isSticker = !message.is_deleted && message.sticker && !message.text && !message.attachments.length;
   const classes = ["message", own ? "own" : "theirs"];
   if (message.is_deleted) classes.push("deleted");
   if (isSticker) classes.push("sticker-message");
+  if (group) classes.push("in-group");
+  if ((message.mentions || []).includes(state.me) && !own) classes.push("mentions-me");
+  const sender = group && !own ? senderView(message) : null;
+  const mayDelete = own || canManage(chat);
   return h(
     "li",
-    { class: classes.join(" "), dataset: { messageId: message.id } },
-    h("div", { class: "bubble" }, messageContent(message), messageMeta(message, own)),
-    own && !message.is_deleted ? messageActions(message) : null,
+    { class: classes.join(" "), dataset: { messageId: message.id, senderId: message.sender_id } },
+    sender ? sender.face : null,
+    h("div", { class: "bubble" }, sender ? sender.name : null, messageContent(message), messageMeta(message, own, group)),
+    mayDelete && !message.is_deleted ? messageActions(message, own) : null,
   );
 }
 

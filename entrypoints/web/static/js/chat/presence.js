@@ -6,7 +6,7 @@ import { api, ApiError } from "../api.js";
 import { h } from "../dom.js";
 import { subscribe } from "../events.js";
 import { errorText, limits, t } from "../i18n.js";
-import { blockedIds, blockUser, displayName, presenceText, unblockUser } from "../people.js";
+import { blockedIds, blockUser, displayName, presenceText, unblockUser } from "../privacy.js";
 import { fetchChat, peerOf, renderChatList } from "./list.js";
 import { openView, state } from "./state.js";
 

@@ -15,6 +15,7 @@ export const state = {
   me: document.body.dataset.userId,
   chats: new Map(), // id → chat as the API shows it
   open: null, // the open chat's view (see openChat in pane.js)
+  gone: new Set(), // ids of chats we left, were removed from or saw deleted
 };
 
 /** The open chat's view if it is the chat `chatId`, else null. */
@@ -29,4 +30,6 @@ export function openView(chatId) {
 export const hooks = {
   /** openChat(chatId, { focus }) of pane.js: the chat list's buttons and a resync open chats. */
   openChat: null,
+  /** chatChanged(chatId) of pane.js: a chat's title, photo, members or roles changed. */
+  chatChanged: () => {},
 };

@@ -1,0 +1,148 @@
+"""What ``messenger serve`` sets up: the waitress settings (connection limit and idle
+timeout from the settings, a connection limit that fits the open-file limit of the
+process) and glibc's malloc arenas.
+
+The open-file limit is changed only in child processes, never in the test runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from entrypoints.cli import DESCRIPTORS_BESIDES, DESCRIPTORS_PER_THREAD, waitress_options
+from entrypoints.config import ConfigError, Settings, load_settings
+from scripts.live_server import ROOT
+
+
+def options_in_a_child(soft: int, hard: int, **settings: object) -> dict[str, object]:
+    """``waitress_options`` computed in a fresh process whose open-file limit is (soft, hard)."""
+    code = textwrap.dedent(
+        f"""
+        import json, logging, resource, sys
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        resource.setrlimit(resource.RLIMIT_NOFILE, ({soft}, {hard}))
+        from entrypoints.cli import waitress_options
+        from entrypoints.config import Settings
+        options = waitress_options(Settings(**{settings!r}))
+        soft_now = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        print(json.dumps({{"limit": options["connection_limit"], "soft": soft_now}}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    result: dict[str, object] = json.loads(done.stdout)
+    result["log"] = done.stderr
+    return result
+
+
+def test_defaults_size_the_connection_limit_from_threads() -> None:
+    assert Settings().connection_limit == 1000  # THREADS = 32: far above 4 × 32
+    assert Settings(THREADS=400, RESERVED_THREADS=16).connection_limit == 1600
+    assert Settings(THREADS=400, RESERVED_THREADS=16, CONNECTION_LIMIT=50).connection_limit == 50
+
+
+def test_waitress_gets_the_limit_the_timeout_and_a_quick_cleanup() -> None:
+    options = waitress_options(Settings(CONNECTION_LIMIT=300, CHANNEL_TIMEOUT=7))
+    assert options["connection_limit"] == 300
+    assert options["channel_timeout"] == 7
+    assert options["cleanup_interval"] == 1  # idle connections are looked for every second
+    assert options["asyncore_use_poll"] is True
+
+
+def test_settings_come_from_the_environment() -> None:
+    environ = {
+        "APP_CONFIG": "entrypoints.config.EnvConfig",
+        "APP_ENV_VARS": "SECRET_KEY,CONNECTION_LIMIT,CHANNEL_TIMEOUT",
+        "SECRET_KEY": repr("k" * 40),
+        "CONNECTION_LIMIT": "2500",
+        "CHANNEL_TIMEOUT": "3",
+    }
+    settings = load_settings(environ)
+    assert (settings.connection_limit, settings.CHANNEL_TIMEOUT) == (2500, 3)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("CONNECTION_LIMIT", "0"), ("CHANNEL_TIMEOUT", "0"), ("CHANNEL_TIMEOUT", "2.5")]
+)
+def test_nonsense_values_are_refused(name: str, value: str) -> None:
+    environ = {
+        "APP_CONFIG": "entrypoints.config.EnvConfig",
+        "APP_ENV_VARS": f"SECRET_KEY,{name}",
+        "SECRET_KEY": repr("k" * 40),
+        name: value,
+    }
+    with pytest.raises(ConfigError, match=name):
+        load_settings(environ)
+
+
+def test_a_low_soft_open_file_limit_is_raised_for_the_connections() -> None:
+    # A systemd service or a login shell often starts with a soft limit of 1024.
+    result = options_in_a_child(256, 4096)
+    needed = 1000 + DESCRIPTORS_PER_THREAD * 32 + DESCRIPTORS_BESIDES
+    assert result["limit"] == 1000
+    assert result["soft"] == needed
+    assert "lowered" not in str(result["log"])
+
+
+def test_a_low_hard_limit_lowers_the_connection_limit_and_says_so() -> None:
+    result = options_in_a_child(400, 400)
+    assert result["limit"] == 400 - DESCRIPTORS_PER_THREAD * 32 - DESCRIPTORS_BESIDES
+    assert "connection limit lowered from 1000 to 176" in str(result["log"])
+
+
+ARENA_PROBE = """
+import ctypes, ctypes.util, sys, tempfile, threading
+from entrypoints.cli import limit_malloc_arenas
+capped = limit_malloc_arenas() if sys.argv[1] == "cap" else False
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+together = threading.Barrier(8)
+def work():  # 8 threads allocating at the same moment: glibc gives each its own arena
+    blocks = [libc.malloc(4096) for _ in range(100)]
+    together.wait()
+    for block in blocks:
+        libc.free(block)
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+with tempfile.NamedTemporaryFile("r") as report:
+    stream = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, stream)
+    libc.fclose(stream)
+    print(capped, report.read().count("<heap nr="))
+"""
+
+
+def arenas_in_a_child(how: str, **environ: str) -> tuple[str, int]:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | environ
+    done = subprocess.run(
+        [sys.executable, "-c", ARENA_PROBE, how],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    capped, heaps = done.stdout.split()
+    return capped, int(heaps)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_serve_caps_the_malloc_arenas() -> None:
+    assert arenas_in_a_child("cap") == ("True", 2)
+    uncapped = arenas_in_a_child("no cap")
+    assert uncapped[0] == "False" and uncapped[1] > 2  # what the cap prevents
+    assert arenas_in_a_child("cap", MALLOC_ARENA_MAX="4") == ("False", 4)  # the operator's choice stands
