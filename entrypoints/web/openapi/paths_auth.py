@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from messenger_core.limits import REFRESH_REUSE_GRACE_SECONDS
 from messenger_core.tokens import TokenPolicy
 
 from .. import render, schema
@@ -58,7 +59,7 @@ def _refresh(c: Components) -> Schema:
         description="The refresh token comes from the JSON body (`refresh_token` or `jwt`), the "
         "query parameter `jwt` or the cookie `refresh_token_cookie` (not from Authorization). "
         "Refresh tokens rotate: each renewal answers with the next one and retires the one sent. "
-        "A retired one presented again (after a 10 s grace for tabs renewing at once) ends the "
+        f"A retired one presented again (after a {REFRESH_REUSE_GRACE_SECONDS} s grace for tabs renewing at once) ends the "
         "whole session: 401 token_revoked with params.ended = refresh_reused.",
         parameters=c.parameters(schema.Refresh),
         # The resource reads expires_in alone: other fields are let through.
