@@ -1002,10 +1002,14 @@ def test_a_former_friend_reads_the_chat_but_cannot_write_in_it(api: Api, ivan: P
     for who, other in ((ivan, anna), (anna, ivan)):
         by_user = api.post("/api/v1/messages", who, json={"receiver_id": other.user_id, "text": "ещё тут?"})
         assert_error(by_user, 403, "no_longer_friends")
-        assert_error(api.post(f"/api/v1/chats/{chat}/messages", who, json={"text": "эй"}), 403, "no_longer_friends")
+        assert_error(
+            api.post(f"/api/v1/chats/{chat}/messages", who, json={"text": "эй"}), 403, "no_longer_friends"
+        )
         seen = api.get(f"/api/v1/chats/{chat}", who).json["chat"]
         assert (seen["can_send"], seen["cannot_send"]) == (False, "no_longer_friends")
-        assert [m["text"] for m in api.get(f"/api/v1/chats/{chat}/messages", who).json["messages"]] == ["пока"]
+        assert [m["text"] for m in api.get(f"/api/v1/chats/{chat}/messages", who).json["messages"]] == [
+            "пока"
+        ]
     api.befriend(anna, ivan)
     assert api.get(f"/api/v1/chats/{chat}", ivan).json["chat"]["can_send"] is True
     api.send(ivan, chat, "снова друзья")

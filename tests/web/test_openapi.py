@@ -680,7 +680,9 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     assert taken.status_code == 409
     found = call("GET", "/api/v1/users/by-username/{username}", vera, path_params={"username": "ANNA_T"})
     assert found.json["user"]["user_id"] == anna_id
-    nobody = call("GET", "/api/v1/users/by-username/{username}", vera, path_params={"username": "nobody_here"})
+    nobody = call(
+        "GET", "/api/v1/users/by-username/{username}", vera, path_params={"username": "nobody_here"}
+    )
     assert nobody.status_code == 404
     with_vera = {"chat_id": call("POST", "/api/v1/chats", vera, json={"user_id": anna_id}).json["chat"]["id"]}
     signal_cursor = call("GET", "/api/v1/events", anna).json["signal_cursor"]
@@ -690,7 +692,9 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     assert [s["type"] for s in typing.json["signals"]] == ["chat.typing"]
     call("PUT", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": vera_id})
     assert call("GET", "/api/v1/blocks", anna).json["blocks"][0]["user_id"] == vera_id
-    blocked = call("POST", "/api/v1/chats/{chat_id}/messages", vera, path_params=with_vera, json={"text": "hi"})
+    blocked = call(
+        "POST", "/api/v1/chats/{chat_id}/messages", vera, path_params=with_vera, json={"text": "hi"}
+    )
     assert blocked.json["error"]["code"] == "blocked"
     assert call("PUT", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": "nobody"}).status_code == 404
     call("DELETE", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": vera_id})

@@ -59,8 +59,8 @@ def _refresh(c: Components) -> Schema:
         description="The refresh token comes from the JSON body (`refresh_token` or `jwt`), the "
         "query parameter `jwt` or the cookie `refresh_token_cookie` (not from Authorization). "
         "Refresh tokens rotate: each renewal answers with the next one and retires the one sent. "
-        f"A retired one presented again (after a {REFRESH_REUSE_GRACE_SECONDS} s grace for tabs renewing at once) ends the "
-        "whole session: 401 token_revoked with params.ended = refresh_reused.",
+        f"A retired one presented again (after a {REFRESH_REUSE_GRACE_SECONDS} s grace for tabs "
+        "renewing at once) ends the whole session: 401 token_revoked with params.ended = refresh_reused.",
         parameters=c.parameters(schema.Refresh),
         # The resource reads expires_in alone: other fields are let through.
         requestBody=body(
