@@ -83,7 +83,7 @@ class Sessions:
         now = self._ctx.now()
         with self._ctx.uow() as uow:
             user = uow.users.get_by_alternative_id(claims.subject)
-            session = self._standing(uow.sessions.get(claims.session_id), user)
+            session = self._standing(uow.sessions.get(claims.session_id), user, uow)
             assert user is not None
             grace = timedelta(seconds=REFRESH_REUSE_GRACE_SECONDS)
             if claims.generation == session.generation:
@@ -170,9 +170,9 @@ class Sessions:
 
     # --- steps ---------------------------------------------------------------------------
 
-    def _standing(self, session: Session | None, user: User | None) -> Session:
+    def _standing(self, session: Session | None, user: User | None, uow: UnitOfWork | None = None) -> Session:
         """The session if it still stands for the user; Unauthorized otherwise, ending a
-        session idle past the limit."""
+        session idle past the limit (in ``uow`` when the caller has one open)."""
         if session is None:
             raise Unauthorized("token_revoked")
         if session.end_reason is not None:
@@ -180,7 +180,11 @@ class Sessions:
         if user is None or user.id != session.user_id or user.is_deleted:
             raise Unauthorized("token_revoked")
         if self._idle(session):
-            self._end_idle(session)
+            if uow is not None:
+                uow.sessions.update(session.ended(SessionEnd.IDLE, self._ctx.now()))
+                uow.commit()
+            else:
+                self._end_idle(session)
             raise Unauthorized("token_revoked", ended=SessionEnd.IDLE.value)
         return session
 
