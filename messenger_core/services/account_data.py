@@ -9,6 +9,7 @@ person left (clients show "Удалённый аккаунт" from ``deleted``) 
 from __future__ import annotations
 
 import json
+import math
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -49,7 +50,7 @@ class AccountData:
             interval = timedelta(hours=EXPORT_INTERVAL_HOURS)
             if earlier is not None and now - earlier.created_date < interval:
                 wait = (earlier.created_date + interval - now).total_seconds()
-                raise Throttled("export_daily", retry_after=max(1, int(wait) + 1))
+                raise Throttled("export_daily", retry_after=max(1, math.ceil(wait)))
             export = Export(user_id=actor.id, state=ExportState.PENDING, created_date=now)
             uow.exports.put(export)
             uow.commit()

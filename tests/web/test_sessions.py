@@ -12,7 +12,9 @@ from adapters.testing import ManualClock
 from messenger_core.limits import REFRESH_REUSE_GRACE_SECONDS, SESSION_TOUCH_SECONDS
 from tests.web.conftest import PASSWORD, Api, Person, assert_error, cookie_header, cookies_of
 
-CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
@@ -73,16 +75,23 @@ def test_ending_a_session_revokes_its_tokens_at_once(api: Api, ivan: Person) -> 
     sessions = api.get("/api/v1/sessions", ivan).json["sessions"]
     victim = next(s["id"] for s in sessions if not s["current"])
     assert api.delete(f"/api/v1/sessions/{victim}", ivan).json == {"success": "OK"}
-    error = assert_error(api.get("/api/v1/users/me", headers=bearer(other["access_token"])), 401, "token_revoked")
+    error = assert_error(
+        api.get("/api/v1/users/me", headers=bearer(other["access_token"])), 401, "token_revoked"
+    )
     assert error["params"] == {"ended": "ended_elsewhere"}
-    assert_error(api.post("/api/v1/refresh", json={"refresh_token": other["refresh_token"]}), 401, "token_revoked")
+    assert_error(
+        api.post("/api/v1/refresh", json={"refresh_token": other["refresh_token"]}), 401, "token_revoked"
+    )
     assert api.get("/api/v1/users/me", ivan).status_code == 200  # the session asking goes on
     assert_error(api.delete(f"/api/v1/sessions/{victim}", ivan), 404, "not_found")
 
 
 def test_end_all_others_keeps_the_current_one(api: Api, ivan: Person, anna: Person) -> None:
     tokens = [sign_in(api, ivan) for _ in range(3)]
-    assert api.delete("/api/v1/sessions", ivan, params={"others": "true"}).json == {"success": "OK", "ended": 3}
+    assert api.delete("/api/v1/sessions", ivan, params={"others": "true"}).json == {
+        "success": "OK",
+        "ended": 3,
+    }
     for pair in tokens:
         assert_error(api.get("/api/v1/users/me", headers=bearer(pair["access_token"])), 401, "token_revoked")
     assert [s["current"] for s in api.get("/api/v1/sessions", ivan).json["sessions"]] == [True]
@@ -109,7 +118,9 @@ def test_logout_ends_the_session_on_the_server(api: Api, ivan: Person) -> None:
     assert api.post("/api/v1/logout", ivan).json == {"success": "OK"}
     error = assert_error(api.get("/api/v1/users/me", ivan), 401, "token_revoked")
     assert error["params"] == {"ended": "logout"}
-    assert_error(api.post("/api/v1/refresh", json={"refresh_token": ivan.refresh_token}), 401, "token_revoked")
+    assert_error(
+        api.post("/api/v1/refresh", json={"refresh_token": ivan.refresh_token}), 401, "token_revoked"
+    )
 
 
 def test_logout_with_only_a_refresh_cookie_ends_that_session(api: Api, ivan: Person) -> None:
@@ -170,9 +181,13 @@ def test_a_session_idle_past_the_setting_ends(make_api: Callable[..., Api], cloc
 
 def test_a_password_change_ends_every_session_and_says_so(api: Api, ivan: Person) -> None:
     other = sign_in(api, ivan)
-    changed = api.patch("/api/v1/users/me", ivan, json={"password": "a new password!", "old_password": PASSWORD})
+    changed = api.patch(
+        "/api/v1/users/me", ivan, json={"password": "a new password!", "old_password": PASSWORD}
+    )
     assert changed.status_code == 200
-    error = assert_error(api.get("/api/v1/users/me", headers=bearer(other["access_token"])), 401, "token_revoked")
+    error = assert_error(
+        api.get("/api/v1/users/me", headers=bearer(other["access_token"])), 401, "token_revoked"
+    )
     assert error["params"] == {"ended": "password_changed"}
     fresh = bearer(changed.json["access_token"])
     assert [s["current"] for s in api.get("/api/v1/sessions", headers=fresh).json["sessions"]] == [True]
@@ -207,7 +222,9 @@ def test_a_page_with_an_ended_session_goes_to_login_with_the_reason(api: Api, iv
 
 
 def test_the_logout_link_ends_the_session_on_the_server(api: Api, ivan: Person) -> None:
-    cookie = cookie_header({"access_token_cookie": ivan.access_token, "refresh_token_cookie": ivan.refresh_token})
+    cookie = cookie_header(
+        {"access_token_cookie": ivan.access_token, "refresh_token_cookie": ivan.refresh_token}
+    )
     result = api.get("/logout", headers={"Cookie": cookie, "Sec-Fetch-Site": "same-origin"})
     assert result.status_code == 303
     assert_error(api.get("/api/v1/users/me", ivan), 401, "token_revoked")
@@ -241,6 +258,8 @@ def test_the_owner_signs_in_from_elsewhere_during_a_lock_out_attack(make_api: Ca
     for _ in range(12):
         api.post("/api/v1/login", json=attacker, remote_addr="203.0.113.9")
     assert api.post("/api/v1/login", json=attacker, remote_addr="203.0.113.9").status_code == 429
-    owner = api.post("/api/v1/login", json={"email": ivan.email, "password": PASSWORD}, remote_addr="198.51.100.7")
+    owner = api.post(
+        "/api/v1/login", json={"email": ivan.email, "password": PASSWORD}, remote_addr="198.51.100.7"
+    )
     assert owner.status_code == 200
     assert api.get("/api/v1/users/me", headers=bearer(owner.json["access_token"])).status_code == 200
