@@ -29,7 +29,9 @@ from typing import Any, BinaryIO, NoReturn, Self
 
 import attrs
 
+from messenger_core import search
 from messenger_core.errors import Conflict, NotFound, TooLarge, Unauthorized
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     BlobInfo,
@@ -77,6 +79,7 @@ from messenger_core.ports import (
     UnitOfWork,
     UserRepository,
 )
+from messenger_core.search import Filter
 from messenger_core.tokens import has_required_claims
 
 _MISSING: Any = object()
@@ -532,6 +535,44 @@ class MemoryMessages:
         ids = self._ids(chat_id)
         return self._shown(ids[bisect.bisect_right(ids, after_id) :], viewer)
 
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        before = wanted.before_id
+        found = []
+        for chat_id in self._s.user_chat_ids.get(user_id, ()):
+            if wanted.chat_id is not None and chat_id != wanted.chat_id:
+                continue
+            floor = self._s.members[(chat_id, user_id)].visible_after_message_id
+            for message_id in self._ids(chat_id):
+                if message_id <= floor or (before is not None and message_id >= before):
+                    continue
+                message = self._s.messages[message_id]
+                if self._found(message, user_id, wanted):
+                    found.append(message)
+        return sorted(found, key=lambda m: m.id, reverse=True)[:limit]
+
+    def _found(self, message: Message, user_id: int, wanted: Filter) -> bool:
+        if (
+            message.is_deleted
+            or message.kind is not MessageKind.USER
+            or (user_id, message.id) in self._s.hidden
+        ):
+            return False
+        if wanted.sender_id is not None and message.sender_id != wanted.sender_id:
+            return False
+        if wanted.sent_before is not None and not message.sending_date < wanted.sent_before:
+            return False
+        if wanted.sent_after is not None and not message.sending_date > wanted.sent_after:
+            return False
+        files = sorted(
+            (a for a in self._s.attachments.values() if a.message_id == message.id),
+            key=lambda a: (a.position, a.id),
+        )
+        if wanted.has is not None and wanted.has not in search.tags(message.text, [f.kind for f in files]):
+            return False
+        return search.matches(
+            wanted.query, search.keys(message.text or ""), search.name_keys(f.name for f in files)
+        )
+
     def hide(self, user_id: int, message_id: int) -> None:
         message = self._s.messages.get(message_id)
         if message is None:
@@ -662,9 +703,8 @@ class MemoryReactions:
     def emojis(self, message_id: int) -> set[str]:
         return {r.emoji for r in self._of(message_id)}
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        shown = REACTION_USERS_SHOWN
         found: dict[int, list[ReactionSummary]] = {}
         for message_id in message_ids:
             by_emoji: dict[str, list[int]] = {}

@@ -52,6 +52,7 @@ FIELD_CODES: Mapping[str, str] = {
     "too_many_chats": "At most {max} chats",
     "no_such_chat": "You cannot write in chat {id}",
     "not_an_emoji": "A reaction is one emoji",
+    "not_a_tag": "Use one of: {options}",
 }
 
 

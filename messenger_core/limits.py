@@ -20,6 +20,10 @@ ATTACHMENTS_MAX = 10
 FILE_NAME_MAX = 255
 SEARCH_LIMIT_MAX = 20
 SEARCH_WORDS_MAX = 10  # words of a search query that count; the rest are ignored
+MESSAGE_SEARCH_LIMIT_DEFAULT = 20
+MESSAGE_SEARCH_LIMIT_MAX = 50
+SEARCH_QUERY_MAX = 256  # characters of a message search query
+SNIPPET_MAX = 160  # characters of a found message shown around its match
 GROUP_TITLE_MAX = 128
 GROUP_MAX_MEMBERS_DEFAULT = 200  # a setting (GROUP_MAX_MEMBERS); this is its default
 REPLY_PREVIEW_MAX = 200  # characters of the original a reply quotes
@@ -65,6 +69,7 @@ def public_limits() -> dict[str, int]:
         "attachments_max": ATTACHMENTS_MAX,
         "history_limit_max": HISTORY_LIMIT_MAX,
         "search_limit_max": SEARCH_LIMIT_MAX,
+        "message_search_limit_max": MESSAGE_SEARCH_LIMIT_MAX,
         "username_min": USERNAME_MIN,
         "username_max": USERNAME_MAX,
         "typing_interval": TYPING_INTERVAL_SECONDS,

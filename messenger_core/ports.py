@@ -46,6 +46,7 @@ from .model import (
     StickerPack,
     User,
 )
+from .search import Filter
 
 
 class UserRepository(Protocol):
@@ -219,6 +220,14 @@ class MessageRepository(Protocol):
     def hidden_among(self, user_id: int, message_ids: Iterable[int]) -> set[int]:
         """Which of these messages the user has hidden."""
 
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        """Up to ``limit`` messages the user may read that match, newest first (id
+        descending, below ``wanted.before_id``): live user messages of chats they are a
+        member of, in their part of each chat, not hidden by them, whose text and file
+        names match ``wanted.query`` as ``search.matches`` says, whose tags
+        (``search.tags``) hold ``wanted.has``, and that the other criteria admit (sent
+        strictly before/after the given times). An empty query matches everything."""
+
     def add_version(self, message_id: int, version: MessageVersion) -> None:
         """Keep a text the message had before an edit."""
 
@@ -285,12 +294,10 @@ class ReactionRepository(Protocol):
     def emojis(self, message_id: int) -> set[str]:
         """The distinct emoji on the message."""
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
         """Each message's reactions by emoji, in the order each emoji first came: the
-        count, up to ``shown`` reactors (earliest first) and whether ``viewer_id`` is
-        one of them. Messages without reactions are left out."""
+        count, up to ``limits.REACTION_USERS_SHOWN`` reactors (earliest first) and
+        whether ``viewer_id`` is one of them. Messages without reactions are left out."""
 
     def remove_all(self, message_id: int) -> None:
         """Remove every reaction on the message."""

@@ -14,7 +14,6 @@ from typing import Any
 import attrs
 
 from . import policies
-from .limits import REACTION_USERS_SHOWN
 from .model import (
     Actor,
     Attachment,
@@ -163,6 +162,26 @@ class MessageView:
     reply_to: ReplyView | None = None
     forwarded_from: ForwardView | None = None
     reactions: tuple[ReactionView, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Snippet:
+    """A found message's text around its match, and where the match is in it."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...]  # (start, end) offsets into ``text``
+
+
+@attrs.frozen(kw_only=True)
+class FoundMessage:
+    message: MessageView
+    snippet: Snippet
+
+
+@attrs.frozen(kw_only=True)
+class SearchPage:
+    messages: tuple[FoundMessage, ...]
+    next: int | None  # the cursor of the next page, None on the last
 
 
 @attrs.frozen(kw_only=True)
@@ -428,7 +447,7 @@ def message_views(
     members = uow.chats.members(chat_id)
     shown = receipts_shown(uow, chat_id, members)
     readers = Readers({m.user_id: m.last_read_message_id for m in members} if shown else {})
-    reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer, REACTION_USERS_SHOWN)
+    reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer)
     reactors = {u for summaries in reactions.values() for r in summaries for u in r.user_ids}
     users = uow.users.get_many(named_users(messages) | reactors)
     attachments = uow.attachments.for_messages(ids)
@@ -453,14 +472,18 @@ def message_views(
 
 def _gone_originals(uow: UnitOfWork, viewer: int | None, messages: list[Message]) -> set[int]:
     """Which messages the replies among ``messages`` quote are gone for the viewer:
-    deleted for everyone, or hidden by them."""
+    deleted for everyone, or hidden by them. ``messages`` are what the viewer sees, so an
+    original among them is known without a read (a conversation mostly answers what is
+    on the same page)."""
+    on_page = {m.id: m for m in messages}
     quoted = {m.reply_to["id"] for m in messages if m.reply_to}
-    if not quoted:
-        return set()
-    found = uow.messages.get_many(quoted)
-    gone = {i for i in quoted if i not in found or found[i].is_deleted}
-    if viewer is not None:
-        gone |= uow.messages.hidden_among(viewer, quoted - gone)
+    gone = {i for i in quoted if i in on_page and on_page[i].is_deleted}
+    elsewhere = quoted - on_page.keys()
+    if elsewhere:
+        found = uow.messages.get_many(elsewhere)
+        gone |= {i for i in elsewhere if i not in found or found[i].is_deleted}
+        if viewer is not None:
+            gone |= uow.messages.hidden_among(viewer, elsewhere - gone)
     return gone
 
 
@@ -494,8 +517,10 @@ def _message_view(
         reply_to=reply_view(reply, users, gone=reply is not None and reply["id"] in gone),
         forwarded_from=forward_view(message.forwarded_from, users),
         reactions=tuple(
-            ReactionView(emoji=r.emoji, count=r.count, user_ids=_public_ids(r.user_ids, users), me=r.me)
-            for r in reactions
+            [
+                ReactionView(emoji=r.emoji, count=r.count, user_ids=_public_ids(r.user_ids, users), me=r.me)
+                for r in reactions
+            ]
         ),
     )
 
@@ -631,4 +656,6 @@ def _public_id(user_id: int | None, users: Mapping[int, User]) -> str | None:
 
 
 def _public_ids(user_ids: Iterable[int], users: Mapping[int, User]) -> tuple[str, ...]:
-    return tuple(users[i].alternative_id for i in user_ids if i in users)
+    if not user_ids:
+        return ()
+    return tuple([users[i].alternative_id for i in user_ids if i in users])

@@ -9,18 +9,24 @@ so comparing them as text compares them as times.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+from .search_index import index_every_message
+
+# A step is SQL statements, or a function of the connection for what SQL alone cannot do
+# (filling an index whose words the core's tokenizer decides); all run in its transaction.
+Statement = str | Callable[[sqlite3.Connection], None]
 
 # The indexed text of a user: the folded keys, one per line, so no term (which never
 # holds white space) can match across two of them.
 _SEARCH_KEYS = (
     "{row}.first_name_key || char(10) || {row}.second_name_key || char(10) || {row}.alternative_id_key"
 )
-# From step 4 on, the username's key too (empty without one).
-_SEARCH_KEYS_4 = _SEARCH_KEYS + " || char(10) || {row}.username_key"
+# From step 6 on, the username's key too (empty without one).
+_SEARCH_KEYS_6 = _SEARCH_KEYS + " || char(10) || {row}.username_key"
 
 # One entry per version: STEPS[0] takes a blank database to version 1, and so on.
-STEPS: Sequence[Sequence[str]] = (
+STEPS: Sequence[Sequence[Statement]] = (
     # 1: the initial schema.
     (
         """
@@ -233,6 +239,10 @@ STEPS: Sequence[Sequence[str]] = (
         "ALTER TABLE messages ADD COLUMN reply_to TEXT CHECK (reply_to IS NULL OR json_valid(reply_to))",
         "ALTER TABLE messages ADD COLUMN forwarded_from TEXT"
         " CHECK (forwarded_from IS NULL OR json_valid(forwarded_from))",
+        # The reactions as a page shows them, kept by every change of them: a history
+        # page reads one column per message instead of grouping the reactions table.
+        "ALTER TABLE messages ADD COLUMN reaction_summary TEXT"
+        " CHECK (reaction_summary IS NULL OR json_valid(reaction_summary))",
         """
         CREATE TABLE message_versions (
             id INTEGER PRIMARY KEY,
@@ -253,7 +263,8 @@ STEPS: Sequence[Sequence[str]] = (
             UNIQUE (message_id, emoji, user_id)
         )
         """,
-        "CREATE INDEX reactions_user ON reactions (user_id)",
+        # Which of a page's messages the reader reacted to (and a user's reactions).
+        "CREATE INDEX reactions_user ON reactions (user_id, message_id)",
         """
         CREATE TABLE pins (
             chat_id INTEGER NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
@@ -281,7 +292,19 @@ STEPS: Sequence[Sequence[str]] = (
         "CREATE INDEX attachments_thumbnail_key ON attachments (thumbnail_key)"
         " WHERE thumbnail_key IS NOT NULL",
     ),
-    # 5: privacy and account control. Users get a username (lower-case, unique, in the
+    # 5: message search. A full-text index of live user messages (rowid = message id):
+    # the keys of the text, of the files' names, and tags of what it holds, as
+    # messenger_core.search defines them, written by the repositories in the same
+    # transaction as the message. unicode61 with the core's word characters (letters,
+    # digits, marks) and no diacritic removal splits exactly where the core's words end,
+    # and leaves "й" and "ё" to the core's folding; prefix indexes of 2 and 3 characters
+    # make short prefixes cheap.
+    (
+        "CREATE VIRTUAL TABLE message_search USING fts5(body, names, tags,"
+        " tokenize = \"unicode61 remove_diacritics 0 categories 'L* N* M*'\", prefix = '2 3')",
+        index_every_message,
+    ),
+    # 6: privacy and account control. Users get a username (lower-case, unique, in the
     # search index), a last-seen time, privacy settings and a tombstone flag; sessions
     # (one per sign-in: the tokens carry its id and the refresh token its generation),
     # blocks (one row per direction) and data exports (the latest per user) get tables;
@@ -300,16 +323,16 @@ STEPS: Sequence[Sequence[str]] = (
         "DROP TRIGGER users_search_update",
         f"""
         CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
-            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS_4.format(row="new")});
+            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS_6.format(row="new")});
         END
         """,
         f"""
         CREATE TRIGGER users_search_update
         AFTER UPDATE OF first_name_key, second_name_key, alternative_id_key, username_key ON users BEGIN
-            UPDATE user_search SET keys = {_SEARCH_KEYS_4.format(row="new")} WHERE rowid = new.id;
+            UPDATE user_search SET keys = {_SEARCH_KEYS_6.format(row="new")} WHERE rowid = new.id;
         END
         """,
-        f"UPDATE user_search SET keys = (SELECT {_SEARCH_KEYS_4.format(row='users')} FROM users"
+        f"UPDATE user_search SET keys = (SELECT {_SEARCH_KEYS_6.format(row='users')} FROM users"
         " WHERE users.id = user_search.rowid)",
         """
         CREATE TABLE sessions (
@@ -384,7 +407,10 @@ def migrate(conn: sqlite3.Connection) -> int:
                 return version
             # Statements one by one: executescript() would commit our transaction.
             for statement in STEPS[version]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:

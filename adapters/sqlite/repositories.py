@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from messenger_core.errors import Conflict
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     Block,
@@ -27,6 +28,7 @@ from messenger_core.model import (
     Friendship,
     MemberRole,
     Message,
+    MessageKind,
     MessageVersion,
     NewAttachment,
     NewChat,
@@ -44,8 +46,9 @@ from messenger_core.model import (
     User,
 )
 from messenger_core.normalize import email_key, search_key
+from messenger_core.search import Filter
 
-from . import rows
+from . import rows, search_index
 
 _TRIGRAM = 3  # the shortest term the user_search index can find
 _NO_ID_ABOVE = 2**63 - 1  # SQLite's largest integer
@@ -324,7 +327,12 @@ class SqliteChatRepository:
         )
 
     def remove(self, chat_id: int) -> None:
-        # Members, messages and their attachment rows go by ON DELETE CASCADE.
+        # Members, messages and their attachment rows go by ON DELETE CASCADE; the search
+        # index is no table a key can cascade to.
+        self._conn.execute(
+            "DELETE FROM message_search WHERE rowid IN (SELECT id FROM messages WHERE chat_id = ?)",
+            (chat_id,),
+        )
         self._conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))
 
 
@@ -339,6 +347,8 @@ class SqliteMessageRepository:
         message_id = _insert(self._conn, "messages", rows.to_message_row(new))
         if new.mentions:
             self._write_mentions(message_id, new.chat_id, new.mentions)
+        if new.kind is MessageKind.USER:  # its files come with attach (or add_copies)
+            search_index.write(self._conn, message_id, new.text)
         return Message(id=message_id, **attrs.asdict(new, recurse=False))
 
     def get(self, message_id: int) -> Message | None:
@@ -350,6 +360,7 @@ class SqliteMessageRepository:
         self._conn.execute("DELETE FROM message_mentions WHERE message_id = ?", (message.id,))
         if message.mentions:
             self._write_mentions(message.id, message.chat_id, message.mentions)
+        search_index.index_message(self._conn, message.id)
 
     def _write_mentions(self, message_id: int, chat_id: int, mentions: Sequence[int]) -> None:
         self._conn.executemany(
@@ -424,6 +435,12 @@ class SqliteMessageRepository:
         )
         return [rows.message(row) for row in found]
 
+    def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
+        return [
+            rows.message(row)
+            for row in search_index.search_messages(self._conn, user_id, wanted, limit, _NO_ID_ABOVE)
+        ]
+
     def hide(self, user_id: int, message_id: int) -> None:
         self._conn.execute(
             "INSERT OR IGNORE INTO hidden_messages (user_id, chat_id, message_id)"
@@ -476,6 +493,7 @@ class SqliteAttachmentRepository:
             "UPDATE attachments SET message_id = ?, position = ? WHERE id = ?",
             [(message_id, position, i) for position, i in enumerate(attachment_ids)],
         )
+        search_index.index_message(self._conn, message_id)  # the names and kinds of its files
 
     def for_messages(self, message_ids: Iterable[int]) -> dict[int, list[Attachment]]:
         found = self._conn.execute(
@@ -520,6 +538,7 @@ class SqliteAttachmentRepository:
             values = rows.to_row(copy)
             del values["id"]
             copies.append(attrs.evolve(copy, id=_insert(self._conn, "attachments", values)))
+        search_index.index_message(self._conn, message_id)
         return copies
 
     def keys_in_use(self, keys: Iterable[str]) -> set[str]:
@@ -543,7 +562,12 @@ class SqliteAttachmentRepository:
 
 
 class SqliteReactionRepository:
-    """Reactions, one row per (message, emoji, user); the rowid orders them by time."""
+    """Reactions, one row per (message, emoji, user); the rowid orders them by time.
+
+    Every change also rewrites the message's ``reaction_summary`` (each emoji with its
+    count and first reactors, in the order the emoji came), so that reading a page costs
+    a column per message and one probe for the reader's own reactions, however many
+    people reacted."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -553,6 +577,8 @@ class SqliteReactionRepository:
             "INSERT OR IGNORE INTO reactions (message_id, user_id, emoji, created_date) VALUES (?, ?, ?, ?)",
             (reaction.message_id, reaction.user_id, reaction.emoji, rows.dump_time(reaction.created_date)),
         )
+        if cursor.rowcount:
+            self._summarise(reaction.message_id)
         return cursor.rowcount > 0
 
     def remove(self, message_id: int, user_id: int, emoji: str) -> bool:
@@ -560,43 +586,48 @@ class SqliteReactionRepository:
             "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
             (message_id, emoji, user_id),
         )
+        if cursor.rowcount:
+            self._summarise(message_id)
         return cursor.rowcount > 0
+
+    def _summarise(self, message_id: int) -> None:
+        by_emoji: dict[str, list[int]] = {}
+        found = self._conn.execute(
+            "SELECT emoji, user_id FROM reactions WHERE message_id = ? ORDER BY id", (message_id,)
+        )
+        for emoji, user_id in found:
+            by_emoji.setdefault(emoji, []).append(user_id)
+        summary = [[e, len(users), users[:REACTION_USERS_SHOWN]] for e, users in by_emoji.items()]
+        self._conn.execute(
+            "UPDATE messages SET reaction_summary = ? WHERE id = ?",
+            (json.dumps(summary, ensure_ascii=False) if summary else None, message_id),
+        )
 
     def emojis(self, message_id: int) -> set[str]:
         found = self._conn.execute("SELECT DISTINCT emoji FROM reactions WHERE message_id = ?", (message_id,))
         return {row[0] for row in found}
 
-    def summaries(
-        self, message_ids: Iterable[int], viewer_id: int, shown: int
-    ) -> dict[int, list[ReactionSummary]]:
-        # One pass over the page's reactions (the unique index leads with message_id):
-        # each row numbered within its (message, emoji) with the group's count, its first
-        # rowid and whether the viewer is in it; only the first ``shown`` rows come back.
+    def summaries(self, message_ids: Iterable[int], viewer_id: int) -> dict[int, list[ReactionSummary]]:
+        # One query: each message's summary, with the viewer's own emoji on it (a probe
+        # of reactions_user), for the messages that have reactions at all.
         found = self._conn.execute(
-            "SELECT message_id, emoji, user_id, total, me FROM ("
-            "  SELECT message_id, emoji, user_id, id,"
-            "   row_number() OVER per_emoji AS n,"
-            "   count(*) OVER whole AS total,"
-            "   min(id) OVER whole AS first,"
-            "   max(user_id = :viewer) OVER whole AS me"
-            "  FROM reactions WHERE message_id IN (SELECT value FROM json_each(:ids))"
-            "  WINDOW whole AS (PARTITION BY message_id, emoji),"
-            "   per_emoji AS (PARTITION BY message_id, emoji ORDER BY id))"
-            " WHERE n <= :shown ORDER BY message_id, first, id",
-            {"ids": _id_list(message_ids), "viewer": viewer_id, "shown": shown},
+            "SELECT id, reaction_summary, (SELECT group_concat(emoji, char(31)) FROM reactions"
+            "   WHERE user_id = ? AND message_id = messages.id)"
+            " FROM messages WHERE id IN (SELECT value FROM json_each(?)) AND reaction_summary IS NOT NULL",
+            (viewer_id, _id_list(message_ids)),
         )
-        grouped: dict[tuple[int, str], tuple[int, bool, list[int]]] = {}
-        for message_id, emoji, user_id, total, me in found:
-            grouped.setdefault((message_id, emoji), (total, bool(me), []))[2].append(user_id)
-        by_message: dict[int, list[ReactionSummary]] = {}
-        for (message_id, emoji), (total, me, users) in grouped.items():
-            by_message.setdefault(message_id, []).append(
-                ReactionSummary(emoji=emoji, count=total, user_ids=tuple(users), me=me)
-            )
+        by_message = {}
+        for message_id, summary, own in found:
+            mine = own.split("\x1f") if own else ()
+            by_message[message_id] = [
+                ReactionSummary(emoji=emoji, count=count, user_ids=tuple(users), me=emoji in mine)
+                for emoji, count, users in json.loads(summary)
+            ]
         return by_message
 
     def remove_all(self, message_id: int) -> None:
         self._conn.execute("DELETE FROM reactions WHERE message_id = ?", (message_id,))
+        self._conn.execute("UPDATE messages SET reaction_summary = NULL WHERE id = ?", (message_id,))
 
 
 class SqlitePinRepository:

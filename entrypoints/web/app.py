@@ -48,6 +48,7 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/messages/{message_id:int}/forward", api.ForwardResource, None),
     ("/api/v1/messages/{message_id:int}/history", api.EditHistoryResource, None),
     ("/api/v1/messages/{message_id:int}/reactions/{emoji}", api.ReactionsResource, "item"),
+    ("/api/v1/search/messages", api.MessageSearchResource, None),
     ("/api/v1/stickers", api.StickersResource, None),
     ("/api/v1/stickers/{sticker_id:int}/image", api.StickersResource, "image"),
     ("/api/v1/attachments", api.AttachmentsResource, None),

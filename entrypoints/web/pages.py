@@ -123,8 +123,10 @@ class Pages:
         resp.vary = ["Accept-Language", "Cookie"]
         # The scripts get their texts and the limits they guide the user by from here,
         # as JSON the page carries (static/js/i18n.js reads it): nothing is retyped.
+        settings = self.settings
         page_data = texts.for_scripts() | {
-            "limits": public_limits() | {"max_upload": self.settings.MAX_CONTENT_LENGTH}
+            "limits": public_limits()
+            | {"max_upload": settings.MAX_CONTENT_LENGTH, "edit_window_hours": settings.EDIT_WINDOW_HOURS}
         }
         resp.text = self.env.get_template(template).render(
             lang=texts.lang, t=texts.text, page_data=page_data, **context

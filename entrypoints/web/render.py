@@ -32,6 +32,7 @@ from messenger_core.read_models import (
     ExportView,
     LatestMessage,
     MessageView,
+    SearchPage,
     SessionView,
     StickerPackView,
     UserView,
@@ -170,6 +171,17 @@ class MessageOut(TypedDict):
     reactions: Annotated[list[ReactionDetails], doc("Reactions by emoji, in the order each emoji first came")]
 
 
+class SnippetOut(TypedDict):
+    text: Annotated[str, doc("The message's text (or a file's name) around the match")]
+    highlights: Annotated[
+        list[list[int]], doc("Where the match is in `text`: [start, end] offsets, in code points")
+    ]
+
+
+class FoundMessageOut(MessageOut):
+    snippet: SnippetOut
+
+
 class LatestMessageOut(MessageOut):
     chat_with: Annotated[str | None, doc("user_id of the other member")]
 
@@ -195,6 +207,11 @@ class ChatOut(TypedDict):
     can_send: Annotated[bool, doc("Whether you may send here (a direct chat needs the friendship, no block)")]
     cannot_send: Annotated[str | None, doc("Why not: no_longer_friends or blocked (null when you may)")]
     pinned_message: Annotated[MessageOut | None, doc("The latest pinned message you can see")]
+
+
+class SearchPageOut(TypedDict):
+    messages: list[FoundMessageOut]
+    next: Annotated[int | None, doc("Pass as `cursor` for the next page; null on the last")]
 
 
 class StickerPackOut(TypedDict):
@@ -284,6 +301,22 @@ def attachment(view: AttachmentView) -> AttachmentOut:
 
 def message(view: MessageView) -> MessageOut:
     return _with_message_urls(message_data(view))
+
+
+def search_page(page: SearchPage) -> SearchPageOut:
+    return {
+        "messages": [
+            {
+                **message(hit.message),
+                "snippet": {
+                    "text": hit.snippet.text,
+                    "highlights": [list(h) for h in hit.snippet.highlights],
+                },
+            }
+            for hit in page.messages
+        ],
+        "next": page.next,
+    }
 
 
 def latest_message(latest: LatestMessage) -> LatestMessageOut:

@@ -38,10 +38,13 @@ from messenger_core.limits import (
     HISTORY_LIMIT_DEFAULT,
     HISTORY_LIMIT_MAX,
     MESSAGE_MAX,
+    MESSAGE_SEARCH_LIMIT_DEFAULT,
+    MESSAGE_SEARCH_LIMIT_MAX,
     NAME_MAX,
     PASSWORD_MAX,
     PASSWORD_MIN,
     SEARCH_LIMIT_MAX,
+    SEARCH_QUERY_MAX,
     USERNAME_MAX,
     USERNAME_MIN,
 )
@@ -315,6 +318,41 @@ class Search:
 
 
 converter.register_structure_hook(Search, _renamed(Search, text="search_request"))
+
+
+class SearchTag(enum.Enum):
+    PHOTO = "photo"
+    VIDEO = "video"
+    AUDIO = "audio"
+    FILE = "file"
+    LINK = "link"
+
+
+@attrs.frozen
+class MessageSearchQuery:
+    q: Annotated[
+        str,
+        doc(
+            'Words, each the beginning of a word to find ("прив" finds "Привет"), and "quoted '
+            'phrases"; all must match. Case and ё/е do not matter',
+            maxLength=SEARCH_QUERY_MAX,
+        ),
+    ] = ""
+    chat_id: Annotated[int | None, doc("Only in this chat of yours", minimum=1)] = None
+    sender_id: Annotated[str | None, doc("Only messages of this user_id")] = None
+    before: Annotated[datetime | None, doc("Unix time, seconds: only messages sent before it", minimum=0)] = (
+        None
+    )
+    after: Annotated[datetime | None, doc("Unix time, seconds: only messages sent after it", minimum=0)] = (
+        None
+    )
+    has: Annotated[
+        SearchTag | None, doc("Only messages holding this (a link: an http, https or mailto URL)")
+    ] = None
+    cursor: Annotated[int | None, doc("The `next` of the previous page", minimum=1)] = None
+    limit: Annotated[int, doc("Page size", minimum=1, maximum=MESSAGE_SEARCH_LIMIT_MAX)] = (
+        MESSAGE_SEARCH_LIMIT_DEFAULT
+    )
 
 
 @attrs.frozen

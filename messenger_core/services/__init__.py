@@ -34,6 +34,7 @@ from .events import Events
 from .friends import Friends
 from .groups import Groups
 from .media import Media
+from .message_search import MessageSearch
 from .messages import Messages
 from .pins import Pins
 from .privacy import Privacy
@@ -147,6 +148,8 @@ class Messenger:
         self.hide_message = messages.hide_message
         self.mark_read = messages.mark_read
         self.readers = messages.readers
+
+        self.search_messages = MessageSearch(ctx).search_messages
 
         reactions = Reactions(ctx)
         self.add_reaction = reactions.add_reaction

@@ -219,3 +219,23 @@ PDF_BYTES = (
     b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
+
+
+def long_press(page: Any, target: Any, until: Any) -> None:
+    """Hold a finger on ``target`` until ``until`` shows (a long press's menu), then lift it.
+
+    Touch events go through the DevTools protocol, as a phone's would: Playwright's
+    touchscreen only taps. The page needs a context with ``has_touch``.
+    """
+    from playwright.sync_api import expect
+
+    box = target.bounding_box()
+    assert box, "the target is not on the screen"
+    point = {"x": box["x"] + min(24, box["width"] / 2), "y": box["y"] + box["height"] / 2}
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [point]})
+    try:
+        expect(until).to_be_visible()
+    finally:
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        cdp.detach()

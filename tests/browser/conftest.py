@@ -66,8 +66,16 @@ def new_page(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
         viewport: dict[str, int] = DESKTOP,
         locale: str = "ru-RU",
         base_url: str | None = None,
+        touch: bool = False,
     ) -> Any:
-        context = browser.new_context(viewport=viewport, locale=locale, base_url=base_url or server.url)
+        # touch: a phone's browser (touch events, no hover, the mobile viewport rules).
+        context = browser.new_context(
+            viewport=viewport,
+            locale=locale,
+            base_url=base_url or server.url,
+            has_touch=touch,
+            is_mobile=touch,
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         if account is not None:

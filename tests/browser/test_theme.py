@@ -295,6 +295,19 @@ def lived_in(account: MakeAccount) -> tuple[Account, int]:
         f"/api/v1/chats/{chat}/messages",
         json={"text": "Отчёт", "attachment_ids": [pdf["attachment"]["id"]]},
     )
+    # The conversation: replies both ways, forwards both ways, reactions, a link, an edit, a pin.
+    posted = friend.call("GET", f"/api/v1/chats/{chat}/messages")["messages"]
+    greeting, answer = posted[0], posted[1]
+    reply = {"text": "Отлично, спасибо", "reply_to_id": answer["id"]}
+    friend.call("POST", f"/api/v1/chats/{chat}/messages", json=reply)
+    me.call("POST", f"/api/v1/chats/{chat}/messages", json={"text": "Ага", "reply_to_id": greeting["id"]})
+    friend.call("POST", f"/api/v1/messages/{answer['id']}/forward", json={"chat_ids": [chat]})
+    me.call("POST", f"/api/v1/messages/{greeting['id']}/forward", json={"chat_ids": [chat]})
+    me.call("PUT", f"/api/v1/messages/{greeting['id']}/reactions/%F0%9F%91%8D")
+    friend.call("PUT", f"/api/v1/messages/{answer['id']}/reactions/%F0%9F%91%8D")
+    link = me.send(chat, "Ссылка: https://example.org/путь")
+    me.call("PATCH", f"/api/v1/messages/{link['id']}", json={"text": "Вот ссылка: https://example.org/путь"})
+    me.call("PUT", f"/api/v1/chats/{chat}/pins/{greeting['id']}")
     return me, chat
 
 
@@ -312,12 +325,22 @@ def test_every_page_is_readable(new_page: Callable[..., Any], account: MakeAccou
 
     page.goto(f"/?chat={chat}")
     expect(page.locator("html")).to_have_attribute("data-bs-theme", scheme)
-    expect(page.locator(".history .message")).to_have_count(6)
+    expect(page.locator(".history .message")).to_have_count(11)
+    expect(page.locator(".pinned-bar")).to_be_visible()
     expect(page.locator(".history .attachment-photo img")).to_be_visible()
     expect(page.locator(".chat-item.has-unread")).to_have_count(1)
     page.wait_for_function("() => [...document.images].every((img) => img.complete)")
     assert_readable(page, f"the chat page ({scheme})")
     shoot("chats")
+    page.locator(".history .message", has_text="Отлично, спасибо").locator(".bubble").click(button="right")
+    expect(page.locator("dialog.popmenu")).to_be_visible()
+    assert_readable(page, f"the message menu ({scheme})")
+    shoot("message-menu")
+    page.keyboard.press("Escape")
+    page.locator(".history .message", has_text="Вот ссылка").locator(".message-edited").click()
+    expect(page.locator(".history-dialog .version")).to_have_count(2)
+    assert_readable(page, f"the edit history ({scheme})")
+    page.keyboard.press("Escape")
     page.get_by_role("button", name="Стикеры").click()
     expect(page.locator(".sticker-choice").first).to_be_visible()
     assert_readable(page, f"the sticker picker ({scheme})")

@@ -57,10 +57,12 @@ from messenger_core import (
     NotFound,
     Unauthorized,
     limits,
+    search,
 )
 from messenger_core.limits import REPLY_PREVIEW_MAX
 from messenger_core.model import (
     Actor,
+    AttachmentKind,
     FriendListKind,
     MemberRole,
     ProfileChanges,
@@ -1349,6 +1351,38 @@ class AgreementMachine(RuleBasedStateMachine):
         latest = chat.latest_pin(user)
         shown = outcome.value.pinned_message
         assert (shown.id if shown else None) == latest, (shown, latest, chat.pins)
+
+    @rule(data=st.data(), user=users, has=st.sampled_from([None, None, None, "photo", "link"]))
+    def search_messages(self, data: st.DataObject, user: int, has: str | None) -> None:
+        """Search finds exactly the live messages the user may read that match."""
+        user = self.sociable(data, user, in_chat=True)
+        known = [m.text for m in self.message_models.values() if m.text]
+        source = data.draw(st.sampled_from(known or ["привет"]), label="from text")
+        words = search.keys(source) or ["x"]
+        word = data.draw(st.sampled_from(words), label="word")
+        q = data.draw(
+            st.sampled_from([word, word[:2], word.upper(), f'"{source}"', "", "нет-такого"]), label="q"
+        )
+        outcome = self.both(lambda m: m.search_messages(self.actor(user), q=q, has=has, limit=50))
+        query = search.parse(q)
+        if not query and has is None:
+            return self.expect(outcome, Invalid)
+        self.expect(outcome, None)
+        expected = sorted(
+            (
+                i
+                for i, model in self.message_models.items()
+                if not model.deleted
+                and not model.system
+                and self.sees(user, i)
+                and search.matches(
+                    query, search.keys(model.text or ""), search.name_keys(["p.png"] * model.files)
+                )
+                and (has is None or has in search.tags(model.text, [AttachmentKind.PHOTO] * model.files))
+            ),
+            reverse=True,
+        )[:50]
+        assert [hit.message.id for hit in outcome.value.messages] == expected, (q, has)
 
     # --- events and time ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import attrs
 
+from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     ChatKind,
     EventType,
@@ -139,41 +140,54 @@ def test_events_about_a_message_skip_those_who_may_not_see_it(uow_factory: UnitO
 
 def test_reactions_are_summarised_per_emoji_in_the_order_they_came(uow_factory: UnitOfWorkFactory) -> None:
     with uow_factory() as uow:
-        users = [add_user(uow) for _ in range(4)]
+        users = [add_user(uow) for _ in range(REACTION_USERS_SHOWN + 2)]
         chat = add_chat(uow, [u.id for u in users], at(1), ChatKind.GROUP)
         message, other = add_message(uow, chat, users[0]), add_message(uow, chat, users[0])
         given = [(users[2], "👍"), (users[1], "❤️"), (users[0], "👍"), (users[3], "👍"), (users[1], "👍")]
         for second, (user, emoji) in enumerate(given):
-            assert uow.reactions.add(
+            added = uow.reactions.add(
                 Reaction(message_id=message.id, user_id=user.id, emoji=emoji, created_date=at(second))
             )
+            assert added
         again = Reaction(message_id=message.id, user_id=users[2].id, emoji="👍", created_date=at(9))
         assert uow.reactions.add(again) is False
         uow.commit()
     with uow_factory() as uow:
         assert uow.reactions.emojis(message.id) == {"👍", "❤️"}
-        summaries = uow.reactions.summaries([message.id, other.id], users[1].id, 3)
+        summaries = uow.reactions.summaries([message.id, other.id], users[1].id)
+        thumbs = (users[2].id, users[0].id, users[3].id, users[1].id)
         assert summaries == {
             message.id: [
-                ReactionSummary(
-                    emoji="👍", count=4, user_ids=(users[2].id, users[0].id, users[3].id), me=True
-                ),
+                ReactionSummary(emoji="👍", count=4, user_ids=thumbs, me=True),
                 ReactionSummary(emoji="❤️", count=1, user_ids=(users[1].id,), me=True),
             ]
         }
-        assert [s.me for s in uow.reactions.summaries([message.id], users[3].id, 3)[message.id]] == [
-            True,
-            False,
-        ]
+        assert [s.me for s in uow.reactions.summaries([message.id], users[3].id)[message.id]] == [True, False]
         assert uow.reactions.remove(message.id, users[2].id, "👍") is True
         assert uow.reactions.remove(message.id, users[2].id, "👍") is False
         # The order is that of the reactions there now: ❤️ came before the 👍 left.
-        left = uow.reactions.summaries([message.id], -1, 10)[message.id]
+        left = uow.reactions.summaries([message.id], -1)[message.id]
         assert [(s.emoji, s.count) for s in left] == [("❤️", 1), ("👍", 3)]
         uow.reactions.remove_all(message.id)
-        assert uow.reactions.summaries([message.id], -1, 10) == {}
+        assert uow.reactions.summaries([message.id], -1) == {}
         assert uow.reactions.emojis(message.id) == set()
         uow.commit()
+
+
+def test_a_summary_names_the_first_reactors_only(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        users = [add_user(uow) for _ in range(REACTION_USERS_SHOWN + 3)]
+        chat = add_chat(uow, [u.id for u in users], at(1), ChatKind.GROUP)
+        message = add_message(uow, chat, users[0])
+        for second, user in enumerate(reversed(users)):
+            uow.reactions.add(
+                Reaction(message_id=message.id, user_id=user.id, emoji="🎉", created_date=at(second))
+            )
+        uow.commit()
+    with uow_factory(read_only=True) as uow:
+        [party] = uow.reactions.summaries([message.id], users[0].id)[message.id]
+        assert party.count == len(users) and party.me is True  # the viewer is past the first ten
+        assert party.user_ids == tuple(u.id for u in reversed(users))[:REACTION_USERS_SHOWN]
 
 
 def test_pins_are_listed_latest_first_and_skip_what_a_user_hid(uow_factory: UnitOfWorkFactory) -> None:

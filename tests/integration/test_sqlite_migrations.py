@@ -42,6 +42,7 @@ EXPECTED_TABLES = {
     "messages": [
         "id", "chat_id", "sender_id", "text", "sticker_id", "sending_date", "edited_date",
         "is_deleted", "kind", "system", "mentions", "deleted_by", "reply_to", "forwarded_from",
+        "reaction_summary",
     ],
     "message_versions": ["id", "message_id", "text", "written_date"],
     "reactions": ["id", "message_id", "user_id", "emoji", "created_date"],
@@ -94,7 +95,7 @@ EXPECTED_INDEXES = {
     "attachments_uploader": ("attachments", ("uploader_id", "id"), False, False),
     "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
     "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
-    "reactions_user": ("reactions", ("user_id",), False, False),
+    "reactions_user": ("reactions", ("user_id", "message_id"), False, False),
     "sqlite_autoindex_pins_1": ("pins", ("chat_id", "message_id"), True, False),
     "pins_message": ("pins", ("message_id",), False, False),
     "sqlite_autoindex_hidden_messages_1": ("hidden_messages", ("user_id", "message_id"), True, False),
@@ -154,7 +155,7 @@ EXPECTED_FOREIGN_KEYS = {
 }
 
 
-# Step 2: the trigram search index over users (FTS5 and its shadow tables).
+# Steps 2 and 5: the full-text indexes of users and of messages (FTS5 and its shadow tables).
 SEARCH_TABLES = {
     "user_search": ["keys", "user_search", "rank"],
     "user_search_config": ["k", "v"],
@@ -162,10 +163,19 @@ SEARCH_TABLES = {
     "user_search_data": ["id", "block"],
     "user_search_docsize": ["id", "sz"],
     "user_search_idx": ["segid", "term", "pgno"],
+    # Step 5: the full-text index of messages.
+    "message_search": ["body", "names", "tags", "message_search", "rank"],
+    "message_search_config": ["k", "v"],
+    "message_search_content": ["id", "c0", "c1", "c2"],
+    "message_search_data": ["id", "block"],
+    "message_search_docsize": ["id", "sz"],
+    "message_search_idx": ["segid", "term", "pgno"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
+    "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_delete",), ("users_search_insert",), ("users_search_update",)]
 

@@ -242,6 +242,11 @@ def no_messages_for_stranger(world: World, actor: str, result: testing.Result) -
     assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
 
 
+def stranger_finds_nothing_of_the_chat(world: World, actor: str, result: testing.Result) -> None:
+    chats = {m["chat_id"] for m in result.json["messages"]}
+    assert (world.chat_id in chats) == (actor != "stranger"), chats
+
+
 def stranger_sees_no_chat_events(world: World, actor: str, result: testing.Result) -> None:
     chats = {e["data"].get("message", {}).get("chat_id") for e in result.json["events"]}
     assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
@@ -634,6 +639,20 @@ ROWS: tuple[Row, ...] = (
         "/api/v1/chats/{chat_id:int}/read",
         MEMBERS,
         fixed("POST", "/api/v1/chats/{chat}/read", json={"message_id": "{message}"}),
+    ),
+    # search
+    Row(
+        "GET /api/v1/search/messages?q=owner",
+        "/api/v1/search/messages",
+        EVERYONE,
+        fixed("GET", "/api/v1/search/messages", params={"q": "owner"}),
+        stranger_finds_nothing_of_the_chat,
+    ),
+    Row(
+        "GET /api/v1/search/messages?chat_id=",
+        "/api/v1/search/messages",
+        MEMBERS,
+        fixed("GET", "/api/v1/search/messages", params={"q": "owner", "chat_id": "{chat}"}),
     ),
     # attachments
     Row(

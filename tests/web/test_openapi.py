@@ -617,6 +617,9 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
         params={"for": "me"},
     )
     call("POST", "/api/v1/chats/{chat_id}/clear", anna, path_params=at_group)
+    found = call("GET", "/api/v1/search/messages", boris, params={"q": "прив", "limit": "1"}).json
+    assert found["messages"] and found["messages"][0]["snippet"]["highlights"]
+    assert call("GET", "/api/v1/search/messages", boris, params={"q": ""}).status_code == 422
     conversation = call("GET", "/api/v1/events", boris, params={"since": str(cursor)}).json["events"]
     assert {"message.reaction", "chat.pinned", "message.hidden"} <= {e["type"] for e in conversation}
 

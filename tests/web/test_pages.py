@@ -3,6 +3,7 @@ refresh and logout redirects, languages, escaping and the pages' script policy."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from entrypoints.bootstrap import build_messenger
 from entrypoints.config import Settings
 from entrypoints.web import pages
 from entrypoints.web.app import create_app
+from messenger_core.limits import MESSAGE_MAX
 
 PASSWORD = "correct horse battery"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -476,3 +478,20 @@ def test_the_sign_in_forms_mark_their_required_fields(site: Site) -> None:
     assert "novalidate" not in login  # the browser stops an empty sign-in itself
     for path in ("/login", "/register"):  # registration explains each field in the reader's language
         assert re.search(r'name="email"[^>]*required', site.get(path).text), path
+
+
+def test_the_page_data_carries_the_limits_that_are_settings(tmp_path: Path) -> None:
+    settings = Settings(
+        SECRET_KEY="x" * 40,
+        DATABASE_PATH=str(tmp_path / "db"),
+        UPLOAD_FOLDER=str(tmp_path),
+        EDIT_WINDOW_HOURS=3,
+    )
+    client = testing.TestClient(create_app(build_messenger(settings, memory=True), settings))
+    html = client.simulate_get("/login").text
+    found = re.search(r'<script type="application/json" id="page-data">(.*?)</script>', html, re.S)
+    assert found
+    limits = json.loads(found.group(1))["limits"]
+    assert limits["edit_window_hours"] == 3
+    assert limits["max_upload"] == settings.MAX_CONTENT_LENGTH
+    assert limits["message_max"] == MESSAGE_MAX

@@ -16,6 +16,7 @@ from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
 from .groups import ChatMembersResource, ChatPhotoResource, ReadersResource
 from .privacy import BlocksResource, ExportResource, PrivacyResource, TypingResource, UsernameResource
+from .search import MessageSearchResource
 from .sessions import SessionsResource
 from .users import AvatarResource, UsersResource, default_avatar
 
@@ -35,6 +36,7 @@ __all__ = [
     "FriendsResource",
     "LoginResource",
     "LogoutResource",
+    "MessageSearchResource",
     "MessagesResource",
     "PinsResource",
     "PrivacyResource",

@@ -30,6 +30,7 @@ from . import (
     paths_friends,
     paths_groups,
     paths_privacy,
+    paths_search,
     paths_users,
 )
 from .generate import Components, Schema
@@ -45,14 +46,12 @@ PATH_GROUPS = (
     paths_users,
     paths_friends,
     paths_chats,
+    paths_conversation,
+    paths_search,
     paths_groups,
     paths_files,
     paths_events,
     paths_privacy,
-    paths_conversation,
-    paths_groups,
-    paths_files,
-    paths_events,
 )
 METHODS = ("get", "put", "post", "delete", "patch")
 

@@ -174,5 +174,8 @@ subscribe((event) => {
 onResync(() => loadLists());
 
 loadLists();
-// Text typed (or restored by the browser) before this script ran gets its search too.
+// /friends?q=… (a forwarded message's author links here) searches for it at once; text
+// typed (or restored by the browser) before this script ran gets its search too.
+const asked = new URLSearchParams(location.search).get("q");
+if (asked && !input.value.trim()) input.value = asked;
 if (input.value.trim()) search();

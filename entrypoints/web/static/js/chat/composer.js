@@ -1,11 +1,14 @@
-// The composer: its form, Enter to send, the length counter, file uploads (picked or
-// dropped on the chat) and sending. stickers.js wires its sticker button and panel.
+// The composer: its form, Enter to send, the length counter, file uploads (picked,
+// dropped on the chat or pasted), the reply bar, the draft, and sending. stickers.js wires
+// its sticker button and panel.
 
 import { api, ApiError, upload } from "../api.js";
-import { fileSize, h, icon } from "../dom.js";
+import { debounce, fileSize, h, icon } from "../dom.js";
 import { errorText, limits, t } from "../i18n.js";
+import { dropDraft, writeDraft } from "./drafts.js";
 import { onNewMessage } from "./live.js";
 import { forgetMentions, mentionsIn, mentionsView, wireMentions } from "./mentions.js";
+import { cancelReply, replyBarView, wireReply } from "./reply.js";
 
 const MAX_ATTACHMENTS = limits.attachments_max;
 const maxUpload = limits.max_upload;
@@ -49,14 +52,16 @@ export function composerView() {
   const stickerPanel = h("div", { class: "sticker-panel", id: "sticker-panel", hidden: true, role: "group", "aria-label": t("stickers") });
   const errorEl = h("p", { class: "composer-error", role: "alert" });
   const mentionList = mentionsView();
+  const reply = replyBarView();
   const form = h("form", { class: "composer", "aria-label": t("composer") },
     stickerPanel,
     mentionList,
+    reply.replyBar,
     tray,
     errorEl,
     h("div", { class: "composer-row" }, attachButton, stickerButton, fileInput, textarea, counter, sendButton),
   );
-  return { textarea, counter, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, mentionList, errorEl, form };
+  return { textarea, counter, fileInput, stickerButton, attachButton, sendButton, tray, stickerPanel, mentionList, errorEl, form, ...reply };
 }
 
 export function showComposerError(view, error) {
@@ -64,7 +69,7 @@ export function showComposerError(view, error) {
   view.ui.errorEl.textContent = text;
 }
 
-function autoGrow(textarea) {
+export function autoGrow(textarea) {
   textarea.style.height = "auto";
   textarea.style.height = `${Math.min(textarea.scrollHeight, 200)}px`;
 }
@@ -72,6 +77,7 @@ function autoGrow(textarea) {
 export function wireComposer(view) {
   const ui = view.ui;
   wireMentions(view); // first: while its list is open, Enter chooses a member
+  wireReply(view); // Esc lets a reply go (when the mention list did not take it)
   ui.textarea.addEventListener("keydown", (event) => {
     if (event.defaultPrevented) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -79,11 +85,16 @@ export function wireComposer(view) {
       ui.form.requestSubmit();
     }
   });
+  const keepDraft = debounce(() => {
+    if (view.ui) writeDraft(view);
+  }, 300);
   ui.textarea.addEventListener("input", () => {
     ui.errorEl.textContent = "";
     autoGrow(ui.textarea);
     updateCounter(view);
+    keepDraft();
   });
+  ui.textarea.addEventListener("paste", (event) => pasteFiles(view, event));
   ui.form.addEventListener("submit", (event) => {
     event.preventDefault();
     send(view);
@@ -94,6 +105,16 @@ export function wireComposer(view) {
     ui.fileInput.value = "";
   });
   wireDrop(view);
+}
+
+/** Files on the clipboard (a copied picture, a screenshot) go into the upload tray; text
+ * pastes as usual. */
+function pasteFiles(view, event) {
+  const data = event.clipboardData;
+  const files = data ? [...data.files] : [];
+  if (!files.length) return;
+  if (!data.types.includes("text/plain")) event.preventDefault();
+  addFiles(view, files.map((file, i) => (file.name ? file : new File([file], `${t("pastedImage")} ${i + 1}.png`, { type: file.type }))));
 }
 
 /** Drag and drop files anywhere on the chat. */
@@ -222,9 +243,12 @@ async function send(view) {
     const body = { text: text || null, attachment_ids: ready.map((u) => u.id) };
     const mentions = text ? mentionsIn(view, text) : [];
     if (mentions.length) body.mentions = mentions;
+    if (view.replyTo) body.reply_to_id = view.replyTo.id;
     const data = await api(`/api/v1/chats/${view.id}/messages`, { method: "POST", body });
     ui.textarea.value = "";
     forgetMentions(view);
+    cancelReply(view);
+    dropDraft(view);
     autoGrow(ui.textarea);
     updateCounter(view);
     for (const item of ready) item.el.remove();

@@ -1,6 +1,6 @@
 // Live changes of groups: a group made or joined, renamed, re-photographed, roles and
-// members changed, ourselves taken out; and the "read by N" of our messages as members
-// read them.
+// members changed, ourselves taken out; a chat's pins (any chat); and the "read by N" of
+// our messages as members read them.
 
 import { api } from "../api.js";
 import { t } from "../i18n.js";
@@ -56,6 +56,7 @@ export function onGroupEvent(event) {
       return true;
     case "chat.updated":
     case "chat.role_changed":
+    case "chat.pinned":
       refreshChat(data.chat_id);
       return true;
     case "chat.member_removed":

@@ -1,25 +1,39 @@
-// Live updates: new, edited, deleted and read messages, from the event stream or our own
-// sends; chats gone or changed; the resync after lost events; the reconnecting banner.
+// Live updates: new, edited, deleted, reacted to and read messages, from the event stream
+// or our own sends; messages and chats hidden or cleared for us in another tab; chats gone
+// or changed; the resync after lost events; the reconnecting banner.
 
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { onConnection, onResync, subscribe } from "../events.js";
 import { t } from "../i18n.js";
 import { dropChat, onGroupEvent, refreshReadCounts } from "./groupevents.js";
-import { insertMessages, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty } from "./history.js";
+import { insertMessages, loadLatest, markRead, nearBottom, replaceMessage, scrollToBottom, showEmpty, updateMessage } from "./history.js";
 import { applyToChatList, fetchChat, loadChats, renderChatList } from "./list.js";
+import { noteArrival } from "./newbelow.js";
 import { isGroup } from "./people.js";
+import { applyReactionEvent } from "./reactions.js";
 import { hooks, openView, state } from "./state.js";
+
+/** Into the open history: ours go to the bottom (back to the latest after a jump); those
+ * of others keep the reader where they are, counted on the "new messages" button. */
+function showArrival(view, message) {
+  const own = message.sender_id === state.me;
+  if (view.hasNewer) {
+    if (own) loadLatest(view);
+    else if (message.kind !== "system") noteArrival(view);
+    return;
+  }
+  const stick = own || view.stuck || nearBottom(view.ui.scroller, 4);
+  insertMessages(view, [message], "bottom");
+  if (stick) scrollToBottom(view);
+  else if (message.kind !== "system") noteArrival(view);
+}
 
 /** A message sent by us or by someone else: into the open history and the chat list. */
 export async function onNewMessage(message) {
   let chat = state.chats.get(message.chat_id);
   const view = openView(message.chat_id);
-  if (view && !view.messages.has(message.id)) {
-    const stick = message.sender_id === state.me || nearBottom(view.ui.scroller);
-    insertMessages(view, [message], "bottom");
-    if (stick) scrollToBottom(view);
-  }
+  if (view && !view.messages.has(message.id)) showArrival(view, message);
   if (!chat) {
     try {
       chat = await fetchChat(message.chat_id);
@@ -43,10 +57,12 @@ export async function onNewMessage(message) {
 function onChangedMessage(message) {
   const view = openView(message.chat_id);
   if (view && view.elements.has(message.id)) {
-    const li = view.elements.get(message.id);
-    if (li.querySelector(".edit-form") && !message.is_deleted) view.messages.set(message.id, message);
-    else replaceMessage(view, message);
+    const shown = view.messages.get(message.id);
+    // An event has no "me": our reactions stay as we knew them.
+    const mine = new Set((shown.reactions || []).filter((r) => r.me).map((r) => r.emoji));
+    updateMessage(view, { ...message, reactions: (message.reactions || []).map((r) => ({ ...r, me: mine.has(r.emoji) })) });
   }
+  if (view && message.is_deleted) hooks.quotesGone(view, message.id);
   applyToChatList(message);
 }
 
@@ -100,6 +116,16 @@ function onEvent(event) {
     case "chat.read":
       onChatRead(data);
       break;
+    case "message.reaction":
+      applyReactionEvent(data);
+      break;
+    case "message.hidden":
+      hooks.hiddenForMe(data.chat_id, data.message_id);
+      break;
+    case "chat.cleared":
+      hooks.cleared(data.chat_id, data.through_message_id);
+      fetchChat(data.chat_id).then(renderChatList, () => {});
+      break;
     case "chat.deleted":
       dropChat(data.chat_id, isGroup(state.chats.get(data.chat_id)) ? t("groupDeleted") : t("chatDeleted"));
       break;
@@ -122,7 +148,7 @@ async function resync() {
   if (state.open) {
     const id = state.open.id;
     state.open = null;
-    if (state.chats.has(id)) await hooks.openChat(id, { focus: false });
+    if (state.chats.has(id)) await hooks.openChat(id, { focus: false, push: false });
     else showEmpty(t("chatDeleted"));
   }
 }

@@ -1,9 +1,14 @@
-// One message as the history shows it: its bubble, attachments, meta line and actions;
-// in groups also its sender, mentions, "read by N" and the system messages' lines.
+// One message as the history shows it: its bubble (a forward's source, the quote it
+// answers, attachments, text with links and mentions), meta line, reactions and actions;
+// in groups also its sender, "read by N" and the system messages' lines.
 
 import { avatar, clockTime, fileSize, fullTime, h, icon, isoTime } from "../dom.js";
 import { t } from "../i18n.js";
-import { canManage, isGroup, nameOf, nobody, person, remember } from "./people.js";
+import { reactionsView } from "./chips.js";
+import { findLinks, linkNode } from "./links.js";
+import { isGroup, nameOf, nobody, person, remember } from "./people.js";
+import { forwardedView, quoteView } from "./quote.js";
+import { isLive, mayDeleteForEveryone, mayEdit } from "./rules.js";
 import { lightbox, lightboxImage, state } from "./state.js";
 import { systemText } from "./system.js";
 
@@ -70,19 +75,20 @@ function escapeRegExp(text) {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/**
- * The text with the "@Name" of each member it mentions marked (ours stands out), built of
- * text nodes: user text never goes in as HTML.
- */
-function textWithMentions(message) {
-  const text = message.text;
-  const names = new Map(); // "@Name" → whether it names us
+/** The "@Name" of each member the message mentions → whether it names us. */
+function mentionTokens(message) {
+  const names = new Map();
   for (const userId of message.mentions || []) {
     const user = person(message.chat_id, userId);
     if (!user || !user.first_name) continue;
     const token = `@${user.first_name}`;
     names.set(token, names.get(token) || userId === state.me);
   }
+  return names;
+}
+
+/** A piece of text with its mentions marked (ours stands out). */
+function withMentions(text, names) {
   if (!names.size) return [text];
   const tokens = [...names.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
   const pattern = new RegExp(`(${tokens.join("|")})(?![\\p{L}\\p{N}_])`, "gu");
@@ -98,6 +104,15 @@ function textWithMentions(message) {
   return parts;
 }
 
+/**
+ * The text with its links (links.js) and, between them, the mentions, built of text
+ * nodes and elements: user text never goes in as HTML.
+ */
+function messageText(message) {
+  const names = mentionTokens(message);
+  return findLinks(message.text).map((part) => (part.href ? linkNode(part) : withMentions(part.text, names)));
+}
+
 /** A tombstone's words: a group admin's removal says so. */
 function tombstoneText(message) {
   return message.deleted_by && message.deleted_by !== message.sender_id ? t("deletedByAdmin") : t("deleted");
@@ -109,13 +124,14 @@ function messageContent(message) {
   if (message.is_deleted) {
     content.push(h("p", { class: "message-text message-tombstone", text: tombstoneText(message) }));
   } else {
+    content.push(forwardedView(message), quoteView(message));
     if (message.sticker) {
       content.push(h("img", { class: "sticker", src: message.sticker.url, alt: t("sticker"), width: 128, height: 128 }));
     }
     if (message.attachments.length) {
       content.push(h("div", { class: "attachments" }, message.attachments.map(attachmentView)));
     }
-    if (message.text) content.push(h("p", { class: "message-text", dir: "auto" }, textWithMentions(message)));
+    if (message.text) content.push(h("p", { class: "message-text", dir: "auto" }, messageText(message)));
   }
   return content;
 }
@@ -137,7 +153,16 @@ function messageMeta(message, own, group) {
   return h(
     "span",
     { class: "message-meta" },
-    message.edited_date && !message.is_deleted ? h("span", { class: "message-edited", text: t("edited") }) : null,
+    message.edited_date && !message.is_deleted
+      ? h("button", {
+          type: "button",
+          class: "message-edited",
+          "aria-haspopup": "dialog",
+          title: t("showHistory"),
+          dataset: { action: "history" },
+          text: t("edited"),
+        })
+      : null,
     h("time", { datetime: isoTime(message.sending_date), title: fullTime(message.sending_date), text: clockTime(message.sending_date) }),
     own && !message.is_deleted && group ? readCount(message) : null,
     own && !message.is_deleted && !group
@@ -148,13 +173,14 @@ function messageMeta(message, own, group) {
   );
 }
 
-/** Edit and delete buttons for our own messages, delete for a group's admins (actions.js
- * handles their clicks). */
-function messageActions(message, own) {
+/** Beside the bubble with a mouse: edit and delete where allowed, and the menu of all the
+ * rest (menu.js); touch screens use a long press instead (actions.js and menu.js handle
+ * the clicks). */
+function messageActions(message) {
   return h(
     "div",
     { class: "message-actions" },
-    own && message.text
+    mayEdit(message)
       ? h("button", {
           type: "button",
           class: "icon-button",
@@ -163,13 +189,23 @@ function messageActions(message, own) {
           dataset: { action: "edit" },
         }, icon("edit"))
       : null,
+    mayDeleteForEveryone(message)
+      ? h("button", {
+          type: "button",
+          class: "icon-button",
+          "aria-label": t("deleteMessage"),
+          title: t("deleteMessage"),
+          dataset: { action: "delete" },
+        }, icon("trash"))
+      : null,
     h("button", {
       type: "button",
-      class: "icon-button",
-      "aria-label": t("deleteMessage"),
-      title: t("deleteMessage"),
-      dataset: { action: "delete" },
-    }, icon("trash")),
+      class: "icon-button message-more",
+      "aria-label": t("messageMenu"),
+      title: t("messageMenu"),
+      "aria-haspopup": "menu",
+      dataset: { action: "menu" },
+    }, icon("more")),
   );
 }
 
@@ -204,14 +240,19 @@ export function messageView(message) {
   if (isSticker) classes.push("sticker-message");
   if (group) classes.push("in-group");
   if ((message.mentions || []).includes(state.me) && !own) classes.push("mentions-me");
+  if (message.forwarded_from && isLive(message)) classes.push("forwarded");
   const sender = group && !own ? senderView(message) : null;
-  const mayDelete = own || canManage(chat);
   return h(
     "li",
     { class: classes.join(" "), dataset: { messageId: message.id, senderId: message.sender_id } },
     sender ? sender.face : null,
-    h("div", { class: "bubble" }, sender ? sender.name : null, messageContent(message), messageMeta(message, own, group)),
-    mayDelete && !message.is_deleted ? messageActions(message, own) : null,
+    h(
+      "div",
+      { class: "message-body" },
+      h("div", { class: "bubble" }, sender ? sender.name : null, messageContent(message), messageMeta(message, own, group)),
+      reactionsView(message),
+    ),
+    messageActions(message),
   );
 }
 

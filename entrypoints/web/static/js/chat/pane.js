@@ -1,20 +1,43 @@
-// Opening a chat: its pane (header, history, composer) put together, wired and loaded;
-// a group's header opens its members panel, and redraws when the group changes.
+// Opening a chat: its pane (header, pinned bar, history, composer) put together, wired and
+// loaded, its draft back in the composer; each opened chat is an entry of the browser's
+// history, so Back closes it (popstate). A group's header opens its members panel; the
+// header's menu clears the chat for us; the pane redraws when the chat changes.
 
 import { avatar, h, icon } from "../dom.js";
 import { t } from "../i18n.js";
 import { displayName } from "../privacy.js";
-import { composerView, wireComposer } from "./composer.js";
-import { closeChat, historyView, loadLatest, wireHistory } from "./history.js";
+import { clearChat, wireEditLast } from "./actions.js";
+import { autoGrow, composerView, wireComposer } from "./composer.js";
+import { readDraft } from "./drafts.js";
+import { closeChat, historyView, leaveChat, loadLatest, redrawMessages, wireHistory } from "./history.js";
 import { fetchChat, peerOf, renderChatList } from "./list.js";
 import { wirePresence } from "./presence.js";
 import { closeMembers, refreshMembers, toggleMembers } from "./members.js";
+import { wireMenu } from "./menu.js";
+import { newBelowView, wireNewBelow } from "./newbelow.js";
 import { groupPhotoUrl, isGroup, memberCount } from "./people.js";
-import { appEl, emptyEl, openView, paneEl, state } from "./state.js";
+import { pinnedBarView, refreshPins, showPinned } from "./pins.js";
+import { openMenu } from "./popmenu.js";
+import { startReply } from "./reply.js";
+import { appEl, emptyEl, hooks, openView, paneEl, state } from "./state.js";
 import { wireStickers } from "./stickers.js";
 
 function backButton() {
   return h("button", { type: "button", class: "icon-button back-button", "aria-label": t("backToChats"), title: t("backToChats"), onclick: closeChat }, icon("arrow-left"));
+}
+
+/** The header's "⋯": what we may do to the chat as a whole. */
+function chatMenuButton(view) {
+  const button = h("button", { type: "button", class: "icon-button chat-menu-button", "aria-label": t("chatMenu"), title: t("chatMenu"), "aria-haspopup": "menu" }, icon("more"));
+  button.addEventListener("click", () => {
+    const box = button.getBoundingClientRect();
+    openMenu({
+      label: t("chatMenu"),
+      items: [{ id: "clear", label: t("clearChat"), icon: "eye-off", danger: true, run: () => clearChat(view) }],
+      at: { x: box.right - 240, y: box.bottom + 4 },
+    });
+  });
+  return button;
 }
 
 /** A group's header: a button with its photo, title and member count that opens the panel. */
@@ -39,6 +62,7 @@ function groupHeader(view, chat) {
         h("span", { class: "chat-title", dir: "auto", text: chat.title }),
         h("span", { class: "chat-subtitle", text: memberCount(chat) })),
     ),
+    chatMenuButton(view),
   );
 }
 
@@ -52,6 +76,7 @@ function headerView(view, chat) {
     avatar(peer, 40),
     h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? displayName(peer) : chat.title }),
       h("p", { class: "chat-subtitle", text: peer ? `ID ${peer.user_id}` : "" })),
+    chatMenuButton(view),
   );
 }
 
@@ -60,13 +85,22 @@ function buildPane(view, chat) {
   const { scroller, historyEl } = historyView();
   const composer = composerView();
   const header = headerView(view, chat);
+  const pinned = pinnedBarView(view);
+  const below = newBelowView();
   const dropHint = h("div", { class: "drop-hint", "aria-hidden": "true", text: t("dropHere") });
-  const main = h("div", { class: "chat-main" }, header, scroller, composer.form, dropHint);
+  const main = h("div", { class: "chat-main" },
+    header,
+    pinned.pinnedBar,
+    h("div", { class: "history-wrap" }, scroller, below.newBelow),
+    composer.form,
+    dropHint,
+  );
   const pane = h("div", { class: "chat-view" }, main);
-  return { pane, main, header, scroller, historyEl, ...composer };
+  return { pane, main, header, scroller, historyEl, ...pinned, ...below, ...composer };
 }
 
-/** The open chat's header and members panel again, from the chat as it now is. */
+/** The open chat's header, pin and members panel again, from the chat as it now is; its
+ * messages too when our role changed (what we may delete or pin changed with it). */
 export function chatChanged(chatId) {
   const view = openView(chatId);
   const chat = state.chats.get(chatId);
@@ -78,10 +112,28 @@ export function chatChanged(chatId) {
   view.ui.header = header;
   if (focused) header.querySelector(".chat-header-button")?.focus();
   refreshMembers(view);
+  showPinned(view, chat);
+  refreshPins(view);
+  if (view.role !== chat.my_role) {
+    view.role = chat.my_role;
+    redrawMessages(view);
+  }
 }
 
-/** Show chat `chatId` in the pane (on phones, over the list) and load its latest page. */
-export async function openChat(chatId, { focus = true } = {}) {
+/** The draft kept for the chat back in its composer. */
+function restoreDraft(view) {
+  const draft = readDraft(view.id);
+  view.ui.textarea.value = draft.text;
+  autoGrow(view.ui.textarea);
+  if (draft.reply) startReply(view, draft.reply, { focus: false });
+}
+
+/**
+ * Show chat `chatId` in the pane (on phones, over the list) and load its latest page.
+ * `push`: make it an entry of the browser's history (not when Back or Forward brought us
+ * here, nor when a resync reopens it).
+ */
+export async function openChat(chatId, { focus = true, push = true } = {}) {
   chatId = Number(chatId);
   if (state.open && state.open.id === chatId) {
     appEl.classList.add("show-pane");
@@ -96,23 +148,44 @@ export async function openChat(chatId, { focus = true } = {}) {
     panel: null, // the members panel while open (members.js)
     messages: new Map(), // id → message
     elements: new Map(), // id → <li>
-    hasMore: true,
+    hasMore: true, // older messages to page to
+    hasNewer: false, // newer ones, after a jump left the latest
     loadingOlder: false,
     uploads: [],
     sending: false,
+    role: chat.my_role,
+    pinned: new Set(), // ids of the chat's pinned messages (pins.js)
   };
   view.ui = buildPane(view, chat);
+  if (state.open) hooks.leavingChat(state.open);
   state.open = view;
   emptyEl.hidden = true;
   paneEl.querySelector(".chat-view")?.remove();
   paneEl.append(view.ui.pane);
   appEl.classList.add("show-pane");
-  history.replaceState(null, "", `/?chat=${chatId}`);
+  const here = history.state && history.state.chat === chatId;
+  if (push && !here) history.pushState({ chat: chatId }, "", `/?chat=${chatId}`);
+  else history.replaceState({ chat: chatId }, "", `/?chat=${chatId}`);
   wireComposer(view);
+  wireEditLast(view);
   wireStickers(view);
   wireHistory(view);
+  wireNewBelow(view);
+  restoreDraft(view);
+  showPinned(view, chat);
+  refreshPins(view);
   wirePresence(view, chat);
   renderChatList();
-  await loadLatest(view);
-  if (focus) view.ui.textarea.focus();
+  await loadLatest(view, { readUpTo: chat.last_read_message_id });
+  if (focus && state.open === view) view.ui.textarea.focus({ preventScroll: true });
+}
+
+/** Back and Forward move between the chats opened and the list. */
+export function wireNavigation() {
+  wireMenu();
+  window.addEventListener("popstate", (event) => {
+    const chatId = event.state && event.state.chat;
+    if (chatId && state.chats.has(chatId)) openChat(chatId, { push: false });
+    else if (state.open) leaveChat();
+  });
 }

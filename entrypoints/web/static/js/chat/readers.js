@@ -1,5 +1,6 @@
 // Who has read one of our messages in a group: "Прочитано N" opens a small popover with
-// their names (Esc, a click elsewhere or the button again close it).
+// their names (Esc, a click elsewhere or the button again close it); it follows the
+// message when that is drawn again, and asks again then.
 
 import { api } from "../api.js";
 import { avatar, fullName, h } from "../dom.js";
@@ -32,6 +33,30 @@ function readerList(readers) {
   );
 }
 
+/** Fill the open popover with the readers as the server has them now. */
+async function loadReaders(entry) {
+  try {
+    const data = await api(`/api/v1/messages/${entry.messageId}/readers`);
+    if (shown === entry) entry.body.replaceChildren(readerList(data.readers));
+  } catch {
+    if (shown === entry) entry.body.replaceChildren(h("p", { class: "readers-empty", text: t("somethingWrong") }));
+  }
+}
+
+/**
+ * A message's <li> was drawn again (its read count grew, a reaction came): an open
+ * popover moves to the new one and asks again, so it stays open and up to date.
+ */
+export function carryReaders(oldLi, newLi) {
+  if (!shown || !oldLi.contains(shown.popover)) return;
+  const button = newLi.querySelector('[data-action="readers"]');
+  if (!button) return closeReaders();
+  shown.button = button;
+  button.setAttribute("aria-expanded", "true");
+  newLi.append(shown.popover);
+  loadReaders(shown);
+}
+
 /** Open (or close) the readers of message `messageId` under its button. */
 export async function toggleReaders(view, messageId, button) {
   const again = shown && shown.button === button;
@@ -48,11 +73,6 @@ export async function toggleReaders(view, messageId, button) {
   if (li.getBoundingClientRect().top - scroller.getBoundingClientRect().top < 220) popover.classList.add("opens-down");
   li.append(popover);
   button.setAttribute("aria-expanded", "true");
-  shown = { button, popover };
-  try {
-    const data = await api(`/api/v1/messages/${messageId}/readers`);
-    body.replaceChildren(readerList(data.readers));
-  } catch {
-    body.replaceChildren(h("p", { class: "readers-empty", text: t("somethingWrong") }));
-  }
+  shown = { button, popover, body, messageId };
+  await loadReaders(shown);
 }

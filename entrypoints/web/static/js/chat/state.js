@@ -30,6 +30,31 @@ export function openView(chatId) {
 export const hooks = {
   /** openChat(chatId, { focus }) of pane.js: the chat list's buttons and a resync open chats. */
   openChat: null,
-  /** chatChanged(chatId) of pane.js: a chat's title, photo, members or roles changed. */
+  /** chatChanged(chatId) of pane.js: a chat's title, photo, members, roles or pin changed. */
   chatChanged: () => {},
+  /** leavingChat(view): the open chat is about to go (drafts.js keeps its draft). */
+  leavingChat: () => {},
+  /** Of actions.js, for live.js: hiddenForMe(chatId, messageId) (message.hidden),
+   * cleared(chatId, throughId) (chat.cleared), quotesGone(view, messageId) (a deleted
+   * message's replies). */
+  hiddenForMe: () => {},
+  cleared: () => {},
+  quotesGone: () => {},
 };
+
+/** A short note at the bottom of the page ("Скопировано"), read out by screen readers. */
+let toastTimer = null;
+export function toast(text) {
+  let el = document.querySelector("[data-toast]");
+  if (!el) {
+    el = document.createElement("p");
+    el.className = "toast-note";
+    el.dataset.toast = "";
+    el.setAttribute("role", "status");
+    document.body.append(el);
+  }
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 2500);
+}
