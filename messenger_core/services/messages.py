@@ -382,8 +382,10 @@ def _forward_source(uow: UnitOfWork, original: Message) -> dict[str, Any]:
 
 
 def links_in_forwards(user: User) -> bool:
-    """Whether forwards of the user's messages may link to their account."""
-    return True
+    """Whether forwards of the user's messages may link to their account: not when their
+    ``forward_link`` privacy setting is off (the forward then names them only, as
+    Telegram's "Forwarded messages" setting does), nor once the account is deleted."""
+    return user.forward_link and not user.is_deleted
 
 
 def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:

@@ -217,6 +217,24 @@ def test_privacy_settings_and_their_errors(api: Api, ivan: Person) -> None:
     assert_error(api.patch("/api/v1/users/me/privacy", ivan, json={"colour": "red"}), 422, fields={"colour"})
 
 
+def test_forward_link_off_names_the_author_without_a_link(api: Api, ivan: Person, anna: Person) -> None:
+    boris = api.register("Борис", "Борисов")
+    chat = api.friends_with_chat(ivan, anna)
+    with_boris = api.friends_with_chat(ivan, boris)
+    original = api.send(anna, chat, "не пересылайте меня")
+    api.patch("/api/v1/users/me/privacy", anna, json={"forward_link": False})
+    forwarded = api.post(f"/api/v1/messages/{original['id']}/forward", ivan, json={"chat_ids": [with_boris]})
+    assert forwarded.status_code == 201, forwarded.text
+    [copy] = forwarded.json["messages"]
+    assert copy["forwarded_from"] == {
+        "user_id": None,
+        "name": "Анна Сидорова",
+        "date": original["sending_date"],
+    }
+    [seen] = [m for m in api.get(f"/api/v1/chats/{with_boris}/messages", boris).json["messages"]]
+    assert seen["forwarded_from"]["user_id"] is None
+
+
 # --- read receipts -----------------------------------------------------------------------
 
 
