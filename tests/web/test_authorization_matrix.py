@@ -244,7 +244,7 @@ def no_messages_for_stranger(world: World, actor: str, result: testing.Result) -
 
 def stranger_finds_nothing_of_the_chat(world: World, actor: str, result: testing.Result) -> None:
     chats = {m["chat_id"] for m in result.json["messages"]}
-    assert (world.chat_id in chats) == (actor != "stranger"), chats
+    assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
 
 
 def stranger_sees_no_chat_events(world: World, actor: str, result: testing.Result) -> None:
