@@ -429,7 +429,10 @@ class PersonPage(PageResource):
                 relation = "requested"
             elif any(v.user.id == person.id for v in incoming):
                 relation = "incoming"
-        self.pages.render(req, resp, "person.html", user=me, person=person, relation=relation, note=note)
+        blocked = any(b.user.id == person.id for b in self.messenger.list_blocked(actor))
+        self.pages.render(
+            req, resp, "person.html", user=me, person=person, relation=relation, note=note, blocked=blocked
+        )
 
 
 class ConfirmPage(PageResource):

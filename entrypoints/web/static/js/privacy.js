@@ -42,3 +42,35 @@ export async function blockedIds() {
   const data = await api("/api/v1/blocks");
   return new Set(data.blocks.map((b) => b.user_id));
 }
+
+/**
+ * A "Заблокировать" / "Разблокировать" button for someone: blocking asks first (it ends
+ * the friendship and requests); ``changed(blocked)`` runs after either succeeds.
+ */
+export function blockToggle(user, blocked, changed = () => {}) {
+  let now = blocked;
+  const name = displayName(user);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-sm btn-outline-secondary";
+  button.dataset.blockToggle = "";
+  const label = () => {
+    button.textContent = now ? t("unblock") : t("block");
+    button.setAttribute("aria-label", `${button.textContent}: ${name}`);
+  };
+  label();
+  button.addEventListener("click", async () => {
+    if (!now && !window.confirm(t("confirmBlock", { name }))) return;
+    button.disabled = true;
+    try {
+      if (now) await unblockUser(user.user_id);
+      else await blockUser(user.user_id);
+      now = !now;
+      label();
+      await changed(now);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
