@@ -14,6 +14,8 @@ def search_key(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold().replace("ё", "е")
     # Names hold no control characters, so a query's are noise (and NUL would end
     # SQLite's full-text query string).
+    if folded.isprintable():  # no character of a C category (the common case, checked in C)
+        return folded
     return "".join(c for c in folded if not unicodedata.category(c).startswith("C"))
 
 

@@ -34,20 +34,32 @@ def _is_word_char(char: str) -> bool:
     return unicodedata.category(char)[0] in "LNM"
 
 
+# Runs of letters and digits (what ``re`` calls word characters, less "_"), or any other
+# single character but a space. A run is all word characters; a single character is
+# checked, since marks (which join a word) are not ``re`` word characters. A test checks
+# this reading against ``_is_word_char`` over every code point.
+_RUN = re.compile(r"[^\W_]+|\S")
+
+
 def words(text: str) -> list[tuple[int, int, str]]:
     """Each word of the text: (start, end, key), in order."""
     found = []
-    start = None
-    for i, char in enumerate(text):
-        if _is_word_char(char):
-            if start is None:
-                start = i
-        elif start is not None:
-            found.append((start, i, search_key(text[start:i])))
-            start = None
-    if start is not None:
-        found.append((start, len(text), search_key(text[start:])))
-    return [(s, e, k) for s, e, k in found if k]
+    start = end = -1
+    for run in _RUN.finditer(text):
+        s, e = run.span()
+        if e - s > 1 or _is_word_char(text[s]):
+            if s == end:  # touches the word before it
+                end = e
+                continue
+            if start >= 0:
+                found.append((start, end, search_key(text[start:end])))
+            start, end = s, e
+        elif start >= 0:
+            found.append((start, end, search_key(text[start:end])))
+            start = end = -1
+    if start >= 0:
+        found.append((start, end, search_key(text[start:end])))
+    return found
 
 
 def keys(text: str) -> list[str]:
@@ -154,10 +166,13 @@ def _only_space_between(text: str, end: int, start: int) -> bool:
     return not text[end:start].strip()
 
 
-def snippet(text: str, query: Query, width: int = SNIPPET_MAX) -> tuple[str, list[tuple[int, int]]]:
+def snippet(
+    text: str, query: Query, width: int = SNIPPET_MAX, spans: list[tuple[int, int]] | None = None
+) -> tuple[str, list[tuple[int, int]]]:
     """At most ``width`` characters of the text around its first match, with the
-    highlights inside them (offsets into the snippet)."""
-    spans = highlights(text, query)
+    highlights inside them (offsets into the snippet); ``spans`` are the text's
+    highlights when already known."""
+    spans = highlights(text, query) if spans is None else spans
     if len(text) <= width:
         return text, spans
     first = spans[0][0] if spans else 0

@@ -81,7 +81,7 @@ def _found(uow: UnitOfWork, actor: Actor, messages: list[Message], query: search
         spans = search.highlights(text, query) if text else []
         if not spans:  # matched by a file's name, or by ``has`` alone
             named = next((a.name for a in view.attachments if search.highlights(a.name, query)), None)
-            text = named if named is not None else text
-        shown, marks = search.snippet(text, query)
+            text, spans = (named, search.highlights(named, query)) if named is not None else (text, spans)
+        shown, marks = search.snippet(text, query, spans=spans)
         hits.append(FoundMessage(message=view, snippet=Snippet(text=shown, highlights=tuple(marks))))
     return hits

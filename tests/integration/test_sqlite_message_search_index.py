@@ -48,6 +48,9 @@ def test_step_five_indexes_what_a_database_already_holds(tmp_path: Path) -> None
     with factory(read_only=True) as uow:
         for q, expected in (
             ("елка", ["Ёлка в парке"]),
+            ("ёл", ["Ёлка в парке"]),  # a prefix: the words step 6 listed
+            ("парк", ["Ёлка в парке"]),
+            ("лет", ["Ёлка в парке"]),
             ("море", ["Ёлка в парке"]),
             ("удалено", []),
             ("систем", []),
@@ -57,4 +60,6 @@ def test_step_five_indexes_what_a_database_already_holds(tmp_path: Path) -> None
         assert [
             m.id for m in uow.messages.search(1, search.Filter(query=search.Query(), has="photo"), 10)
         ] == [1]
+        words = [w for (w,) in uow._conn.execute("SELECT word FROM message_search_words ORDER BY word")]
+        assert words == ["jpg", "в", "елка", "летом", "море", "парке"]
     factory.close()

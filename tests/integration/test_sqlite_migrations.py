@@ -170,12 +170,14 @@ SEARCH_TABLES = {
     "message_search_data": ["id", "block"],
     "message_search_docsize": ["id", "sz"],
     "message_search_idx": ["segid", "term", "pgno"],
+    "message_search_words": ["word"],
 }
 SEARCH_INDEXES = {
     "sqlite_autoindex_user_search_config_1": ("user_search_config", ("k",), True, False),
     "sqlite_autoindex_user_search_idx_1": ("user_search_idx", ("segid", "term"), True, False),
     "sqlite_autoindex_message_search_config_1": ("message_search_config", ("k",), True, False),
     "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
+    "sqlite_autoindex_message_search_words_1": ("message_search_words", ("word",), True, False),
 }
 SEARCH_TRIGGERS = [("users_search_delete",), ("users_search_insert",), ("users_search_update",)]
 
