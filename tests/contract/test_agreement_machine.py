@@ -11,8 +11,11 @@ keeps a small model of who asked whom to be friends, which chats exist and who w
 which message. Rules check the outcome the model predicts (only the author edits or
 deletes, only friends start chats, ...) and the invariants check the domain's laws on
 each side separately: only participants see a chat, keyset paging returns every
-message exactly once in both directions, friendship is symmetric, and a rotated
-identity revokes every token issued before.
+message exactly once in both directions, friendship is symmetric, a token works
+exactly while its session lives (a rotated identity, a logout, an ended session or a
+reused refresh token end it for good), a blocked user can't write to the blocker in a
+direct chat nor sees their presence, and nothing of a deleted account authenticates or
+is found (its email registers again).
 
 The users bundle holds permanent user ids, not Actors: an email or password change
 rotates the public id, so the current Actor always comes from the model. Rules draw
@@ -31,11 +34,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    consumes,
     initialize,
     invariant,
     multiple,
@@ -303,6 +308,7 @@ class AgreementMachine(RuleBasedStateMachine):
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
         self.blocks: set[tuple[int, int]] = set()  # (blocker, blocked)
+        self.gone: dict[int, Account] = {}  # deleted accounts (still members of direct chats)
         self.chats: dict[int, ChatModel] = {}
         self.chat_ids_seen: list[int] = []
         self.message_models: dict[int, MessageModel] = {}  # messages whose chat still exists
@@ -402,6 +408,10 @@ class AgreementMachine(RuleBasedStateMachine):
         account.tokens = [*account.tokens, pair][-MAX_TOKENS_KEPT:]
         account.sessions.setdefault(int(DECODER.decode(pair.access_token)["sid"]), SessionModel())
 
+    def live(self, people: frozenset[int] | set[int]) -> list[int]:
+        """Those of the people whose accounts exist, ascending."""
+        return sorted(p for p in people if p in self.accounts)
+
     def blocked_between(self, a: int, b: int) -> bool:
         return (a, b) in self.blocks or (b, a) in self.blocks
 
@@ -422,6 +432,8 @@ class AgreementMachine(RuleBasedStateMachine):
 
     def resolve_email(self, spec: tuple[Any, ...]) -> str:
         kind = spec[0]
+        if kind == "same email":
+            return str(spec[1])
         if kind == "taken" and self.accounts:
             accounts = list(self.accounts.values())
             taken: str = accounts[int(spec[1]) % len(accounts)].email
@@ -628,6 +640,54 @@ class AgreementMachine(RuleBasedStateMachine):
         assert outcome.value == (not session.ended)
         if outcome.value:
             session.ended = True
+
+    # --- deleting an account ------------------------------------------------------------
+
+    @precondition(lambda self: len(self.accounts) > 2)
+    @rule(target=users, user=consumes(users), delete_messages=st.booleans(), again=st.booleans())
+    def delete_account(self, user: int, delete_messages: bool, again: bool) -> Any:
+        """Deleting an account: its groups go on without it, its direct chats stay (under a
+        tombstone), its messages too unless ``delete_messages``; nothing of the profile
+        stays readable, and the email is free for a new account (``again``)."""
+        account = self.accounts[user]
+        wrong = self.both(lambda m: m.delete_account(account.actor, password="wrong password!"))
+        self.expect(wrong, Forbidden)
+        outcome = self.both(
+            lambda m: m.delete_account(
+                account.actor, password=account.password, delete_messages=delete_messages
+            )
+        )
+        self.expect(outcome, None)
+        del self.accounts[user]
+        self.gone[user] = account
+        for chat_id in [c for c in self.chats_of(user) if self.chats[c].group]:
+            self.depart(chat_id, user)
+            self.learn_new_messages(chat_id, user)
+        if delete_messages:
+            for message, model in self.message_models.items():
+                if model.sender == user and not model.system and not model.deleted:
+                    model.deleted, model.text, model.versions, model.reactions = True, None, [], {}
+                    model.files = 0
+                    self.chats[model.chat_id].pins.pop(message, None)
+        self.requests = {pair: row for pair, row in self.requests.items() if user not in pair}
+        self.blocks = {pair for pair in self.blocks if user not in pair}
+        for _, messenger in self.sides:
+            with pytest.raises(Unauthorized):
+                messenger.login(email=account.email, password=account.password)
+        for chat_id in self.chats_of(user):  # its direct chats: a tombstone, nothing of the person
+            peer = self.live(self.chats[chat_id].members)[0]
+            for side, messenger in self.sides:
+                [shown] = [
+                    m.user for m in messenger.get_chat(self.actor(peer), chat_id).members if m.user.id == user
+                ]
+                assert shown.deleted and (shown.first_name, shown.second_name) == ("", ""), side
+                assert shown.user_id not in (account.actor.alternative_id, *account.old_ids), side
+                assert shown.presence is None and shown.username is None, side
+        if not again:
+            return multiple()
+        reborn = self.do_register("Новая", "Жизнь", ("same email", account.email), account.password)
+        assert reborn is not None and reborn != user, "the email of a deleted account is free again"
+        return reborn
 
     # --- blocks and privacy -------------------------------------------------------------
 
@@ -997,7 +1057,7 @@ class AgreementMachine(RuleBasedStateMachine):
         chat = self.chats.get(chat_id)
         if chat is None:
             return
-        reader = self.accounts[min(chat.members, key=chat.floor)].actor
+        reader = self.accounts[min(self.live(chat.members), key=chat.floor)].actor
         last = chat.messages[-1] if chat.messages else 0
         for view in self.memory.history(reader, chat_id, after=last, limit=100):
             chat.messages.append(view.id)
@@ -1111,7 +1171,7 @@ class AgreementMachine(RuleBasedStateMachine):
     def remove_member(self, data: st.DataObject, user: int, other: int, ghost: bool, by_me: bool) -> None:
         user, chat_id = self.in_a_group(data, user, ("owner", "admin", "admin", "member"))
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "whom")
         target = "me" if by_me else self.public_id(other, ghost)
         leaving = by_me or (other == user and not ghost)
         cursor = self.memory.events(self.actor(other)).cursor if not ghost else None
@@ -1151,7 +1211,7 @@ class AgreementMachine(RuleBasedStateMachine):
     ) -> None:
         user, chat_id = self.in_a_group(data, user, ("owner",))
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "whom")
         target = self.public_id(other, ghost)
         outcome = self.both(lambda m: m.set_member_role(self.actor(user), chat_id, target, role))
         refusal = self.group_refusal(user, chat_id)
@@ -1174,7 +1234,7 @@ class AgreementMachine(RuleBasedStateMachine):
         user = self.sociable(data, user, in_chat=True)
         chat_id = self.pick_chat(data, user)
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "mentioned")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "mentioned")
         target = self.public_id(other, ghost)
         outcome = self.both(
             lambda m: m.send_message(self.actor(user), chat_id=chat_id, text="смотри", mentions=[target])
@@ -1280,7 +1340,7 @@ class AgreementMachine(RuleBasedStateMachine):
     def member_of_chat_of(self, data: st.DataObject, user: int, message: int) -> int:
         """Mostly the author or the other member of the message's chat, sometimes anyone."""
         chat = self.chats.get(self.message_chat[message])
-        return self.steer(data, user, sorted(chat.members) if chat else [], "member")
+        return self.steer(data, user, self.live(chat.members) if chat else [], "member")
 
     def check_author_rule(self, user: int, message: int, outcome: Outcome, *, edit: bool) -> None:
         """Only the author edits; the author or, in a group, its owner and admins delete;
@@ -1318,7 +1378,7 @@ class AgreementMachine(RuleBasedStateMachine):
             model.text = new
         # Every member sees what each edit replaced, the current text last.
         for _, messenger in self.sides:
-            for member in self.chats[model.chat_id].members:
+            for member in self.live(self.chats[model.chat_id].members):
                 if self.sees(member, message):
                     got = [v.text for v in messenger.edit_history(self.actor(member), message)]
                     assert got == [*model.versions, model.text], (got, model.versions, model.text)
@@ -1510,7 +1570,7 @@ class AgreementMachine(RuleBasedStateMachine):
         chat = self.chats[self.message_chat[message]]
         chat.hidden.setdefault(user, set()).add(message)
         for _, messenger in self.sides:  # nobody else's view changes
-            for member in chat.members - {user}:
+            for member in self.live(chat.members - {user}):
                 if self.sees(member, message):
                     page = messenger.history(
                         self.actor(member), self.message_chat[message], around=message, limit=1
@@ -1666,7 +1726,9 @@ class AgreementMachine(RuleBasedStateMachine):
     def paging_returns_every_message_once_both_ways(self) -> None:
         limit = 1 + self.calls % 7  # page sizes vary from step to step
         for chat_id, chat in self.chats.items():
-            reader_id = min(chat.members)
+            if not self.live(chat.members):
+                continue
+            reader_id = min(self.live(chat.members))
             reader = self.accounts[reader_id].actor
             newest = []
             for side, messenger in self.sides:
@@ -1708,7 +1770,7 @@ class AgreementMachine(RuleBasedStateMachine):
         last message and pin); replies keep their snapshot (or say the original is gone);
         reaction counts are the distinct reactors."""
         for chat_id, chat in self.chats.items():
-            for member in sorted(chat.members):
+            for member in self.live(chat.members):
                 actor = self.accounts[member].actor
                 views = [m.history(actor, chat_id, limit=100) for _, m in self.sides]
                 assert views[0] == views[1]
@@ -1717,7 +1779,9 @@ class AgreementMachine(RuleBasedStateMachine):
                 for view in views[0]:
                     model = self.message_models[view.id]
                     self.check_reactions(view, model, member)
-                    if model.quote is not None:
+                    if model.deleted:  # a tombstone quotes nothing, though it was a reply
+                        assert view.reply_to is None
+                    elif model.quote is not None:
                         original = self.message_models.get(model.quoted or 0)
                         gone = (
                             original is None
@@ -1754,7 +1818,7 @@ class AgreementMachine(RuleBasedStateMachine):
                 if not model.files or model.deleted:
                     continue
                 reader = next(
-                    (u for u in sorted(self.chats[model.chat_id].members) if self.sees(u, message)), None
+                    (u for u in self.live(self.chats[model.chat_id].members) if self.sees(u, message)), None
                 )
                 if reader is None:
                     continue
@@ -1791,6 +1855,23 @@ class AgreementMachine(RuleBasedStateMachine):
                         else:
                             assert works and not expired, f"{side}: a revoked or expired token works"
                             assert actor == account.actor, side
+
+    @invariant()
+    def nothing_of_a_deleted_account_authenticates_or_is_found(self) -> None:
+        for account in self.gone.values():
+            for pair in account.tokens + account.revoked:
+                for token, kind in (
+                    (pair.access_token, TokenType.ACCESS),
+                    (pair.refresh_token, TokenType.REFRESH),
+                ):
+                    for _, messenger in self.sides:
+                        with pytest.raises(Unauthorized):
+                            messenger.authenticate(token, type=kind)
+            viewer = self.accounts[min(self.accounts)].actor
+            for public_id in (account.actor.alternative_id, *account.old_ids):
+                for _, messenger in self.sides:
+                    with pytest.raises(NotFound):
+                        messenger.get_user(viewer, public_id)
 
     @invariant()
     def a_block_keeps_presence_and_direct_chats_from_the_blocked(self) -> None:
