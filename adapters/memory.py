@@ -63,7 +63,7 @@ from messenger_core.model import (
     StickerPack,
     User,
 )
-from messenger_core.normalize import email_key, search_text
+from messenger_core.normalize import bucket_in_seconds, bucket_wait, email_key, search_text
 from messenger_core.ports import (
     AttachmentRepository,
     BlockRepository,
@@ -784,6 +784,10 @@ class MemoryStickers:
         stickers = (s for pack in self._s.packs.values() for s in pack.stickers)
         return next((s for s in stickers if s.id == sticker_id), None)
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        wanted = set(sticker_ids)
+        return {s.id: s for pack in self._s.packs.values() for s in pack.stickers if s.id in wanted}
+
 
 class MemoryEvents:
     def __init__(self, store: _Store) -> None:
@@ -840,6 +844,10 @@ class MemoryEvents:
 
     def latest_id(self) -> int:
         return self._s.next_ids.get("events", 0)
+
+    def latest_of_chat(self, chat_id: int) -> int:
+        newest_first = reversed(self._s.events.items())
+        return next((i for i, e in newest_first if e.user_id is None and e.chat_id == chat_id), 0)
 
     def oldest_retained_id(self) -> int:
         return next(iter(self._s.events), self.latest_id() + 1) - 1
@@ -1211,3 +1219,44 @@ class MemoryBlobStore:
 
     def delete(self, key: str) -> None:
         self.blobs.pop(key, None)
+
+
+class MemoryRateLimitStore:
+    """Rate-limit buckets in a dict: shared by the threads of one process only, which is
+    all a single server process needs. Past ``max_keys`` keys the full buckets are
+    dropped, so the dict is as big as the keys being limited."""
+
+    def __init__(self, max_keys: int = 100_000) -> None:
+        self.max_keys = max_keys
+        self._full_at: dict[str, float] = {}  # key → when its bucket is full again
+        self._lock = threading.Lock()
+
+    def take(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        cost_s, burst_s = bucket_in_seconds(cost, rate=rate, burst=burst)
+        with self._lock:
+            full_at = self._full_at.get(key)
+            wait = bucket_wait(full_at, cost_s, burst_s, now)
+            if wait == 0.0:
+                self._full_at[key] = max(now if full_at is None else full_at, now) + cost_s
+                if len(self._full_at) > self.max_keys:
+                    self._prune(now)
+            return wait
+
+    def wait_time(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        cost_s, burst_s = bucket_in_seconds(cost, rate=rate, burst=burst)
+        with self._lock:
+            return bucket_wait(self._full_at.get(key), cost_s, burst_s, now)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._full_at.pop(key, None)
+
+    def prune(self, now: float) -> int:
+        with self._lock:
+            return self._prune(now)
+
+    def _prune(self, now: float) -> int:
+        full = [key for key, full_at in self._full_at.items() if full_at <= now]
+        for key in full:
+            del self._full_at[key]
+        return len(full)

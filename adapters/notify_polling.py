@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from array import array
 from collections.abc import Callable, Iterable
+
+VERSION_SLOTS = 1 << 16  # as the threading notifier: a fixed table, users in slot id % size
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class PollingEventNotifier:
         self._users_with_events = users_with_events
         self.interval = interval
         self._lock = threading.Lock()
-        self._versions: dict[int, int] = {}
+        self._versions = array("Q", bytes(8 * VERSION_SLOTS))
         self._waiters: dict[int, _Waiters] = {}
         self._waiting = 0
         self._epoch = 0
@@ -74,7 +77,7 @@ class PollingEventNotifier:
         """Bump each user's version and wake whoever waits on it, without waiting for a poll."""
         with self._lock:
             for user_id in set(user_ids):
-                self._versions[user_id] = self._versions.get(user_id, 0) + 1
+                self._versions[user_id % VERSION_SLOTS] += 1
                 waiters = self._waiters.get(user_id)
                 if waiters is not None:
                     waiters.condition.notify_all()
@@ -115,7 +118,7 @@ class PollingEventNotifier:
     # --- under the lock ---------------------------------------------------------------
 
     def _version(self, user_id: int) -> int:
-        return self._versions.get(user_id, 0) + self._epoch
+        return self._versions[user_id % VERSION_SLOTS] + self._epoch
 
     def _wake(self, affected: set[int] | None) -> None:
         """Wake the users who got events, or everyone when that is unknown."""
@@ -124,7 +127,7 @@ class PollingEventNotifier:
             targets: Iterable[_Waiters] = list(self._waiters.values())
         else:
             for user_id in affected:
-                self._versions[user_id] = self._versions.get(user_id, 0) + 1
+                self._versions[user_id % VERSION_SLOTS] += 1
             targets = [self._waiters[u] for u in affected if u in self._waiters]
         for waiters in targets:
             waiters.condition.notify_all()

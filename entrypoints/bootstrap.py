@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
@@ -20,11 +22,12 @@ from adapters.images_pillow import PillowImageProcessor
 from adapters.jobs import InlineJobs, ThreadJobs
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
-from adapters.memory import MemoryBlobStore, MemoryUnitOfWorkFactory
+from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfWorkFactory
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.notify_workers import WorkerEventNotifier
 from adapters.signals_inprocess import InProcessSignals
-from adapters.sqlite import SqliteUnitOfWorkFactory
+from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
@@ -39,6 +42,7 @@ from messenger_core.ports import (
     Mailer,
     PasswordHasher,
     RandomSource,
+    RateLimitStore,
     TokenCodec,
     UnitOfWorkFactory,
 )
@@ -97,7 +101,7 @@ def build_messenger(
         uow=uow,
         clock=clock or SystemClock(),
         random=random or SecretsRandom(),
-        hasher=hasher or Argon2PasswordHasher(),
+        hasher=hasher or Argon2PasswordHasher(threads=settings.hashing_threads),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=blobs,
         images=images or PillowImageProcessor(),
@@ -132,6 +136,27 @@ def open_database(settings: Settings, path: str | os.PathLike[str] | None = None
     return SqliteUnitOfWorkFactory(path or settings.DATABASE_PATH, synchronous=settings.SQLITE_SYNCHRONOUS)
 
 
+def build_server(
+    settings: Settings, *, notifier: EventNotifier | None = None
+) -> tuple[Messenger, RateLimitStore]:
+    """What one server process runs on the configured database: the Messenger, and the
+    throttles' buckets in the same database, where every server process on it counts
+    together (and counts outlive a restart)."""
+    database = open_database(settings)
+    return build_messenger(settings, uow=database, notifier=notifier), SqliteRateLimitStore(database)
+
+
+def sibling_notifier(inbox: int, siblings: Sequence[int]) -> EventNotifier:
+    """Wake-ups for one worker of a server: this process's waiters, and its siblings'
+    through their pipes (``inbox`` is this worker's, ``siblings`` the others' write ends)."""
+    return WorkerEventNotifier(inbox, siblings)
+
+
+def in_process_rate_limits() -> RateLimitStore:
+    """Buckets in this process only: for an app in tests, or on the memory store."""
+    return MemoryRateLimitStore()
+
+
 def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
     """Conditions in this process, or, when several processes share the database
     (NOTIFIER = "polling"), those plus a poll of the event table while someone waits."""
@@ -153,7 +178,7 @@ def prepare_database(settings: Settings) -> bool:
         database = open_database(settings)
         try:
             database.migrate()
-            install_built_in_stickers(build_messenger(settings, uow=database))  # older databases lack it
+            install_built_in_stickers(_setup_messenger(settings, database))  # older databases lack it
         finally:
             database.close()
         return False
@@ -165,7 +190,7 @@ def prepare_database(settings: Settings) -> bool:
         if settings.DEMO_DATA:
             _fill_demo_data(settings, database)
         else:
-            install_built_in_stickers(build_messenger(settings, uow=database))
+            install_built_in_stickers(_setup_messenger(settings, database))
     finally:
         database.close()
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
@@ -176,9 +201,10 @@ def prepare_database(settings: Settings) -> bool:
 
 
 def remove_database(path: str | os.PathLike[str]) -> None:
-    """Delete a database file with its write-ahead log and index files."""
+    """Delete a database file with its write-ahead log, index and lock files."""
     for file in _database_files(Path(path)):
         file.unlink(missing_ok=True)
+    Path(f"{path}-writers").unlink(missing_ok=True)
 
 
 def install_built_in_stickers(messenger: Messenger) -> None:
@@ -191,12 +217,18 @@ def install_built_in_stickers(messenger: Messenger) -> None:
         messenger.add_sticker_pack(BUILT_IN_PACK, uploads)
 
 
+def _setup_messenger(settings: Settings, database: SqliteUnitOfWorkFactory, **parts: Any) -> Messenger:
+    """A Messenger for the set-up steps of ``prepare_database``: hashing on the calling
+    thread, so a server that forks its workers afterwards has started no thread."""
+    return build_messenger(settings, uow=database, hasher=Argon2PasswordHasher(), **parts)
+
+
 def _fill_demo_data(settings: Settings, database: SqliteUnitOfWorkFactory) -> None:
     from .demo import load_demo_data  # demo content is data, not wiring
 
     clock = ManualClock(DEMO_EPOCH)
-    demo = build_messenger(
-        settings, uow=database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
+    demo = _setup_messenger(
+        settings, database, clock=clock, random=SeededRandom(2026), notifier=ThreadingEventNotifier()
     )
     install_built_in_stickers(demo)
     load_demo_data(demo, advance=clock.advance)

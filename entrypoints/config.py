@@ -81,6 +81,26 @@ class Settings:
     # Seconds a connection with no request in flight (an idle keep-alive socket, or one
     # that stopped sending) stays open; a waiting long-poll has a request in flight.
     CHANNEL_TIMEOUT: int = 5
+    # Server processes sharing the listening socket; None: one per CPU. 1: one process.
+    WORKERS: int | None = None
+    # Threads per process that compute password hashes (argon2id: 19 MiB and one core
+    # each); None: the CPUs shared out among the workers, at least 1.
+    HASHING_THREADS: int | None = None
+    # Requests of a process worked on at once, long-polls aside (they wait, parked on a
+    # thread each); the rest of THREADS queue for a turn. None: no gate, every thread works.
+    WORK_THREADS: int | None = None
+
+    @property
+    def workers(self) -> int:
+        """WORKERS, or one per CPU this process may run on."""
+        return self.WORKERS if self.WORKERS is not None else available_cpus()
+
+    @property
+    def hashing_threads(self) -> int:
+        """HASHING_THREADS, or the CPUs shared out among the workers (at least 1)."""
+        if self.HASHING_THREADS is not None:
+            return self.HASHING_THREADS
+        return max(1, available_cpus() // self.workers)
 
     @property
     def connection_limit(self) -> int:
@@ -90,6 +110,14 @@ class Settings:
         if self.CONNECTION_LIMIT is not None:
             return self.CONNECTION_LIMIT
         return max(1000, 4 * self.THREADS)
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, as taskset or a container sets it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Config:
@@ -246,6 +274,12 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("CONNECTION_LIMIT must be at least 1")
     if settings.CHANNEL_TIMEOUT < 1:
         raise ConfigError("CHANNEL_TIMEOUT must be at least 1 second")
+    if settings.WORKERS is not None and not 1 <= settings.WORKERS <= 64:
+        raise ConfigError("WORKERS must be from 1 to 64")
+    if settings.HASHING_THREADS is not None and settings.HASHING_THREADS < 1:
+        raise ConfigError("HASHING_THREADS must be at least 1")
+    if settings.WORK_THREADS is not None and not 1 <= settings.WORK_THREADS <= settings.THREADS:
+        raise ConfigError("WORK_THREADS must be from 1 to THREADS")
     return settings
 
 

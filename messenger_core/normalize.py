@@ -1,4 +1,5 @@
-"""Pure helpers every adapter reuses so that all of them agree on folding and trimming."""
+"""Pure helpers every adapter reuses so that all of them agree on folding and trimming,
+and on the arithmetic of rate-limit buckets."""
 
 from __future__ import annotations
 
@@ -54,3 +55,23 @@ def clean_text(text: str) -> str:
 def clean_name(name: str) -> str:
     """Trim and collapse inner white space of a person's name."""
     return " ".join(name.split())
+
+
+# Seconds of slack in a bucket's comparisons: rates such as 20 a minute are not exact in
+# binary, and a bucket must let its whole burst through however the sums round.
+BUCKET_TOLERANCE = 1e-6
+
+
+def bucket_in_seconds(cost: float, *, rate: float, burst: float) -> tuple[float, float]:
+    """A take's cost and a bucket's size as seconds of refill at ``rate`` (the cost capped
+    at the burst): the units in which ``RateLimitStore`` adapters keep a bucket's moment."""
+    return min(cost, burst) / rate, burst / rate
+
+
+def bucket_wait(full_at: float | None, cost_seconds: float, burst_seconds: float, now: float) -> float:
+    """Seconds until a take costing ``cost_seconds`` fits a bucket that is full at
+    ``full_at`` (None: full now); 0.0 when it fits at ``now``. Taking it moves the bucket's
+    moment to ``max(full_at, now) + cost_seconds``."""
+    start = now if full_at is None else max(full_at, now)
+    wait = start + cost_seconds - now - burst_seconds
+    return 0.0 if wait <= BUCKET_TOLERANCE else wait

@@ -330,6 +330,9 @@ class StickerRepository(Protocol):
     def get_sticker(self, sticker_id: int) -> Sticker | None:
         """The sticker with this id."""
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        """The stickers with these ids, by id; ids of no sticker are left out."""
+
 
 class EventRepository(Protocol):
     """Events are the user's own (``append``) or a chat's (``append_to_chat``), one id
@@ -360,6 +363,11 @@ class EventRepository(Protocol):
 
     def latest_id(self) -> int:
         """The greatest event id ever given (0 when none); survives pruning."""
+
+    def latest_of_chat(self, chat_id: int) -> int:
+        """The greatest id of the chat's own events (written by ``append_to_chat``) still
+        stored, 0 when none: it grows with every change a chat announces to all its
+        members (a pin, a reaction, an edit…), so it stamps a version of the chat."""
 
     def oldest_retained_id(self) -> int:
         """The smallest id still stored minus one, or ``latest_id()`` when none is stored:
@@ -568,7 +576,9 @@ class ImageProcessor(Protocol):
 
 class EventNotifier(Protocol):
     def version(self, user_id: int) -> int:
-        """A number that changes whenever ``notify`` names the user."""
+        """A number that changes whenever ``notify`` names the user. It may change at
+        other times too (a waiter woken for nothing reads its events and waits again),
+        so an adapter can keep its memory bounded however many users it has seen."""
 
     def notify(self, user_ids: Iterable[int]) -> None:
         """Wake everyone waiting on these users."""
@@ -607,6 +617,35 @@ class BackgroundJobs(Protocol):
     def submit(self, job: Callable[[], None]) -> None:
         """Run ``job`` later, off the caller's thread (or at once, for tests). A job's
         failure is logged by the runner, never raised to the caller."""
+
+
+class RateLimitStore(Protocol):
+    """Token buckets by key, kept where every server process sharing the store sees them,
+    so a limit holds however many processes serve (the web edge's throttles).
+
+    A key's bucket holds up to ``burst`` tokens and refills at ``rate`` tokens a second; a
+    key never taken from (or forgotten, or pruned) holds a full bucket. The store keeps
+    one number per key, the moment its bucket will be full again (the generic cell rate
+    algorithm), so a take is one atomic write. Times are seconds on the caller's clock
+    (``now``, a Unix time at the web edge): the store reads no clock of its own. Callers
+    use one ``rate`` and ``burst`` per key.
+    """
+
+    def take(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        """Take ``cost`` tokens (> 0; above ``burst`` counts as ``burst``) from the key's
+        bucket. Returns 0.0 when they were taken; otherwise takes nothing and returns the
+        seconds until they will be there (> 0). Atomic, across processes too: of takes
+        racing on one key, no more pass than the bucket holds."""
+
+    def wait_time(self, key: str, cost: float, *, rate: float, burst: float, now: float) -> float:
+        """What ``take`` would return at ``now``, taking nothing."""
+
+    def forget(self, key: str) -> None:
+        """Fill the key's bucket again, as if it had never been taken from."""
+
+    def prune(self, now: float) -> int:
+        """Drop the keys whose buckets are full at ``now`` (they hold what an unseen key
+        holds), so the store stays as small as the keys being limited; returns how many."""
 
 
 class EmojiCatalog(Protocol):

@@ -165,6 +165,16 @@ class MessageView:
 
 
 @attrs.frozen(kw_only=True)
+class HistoryPage:
+    """A page of a chat as its reader sees it, with ``chat_version``: the chat's newest
+    own event (a pin, a reaction, an edit…), which changes even when the page's messages
+    don't (a pin). Together they are what a validator of the page must cover."""
+
+    messages: tuple[MessageView, ...]
+    chat_version: int
+
+
+@attrs.frozen(kw_only=True)
 class Snippet:
     """A found message's text around its match, and where the match is in it."""
 
@@ -436,26 +446,29 @@ def named_users(messages: Iterable[Message]) -> set[int]:
 
 
 def message_views(
-    uow: UnitOfWork, viewer: int | None, chat_id: int, messages: list[Message]
+    uow: UnitOfWork,
+    viewer: int | None,
+    chat_id: int,
+    messages: list[Message],
+    *,
+    members: Iterable[ChatMember] | None = None,
 ) -> list[MessageView]:
     """Views of messages of one chat as ``viewer`` sees them (None: as everyone does,
     for events), with senders, stickers, files, reactions, quotes and read state fetched
-    once for the whole list."""
+    once for the whole list; ``members``, the chat's members when the caller has them."""
     if not messages:
         return []
     ids = [m.id for m in messages]
-    members = uow.chats.members(chat_id)
-    shown = receipts_shown(uow, chat_id, members)
-    readers = Readers({m.user_id: m.last_read_message_id for m in members} if shown else {})
+    present = list(uow.chats.members(chat_id) if members is None else members)
+    shown = receipts_shown(uow, chat_id, present)
+    readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer)
     reactors = {u for summaries in reactions.values() for r in summaries for u in r.user_ids}
     users = uow.users.get_many(named_users(messages) | reactors)
     attachments = uow.attachments.for_messages(ids)
     gone = _gone_originals(uow, viewer, messages)
-    stickers: dict[int, Sticker | None] = {}
-    for message in messages:
-        if message.sticker_id is not None and message.sticker_id not in stickers:
-            stickers[message.sticker_id] = uow.stickers.get_sticker(message.sticker_id)
+    wanted = {m.sticker_id for m in messages if m.sticker_id is not None}
+    stickers: Mapping[int, Sticker] = uow.stickers.get_stickers(wanted) if wanted else {}
     return [
         _message_view(
             m,

@@ -1,12 +1,15 @@
 """Crash safety: every acknowledged message survives ``kill -9`` exactly once.
 
     python -m scripts.crash_test [--rounds 5] [--seconds 2.5] [--clients 8] [--synchronous NORMAL]
+                                 [--workers N] [--kill all|worker-then-supervisor]
 
-Starts the real server (``python __main__.py``) on a temporary database, makes pairs of
-friends, and lets 8 client threads send messages into their chats as fast as they can,
-each text unique, recording every message answered with a 2xx and its id. After
-``--seconds`` of load the server is killed with SIGKILL, restarted on the same database,
-and checked:
+Starts the real server (``python __main__.py``, ``--workers`` processes: the default is
+one per CPU) on a temporary database, makes pairs of friends, and lets 8 client threads
+send messages into their chats as fast as they can, each text unique, recording every
+message answered with a 2xx and its id. After ``--seconds`` of load the server is killed
+with SIGKILL (``all``: every process at once; ``worker-then-supervisor``: one worker
+half-way, which the supervisor replaces while the load goes on, then the supervisor,
+whose workers stop by themselves), restarted on the same database, and checked:
 
 * every acknowledged message is stored exactly once, with its text (read from the SQLite
   file directly and through the API's history);
@@ -24,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -108,7 +113,12 @@ def make_clients(url: str, count: int = CLIENTS) -> list[Client]:
     return clients
 
 
-def send_until_killed(server: LiveServer, clients: Sequence[Client], seconds: float, tag: str) -> Load:
+KILLS = ("all", "worker-then-supervisor")
+
+
+def send_until_killed(
+    server: LiveServer, clients: Sequence[Client], seconds: float, tag: str, kill: str = "all"
+) -> Load:
     """Every client sends as fast as it can; the server is killed after ``seconds``."""
     load = Load()
     lock = threading.Lock()
@@ -147,12 +157,37 @@ def send_until_killed(server: LiveServer, clients: Sequence[Client], seconds: fl
     threads = [threading.Thread(target=client, args=(i, c), daemon=True) for i, c in enumerate(clients)]
     for thread in threads:
         thread.start()
-    time.sleep(seconds)
-    server.kill()  # SIGKILL while the clients are mid-request
+    if kill == "all":
+        time.sleep(seconds)
+        server.kill()  # SIGKILL of every process while the clients are mid-request
+    else:
+        time.sleep(seconds / 2)
+        workers = server.worker_pids()
+        os.kill(workers[0], signal.SIGKILL)  # one worker; the supervisor starts another
+        time.sleep(seconds / 2)
+        serving = server.worker_pids()
+        server.kill_supervisor()  # and then the supervisor: its workers stop by themselves
+        wait_until_gone(serving)
     killed.set()
     for thread in threads:
         thread.join(30)
     return load
+
+
+def wait_until_gone(pids: Sequence[int], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while Path(f"/proc/{pid}").exists() and _state(pid) != "Z":
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker {pid} outlived its supervisor by {timeout} s")
+            time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 @dataclass
@@ -275,22 +310,29 @@ def run(
     *,
     clients: int = CLIENTS,
     synchronous: str = "FULL",
+    workers: int | None = None,
+    kill: str = "all",
     out: TextIO = sys.stdout,
 ) -> list[RoundResult]:
-    server = LiveServer(folder, extra_env={"SQLITE_SYNCHRONOUS": repr(synchronous)})
+    env = {"SQLITE_SYNCHRONOUS": repr(synchronous)}
+    if workers is not None:
+        env["WORKERS"] = str(workers)
+    server = LiveServer(folder, extra_env=env)
     server.start()
     results: list[RoundResult] = []
     everything: list[Sent] = []
     try:
         users = make_clients(server.url, clients)
         for number in range(1, rounds + 1):
-            load = send_until_killed(server, users, seconds, tag=f"round {number}")
+            load = send_until_killed(server, users, seconds, tag=f"round {number}", kill=kill)
             server.start()  # the same database, after the crash
             everything += load.acknowledged
             check = verify(server, users, everything)
             notes = check.notes
             bad = {s: n for s, n in load.statuses.items() if not 200 <= s < 300}
             problems = [m for m in ("database is locked", "Traceback") if m in server.log()]
+            if kill != "all" and "restarting it" not in server.log():
+                problems.append("the supervisor never restarted the killed worker")
             results.append(
                 RoundResult(
                     round=number,
@@ -356,17 +398,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="FULL",
         help="SQLITE_SYNCHRONOUS of the server: a process crash loses nothing acknowledged under either",
     )
+    parser.add_argument("--workers", type=int, help="WORKERS of the server (default: one per CPU)")
+    parser.add_argument("--kill", choices=KILLS, default="all", help="what is killed with SIGKILL")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (default: a temporary one)")
     args = parser.parse_args(argv)
+    options = {
+        "clients": args.clients,
+        "synchronous": args.synchronous,
+        "workers": args.workers,
+        "kill": args.kill,
+    }
     if args.keep:
-        results = run(
-            args.rounds, args.seconds, args.keep, clients=args.clients, synchronous=args.synchronous
-        )
+        results = run(args.rounds, args.seconds, args.keep, **options)
     else:
         with tempfile.TemporaryDirectory(prefix="crash-test-") as folder:
-            results = run(
-                args.rounds, args.seconds, Path(folder), clients=args.clients, synchronous=args.synchronous
-            )
+            results = run(args.rounds, args.seconds, Path(folder), **options)
     total = sum(r.acknowledged for r in results)
     failed = [r.round for r in results if not r.ok]
     print(

@@ -6,6 +6,7 @@ configured through ``EnvConfig`` on a database of the caller's choosing, on a fr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -34,8 +35,14 @@ class LiveServer:
     """
 
     def __init__(
-        self, folder: Path, *, extra_env: dict[str, str] | None = None, host: str = "127.0.0.1"
+        self,
+        folder: Path,
+        *,
+        extra_env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+        root: Path = ROOT,
     ) -> None:
+        self.root = Path(root)  # the checkout whose __main__.py runs (benchmarks compare two)
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.host = host
@@ -74,8 +81,14 @@ class LiveServer:
         self.port = free_port(self.host)
         with self.log_path.open("ab") as log:
             log.write(f"--- start {self.starts + 1} on port {self.port}\n".encode())
+            # A session of its own, so that kill() can end the supervisor and its workers at once.
             self.process = subprocess.Popen(
-                [sys.executable, "__main__.py"], cwd=ROOT, env=self.env(), stdout=log, stderr=log
+                [sys.executable, "__main__.py"],
+                cwd=self.root,
+                env=self.env(),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         self.starts += 1
         deadline = time.monotonic() + timeout
@@ -85,28 +98,44 @@ class LiveServer:
             try:
                 if requests.get(f"{self.url}/api/v1/stickers", timeout=1).status_code == 401:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or no worker answering yet
                 pass
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"the server did not answer within {timeout} s:\n{self.log()[-3000:]}")
 
     def kill(self) -> None:
-        """``kill -9``: no shutdown code runs, as in a crash."""
+        """``kill -9`` of every process of the server: no shutdown code runs, as in a crash."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            self.process = None
+
+    def kill_supervisor(self) -> None:
+        """``kill -9`` of the supervisor alone: its workers notice and stop by themselves."""
         if self.process is not None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
             self.process = None
 
+    def worker_pids(self) -> list[int]:
+        """The processes serving requests: the supervisor's workers, or the one process."""
+        if self.process is None:
+            return []
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return [pid]
+        return [int(child) for child in children] or [pid]
+
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(15)
+            self.kill()  # whatever is left of it
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -171,3 +200,35 @@ def befriend(url: str, a_token: str, b_id: str, b_token: str, a_id: str) -> int:
         201,
     )
     return int(chat["chat"]["id"])
+
+
+# --- which worker serves a connection (Linux) ---------------------------------------------
+
+
+def serving_pid(server_port: int, client_port: int, pids: list[int]) -> int | None:
+    """The process among ``pids`` holding the server's end of the loopback connection
+    from ``client_port``: found through /proc/net/tcp and each process's descriptors.
+    None while no worker has accepted it yet."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local, remote = int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)
+            if local == server_port and remote == client_port:
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        try:
+            descriptors = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for descriptor in descriptors:
+            try:
+                if os.readlink(descriptor) in inodes:
+                    return pid
+            except OSError:
+                continue
+    return None

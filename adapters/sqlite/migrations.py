@@ -22,8 +22,8 @@ Statement = str | Callable[[sqlite3.Connection], None]
 _SEARCH_KEYS = (
     "{row}.first_name_key || char(10) || {row}.second_name_key || char(10) || {row}.alternative_id_key"
 )
-# From step 7 on, the username's key too (empty without one).
-_SEARCH_KEYS_7 = _SEARCH_KEYS + " || char(10) || {row}.username_key"
+# From step 8 on, the username's key too (empty without one).
+_SEARCH_KEYS_8 = _SEARCH_KEYS + " || char(10) || {row}.username_key"
 
 # One entry per version: STEPS[0] takes a blank database to version 1, and so on.
 STEPS: Sequence[Sequence[Statement]] = (
@@ -310,7 +310,17 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE TABLE message_search_words (word TEXT PRIMARY KEY) WITHOUT ROWID",
         remember_every_word,
     ),
-    # 7: privacy and account control. Users get a username (lower-case, unique, in the
+    # 7: rate-limit buckets shared by every server process (RateLimitStore): one moment
+    # per key, when its bucket is full again; rows whose moment has passed are pruned.
+    (
+        """
+        CREATE TABLE rate_limits (
+            key TEXT PRIMARY KEY,
+            full_at REAL NOT NULL
+        ) WITHOUT ROWID
+        """,
+    ),
+    # 8: privacy and account control. Users get a username (lower-case, unique, in the
     # search index), a last-seen time, privacy settings and a tombstone flag; sessions
     # (one per sign-in: the tokens carry its id and the refresh token its generation),
     # blocks (one row per direction) and data exports (the latest per user) get tables;
@@ -329,16 +339,16 @@ STEPS: Sequence[Sequence[Statement]] = (
         "DROP TRIGGER users_search_update",
         f"""
         CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
-            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS_7.format(row="new")});
+            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS_8.format(row="new")});
         END
         """,
         f"""
         CREATE TRIGGER users_search_update
         AFTER UPDATE OF first_name_key, second_name_key, alternative_id_key, username_key ON users BEGIN
-            UPDATE user_search SET keys = {_SEARCH_KEYS_7.format(row="new")} WHERE rowid = new.id;
+            UPDATE user_search SET keys = {_SEARCH_KEYS_8.format(row="new")} WHERE rowid = new.id;
         END
         """,
-        f"UPDATE user_search SET keys = (SELECT {_SEARCH_KEYS_7.format(row='users')} FROM users"
+        f"UPDATE user_search SET keys = (SELECT {_SEARCH_KEYS_8.format(row='users')} FROM users"
         " WHERE users.id = user_search.rowid)",
         """
         CREATE TABLE sessions (

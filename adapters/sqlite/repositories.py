@@ -703,6 +703,12 @@ class SqliteStickerRepository:
         row = self._conn.execute("SELECT * FROM stickers WHERE id = ?", (sticker_id,)).fetchone()
         return rows.sticker(row) if row else None
 
+    def get_stickers(self, sticker_ids: Iterable[int]) -> dict[int, Sticker]:
+        found = self._conn.execute(
+            "SELECT * FROM stickers WHERE id IN (SELECT value FROM json_each(?))", (_id_list(sticker_ids),)
+        )
+        return {row["id"]: rows.sticker(row) for row in found}
+
 
 class SqliteEventRepository:
     """Users' and chats' events sharing one id sequence, the clients' cursor. A chat's
@@ -776,6 +782,11 @@ class SqliteEventRepository:
         # sqlite_sequence keeps the greatest id AUTOINCREMENT gave, pruned or not.
         row = self._conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'events'").fetchone()
         return int(row[0]) if row else 0
+
+    def latest_of_chat(self, chat_id: int) -> int:
+        # A seek to the end of the chat's part of events_chat (chat events only carry chat_id).
+        row = self._conn.execute("SELECT max(id) FROM events WHERE chat_id = ?", (chat_id,)).fetchone()
+        return int(row[0] or 0)
 
     def oldest_retained_id(self) -> int:
         oldest = self._conn.execute("SELECT min(id) FROM events").fetchone()[0]

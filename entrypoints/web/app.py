@@ -10,12 +10,13 @@ import falcon
 import orjson
 
 from messenger_core import Messenger, MessengerError, NotFound, Throttled, TooLarge, Unavailable
+from messenger_core.ports import RateLimitStore
 
 from ..config import Settings
 from . import WebApp, api
 from .access_log import AccessLog
 from .errors import BadRequest, MethodNotAllowed, ServerError, error_body, status_of
-from .limits import RateLimits
+from .limits import RateLimits, SharedPlaces
 from .schema import loads_json
 
 log = logging.getLogger("messenger.web")
@@ -67,8 +68,18 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
 )
 
 
-def create_app(messenger: Messenger, settings: Settings) -> WebApp:
-    """Wire the routes of the API and the pages to a Messenger. No I/O happens here."""
+def create_app(
+    messenger: Messenger,
+    settings: Settings,
+    *,
+    rate_limits: RateLimitStore | None = None,
+    places: SharedPlaces | None = None,
+) -> WebApp:
+    """Wire the routes of the API and the pages to a Messenger. No I/O happens here.
+
+    The throttles count in ``rate_limits``: the store every server process shares, which
+    the composition root gives; without it, in this process only. Long-poll places are
+    counted in ``places`` when several workers serve."""
     middleware: list[Any] = [AccessLog(), SecurityHeaders(), JsonBodyLimit(settings.MAX_JSON_BODY)]
     app: WebApp = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
@@ -79,7 +90,11 @@ def create_app(messenger: Messenger, settings: Settings) -> WebApp:
     app.router_options.converters["int"] = Id
     app.resp_options.secure_cookies_by_default = settings.JWT_COOKIE_SECURE
 
-    limits = RateLimits.from_settings(settings)
+    if rate_limits is None:
+        from ..bootstrap import in_process_rate_limits
+
+        rate_limits = in_process_rate_limits()
+    limits = RateLimits.from_settings(settings, rate_limits, places)
     resources: dict[type[api.Resource], api.Resource] = {}
     for path, cls, suffix in API_ROUTES:
         resource = resources.setdefault(cls, cls(messenger, settings, limits))
@@ -189,9 +204,10 @@ class Id(falcon.routing.IntConverter):
 
 def get_app() -> WebApp:
     """The app as configured by APP_CONFIG (for WSGI servers: ``entrypoints.web.app:get_app()``)."""
-    from ..bootstrap import build_messenger, prepare_database
+    from ..bootstrap import build_server, prepare_database
     from ..config import load_settings
 
     settings = load_settings()
     prepare_database(settings)
-    return create_app(build_messenger(settings), settings)
+    messenger, rate_limits = build_server(settings)
+    return create_app(messenger, settings, rate_limits=rate_limits)

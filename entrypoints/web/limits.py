@@ -1,4 +1,4 @@
-"""Abuse limits: sliding windows and token buckets per key (an account, an address, a user).
+"""Abuse limits: token buckets per key (an account, an address, a user), and waiter caps.
 
 Sign-in follows OWASP's advice, throttle rather than lock: failures count per account
 *and address* and per address, so somebody hammering an account from elsewhere can slow
@@ -7,108 +7,88 @@ too) costs a token per account and per address, which bounds the argon2 work any
 client can ask for. Sends, friend requests and upload bytes have buckets per user that
 real use never empties.
 
-In-process state: each server process counts for itself, which is what a single-process
-deployment needs; the limits are settings, and RATE_LIMITS_ENABLED turns them all off.
+Every limit "N per period" is a bucket of N that refills at N per period: N at once,
+then one every period/N. The buckets live in a ``RateLimitStore``, which the composition
+root chooses: the database when several server processes serve, so they count together;
+a dict in this process otherwise. RATE_LIMITS_ENABLED turns them all off.
+
+Long-poll places are held, not spent: a ``WaiterCap`` counts what each key holds now. The
+worker processes of one server count together in ``SharedPlaces``, memory all of them
+map.
 """
 
 from __future__ import annotations
 
 import math
+import mmap
+import tempfile
 import threading
 import time
-from collections import deque
+import zlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
+
+try:
+    import fcntl
+except ImportError:  # not on a POSIX system: no workers to share places with
+    fcntl = None  # type: ignore[assignment]
 
 import attrs
 
 from messenger_core import Forbidden, Throttled, Unauthorized
+from messenger_core.ports import RateLimitStore
 
 from ..config import Settings
 
 T = TypeVar("T")
-MAX_KEYS = 100_000  # past this, idle keys are dropped so the table cannot grow without end
 
 
-class SlidingWindow:
-    """At most ``limit`` events per ``window`` seconds for each key."""
+class Bucket:
+    """One kind of limit: ``limit`` per ``period`` seconds for each key, kept in the store
+    under ``name`` (so kinds never share a bucket)."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
+    def __init__(
+        self,
+        store: RateLimitStore,
+        name: str,
+        limit: float,
+        period: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.rate = limit / period
+        self.burst = limit
         self._clock = clock
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        """Raise Throttled when the key has used up its window."""
-        with self._lock:
-            now = self._clock()
-            events = self._fresh(key, now)
-            if len(events) >= self.limit:
-                retry_after = math.ceil(events[0] + self.window - now)
-                raise Throttled(retry_after=max(1, retry_after))
-
-    def record(self, key: str) -> None:
-        with self._lock:
-            now = self._clock()
-            self._fresh(key, now).append(now)
-            if len(self._events) > MAX_KEYS:
-                self._drop_idle(now)
-
-    def hit(self, key: str) -> None:
-        """Check, then count this event."""
-        self.check(key)
-        self.record(key)
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._events.pop(key, None)
-
-    def _fresh(self, key: str, now: float) -> deque[float]:
-        events = self._events.setdefault(key, deque())
-        while events and events[0] <= now - self.window:
-            events.popleft()
-        return events
-
-    def _drop_idle(self, now: float) -> None:
-        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-            del self._events[key]
-
-
-class TokenBucket:
-    """Up to ``burst`` at once per key, refilled at ``rate`` per second: short bursts
-    pass, a sustained flood is held to the rate."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key → (tokens, when counted)
-        self._lock = threading.Lock()
 
     def take(self, key: str, cost: float = 1.0) -> None:
-        """Take ``cost`` tokens, or raise Throttled saying when they will be there. A cost
-        above the burst is capped at it (one huge upload is the size limit's business)."""
-        cost = min(cost, self.burst)
-        with self._lock:
-            now = self._clock()
-            tokens, then = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - then) * self.rate)
-            if tokens < cost:
-                raise Throttled(retry_after=max(1, math.ceil((cost - tokens) / self.rate)))
-            self._buckets[key] = (tokens - cost, now)
-            if len(self._buckets) > MAX_KEYS:
-                self._drop_full(now)
+        """Take ``cost`` from the key's bucket, or raise Throttled saying when it will be
+        there. A cost above the whole bucket counts as the bucket (one huge upload is the
+        size limit's business)."""
+        self._refuse_after(
+            self.store.take(self._key(key), cost, rate=self.rate, burst=self.burst, now=self._clock())
+        )
 
-    def _drop_full(self, now: float) -> None:
-        full = [
-            k
-            for k, (tokens, then) in self._buckets.items()
-            if tokens + (now - then) * self.rate >= self.burst
-        ]
-        for key in full:
-            del self._buckets[key]
+    def check(self, key: str) -> None:
+        """Raise Throttled when the key's bucket is empty; take nothing."""
+        self._refuse_after(
+            self.store.wait_time(self._key(key), 1, rate=self.rate, burst=self.burst, now=self._clock())
+        )
+
+    def record(self, key: str) -> None:
+        """Count one event (a failure) whether or not the bucket had room for it."""
+        self.store.take(self._key(key), 1, rate=self.rate, burst=self.burst, now=self._clock())
+
+    def reset(self, key: str) -> None:
+        self.store.forget(self._key(key))
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}:{key}"
+
+    @staticmethod
+    def _refuse_after(wait: float) -> None:
+        if wait > 0:
+            raise Throttled(retry_after=max(1, math.ceil(wait)))
 
 
 class WaiterCap:
@@ -135,41 +115,147 @@ class WaiterCap:
                 self._held.pop(key, None)
 
 
+class Places(Protocol):
+    """Places held per key, up to a limit: the long-polls waiting for one user or address."""
+
+    def acquire(self, key: str) -> bool:
+        """Hold one of the key's places; False (holding nothing) when all are held."""
+
+    def release(self, key: str) -> None:
+        """Give back a place the key holds."""
+
+
+class SharedPlaces:
+    """Long-poll places held by every worker process of one server, in memory they share.
+
+    The supervisor makes this before it forks the workers: an anonymous shared mapping of
+    one row of counters per worker and kind of key, and a lock file every worker
+    inherits. A key is counted in slot ``crc32(key) % SLOTS`` of its kind: two keys in one
+    slot share its count, which can only make a poll answer "busy" early (the client
+    polls again), never let a key hold more than its limit. Each worker writes only its
+    own row, so a worker that dies leaves its row to be zeroed (``clear``) before its
+    replacement starts. Taking a place adds up the rows under a POSIX record lock, which
+    belongs to the process holding it and ends with it, even under ``kill -9``.
+    """
+
+    SLOTS = 8192
+    KINDS = ("user", "address")
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._memory = mmap.mmap(-1, workers * len(self.KINDS) * self.SLOTS * 4)
+        self._counts = memoryview(self._memory).cast("I")
+        self._lock_file = tempfile.TemporaryFile()  # noqa: SIM115 - open for the server's life
+        self._threads = threading.Lock()
+        self.row = 0  # this process's worker (set in each worker after the fork)
+
+    def places(self, kind: str, limit: int) -> Places:
+        return _SharedCap(self, self.KINDS.index(kind), limit)
+
+    def clear(self, worker: int) -> None:
+        """Forget every place a worker held (it is gone)."""
+        width = len(self.KINDS) * self.SLOTS
+        self._counts[worker * width : (worker + 1) * width] = memoryview(bytes(width * 4)).cast("I")
+
+    def held(self, kind: int, key: str) -> int:
+        """Places held under the key's slot, by every worker."""
+        slot = self._slot(kind, key)
+        width = len(self.KINDS) * self.SLOTS
+        return sum(self._counts[worker * width + slot] for worker in range(self.workers))
+
+    def acquire(self, kind: int, key: str, limit: int) -> bool:
+        mine = self.row * len(self.KINDS) * self.SLOTS + self._slot(kind, key)
+        with self._threads:
+            if fcntl is not None:
+                fcntl.lockf(self._lock_file, fcntl.LOCK_EX)
+            try:
+                if self.held(kind, key) >= limit:
+                    return False
+                self._counts[mine] += 1
+                return True
+            finally:
+                if fcntl is not None:
+                    fcntl.lockf(self._lock_file, fcntl.LOCK_UN)
+
+    def release(self, kind: int, key: str) -> None:
+        # Only this worker writes its row, so giving back needs no other process.
+        mine = self.row * len(self.KINDS) * self.SLOTS + self._slot(kind, key)
+        with self._threads:
+            if self._counts[mine] > 0:
+                self._counts[mine] -= 1
+
+    def _slot(self, kind: int, key: str) -> int:
+        return kind * self.SLOTS + zlib.crc32(key.encode("utf-8", "surrogatepass")) % self.SLOTS
+
+
+class _SharedCap:
+    def __init__(self, table: SharedPlaces, kind: int, limit: int) -> None:
+        self.table, self.kind, self.limit = table, kind, limit
+
+    def acquire(self, key: str) -> bool:
+        return self.table.acquire(self.kind, key, self.limit)
+
+    def release(self, key: str) -> None:
+        self.table.release(self.kind, key)
+
+
 _FAILED_CHECKS = (Unauthorized, Forbidden)  # a wrong password, or a wrong current password
 
 
 @attrs.define
 class RateLimits:
-    """The app's limits, built from settings."""
+    """The app's limits, built from settings over one store."""
 
     enabled: bool
-    login_failures: SlidingWindow  # per account and address
-    address_failures: SlidingWindow  # per address, whatever the account
-    account_checks: TokenBucket  # password checks per account
-    address_checks: TokenBucket  # password checks per address
-    registration: SlidingWindow
-    search: SlidingWindow
-    messages: TokenBucket
-    friend_requests: TokenBucket
-    upload_bytes: TokenBucket
+    store: RateLimitStore
+    login_failures: Bucket  # per account and address
+    address_failures: Bucket  # per address, whatever the account
+    account_checks: Bucket  # password checks per account
+    address_checks: Bucket  # password checks per address
+    registration: Bucket
+    search: Bucket
+    messages: Bucket
+    friend_requests: Bucket
+    upload_bytes: Bucket
+    long_polls_per_user: Places  # held, not spent: always on
+    long_polls_per_address: Places
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Callable[[], float] = time.monotonic) -> RateLimits:
+    def from_settings(
+        cls,
+        settings: Settings,
+        store: RateLimitStore,
+        places: SharedPlaces | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> RateLimits:
+        """The limits of the settings, counted in ``store``; long-poll places in
+        ``places`` when several workers serve, else in this process."""
+
+        def bucket(name: str, limit: float, period: float) -> Bucket:
+            return Bucket(store, name, limit, period, clock)
+
         per_minute = settings.PASSWORD_CHECKS_PER_MINUTE
         return cls(
             enabled=settings.RATE_LIMITS_ENABLED,
-            login_failures=SlidingWindow(settings.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60, clock),
-            address_failures=SlidingWindow(settings.LOGIN_FAILURES_PER_ADDRESS, 15 * 60, clock),
-            account_checks=TokenBucket(per_minute / 60, per_minute, clock),
-            address_checks=TokenBucket(2 * per_minute / 60, 2 * per_minute, clock),
-            registration=SlidingWindow(settings.REGISTRATIONS_PER_ADDRESS, 3600, clock),
-            search=SlidingWindow(settings.SEARCHES_PER_MINUTE, 60, clock),
-            messages=TokenBucket(settings.MESSAGES_PER_MINUTE / 60, settings.MESSAGES_PER_MINUTE, clock),
-            friend_requests=TokenBucket(
-                settings.FRIEND_REQUESTS_PER_HOUR / 3600, settings.FRIEND_REQUESTS_PER_HOUR, clock
+            store=store,
+            login_failures=bucket("login_failures", settings.LOGIN_FAILURES_PER_ACCOUNT, 15 * 60),
+            address_failures=bucket("address_failures", settings.LOGIN_FAILURES_PER_ADDRESS, 15 * 60),
+            account_checks=bucket("account_checks", per_minute, 60),
+            address_checks=bucket("address_checks", 2 * per_minute, 60),
+            registration=bucket("registrations", settings.REGISTRATIONS_PER_ADDRESS, 3600),
+            search=bucket("searches", settings.SEARCHES_PER_MINUTE, 60),
+            messages=bucket("messages", settings.MESSAGES_PER_MINUTE, 60),
+            friend_requests=bucket("friend_requests", settings.FRIEND_REQUESTS_PER_HOUR, 3600),
+            upload_bytes=bucket("upload_bytes", settings.UPLOAD_BYTES_PER_HOUR, 3600),
+            long_polls_per_user=(
+                places.places("user", settings.LONG_POLLS_PER_USER)
+                if places
+                else WaiterCap(settings.LONG_POLLS_PER_USER)
             ),
-            upload_bytes=TokenBucket(
-                settings.UPLOAD_BYTES_PER_HOUR / 3600, settings.UPLOAD_BYTES_PER_HOUR, clock
+            long_polls_per_address=(
+                places.places("address", settings.LONG_POLLS_PER_ADDRESS)
+                if places
+                else WaiterCap(settings.LONG_POLLS_PER_ADDRESS)
             ),
         )
 
@@ -191,16 +277,17 @@ class RateLimits:
                 self.login_failures.record(pair)
                 self.address_failures.record(where)
             raise
-        self.login_failures.reset(pair)
+        if self.enabled:
+            self.login_failures.reset(pair)
         return result
 
     def registration_attempt(self, address: str) -> None:
         if self.enabled:
-            self.registration.hit(address)
+            self.registration.take(address)
 
     def search_attempt(self, user_id: int) -> None:
         if self.enabled:
-            self.search.hit(str(user_id))
+            self.search.take(str(user_id))
 
     def message_sent(self, user_id: int, count: int = 1) -> None:
         """A send (a forward to n chats counts n; a reaction counts one)."""

@@ -486,12 +486,10 @@ class RevalidateStatic:
             resp.cache_control = ["no-cache"]
 
 
-def add_page_routes(
-    app: WebApp, messenger: Messenger, settings: Settings, limits: RateLimits | None = None
-) -> None:
+def add_page_routes(app: WebApp, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
     """Register the pages. Pass the API's ``limits`` so that the login and registration
     forms count against the same abuse limits as the API does."""
-    pages = Pages(messenger, settings, limits or RateLimits.from_settings(settings))
+    pages = Pages(messenger, settings, limits)
     app.add_middleware(RevalidateStatic())
     chats = AppPage(pages, "index.html", "chats")
     app.add_route("/", chats)

@@ -142,6 +142,8 @@ class Messenger:
         self.forward_message = messages.forward_message
         self.history = messages.history
         self.history_with = messages.history_with
+        self.history_page = messages.history_page
+        self.history_page_with = messages.history_page_with
         self.edit_message = messages.edit_message
         self.edit_history = messages.edit_history
         self.delete_message = messages.delete_message

@@ -25,6 +25,7 @@ from ..payloads import message_data
 from ..ports import UnitOfWork
 from ..read_models import (
     ChatView,
+    HistoryPage,
     MessageView,
     UserView,
     VersionView,
@@ -151,6 +152,23 @@ class Messages:
         around: int | None = None,
         limit: int = HISTORY_LIMIT_DEFAULT,
     ) -> list[MessageView]:
+        """``history_page``'s messages."""
+        page = self.history_page(
+            actor, chat_id, before=before, after=after, since=since, around=around, limit=limit
+        )
+        return list(page.messages)
+
+    def history_page(
+        self,
+        actor: Actor,
+        chat_id: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        since: datetime | None = None,
+        around: int | None = None,
+        limit: int = HISTORY_LIMIT_DEFAULT,
+    ) -> HistoryPage:
         """A page of the chat, oldest first: the newest by default, or the messages just
         before/after a message id, or sent after a moment, or centred on a message (to
         jump to it). Keyset paging, never offsets. A member sees their part of the chat
@@ -164,7 +182,12 @@ class Messages:
         if around is not None and (before is not None or after is not None or since is not None):
             raise Invalid({"around": field("around_alone")})
         with self._ctx.uow(read_only=True) as uow:
-            chat, mine = membership(uow, actor, chat_id)
+            # The members carry the read state the page shows, the reader's part among them.
+            chat = uow.chats.get(chat_id)
+            members = uow.chats.members(chat_id) if chat is not None else []
+            mine = next((m for m in members if m.user_id == actor.id), None)
+            if chat is None or mine is None:
+                raise NotFound("chat")
             floor = mine.visible_after_message_id
             me = actor.id
             if around is not None:
@@ -177,7 +200,8 @@ class Messages:
                 page = uow.messages.page_before(chat.id, before, limit, hidden_for=me)[::-1]
                 if since is not None:
                     page = [m for m in page if m.sending_date > since]
-            return message_views(uow, me, chat.id, [m for m in page if m.id > floor])
+            views = message_views(uow, me, chat.id, [m for m in page if m.id > floor], members=members)
+            return HistoryPage(messages=tuple(views), chat_version=uow.events.latest_of_chat(chat.id))
 
     def _around(
         self, uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int, limit: int
@@ -192,10 +216,16 @@ class Messages:
 
     def history_with(self, actor: Actor, user_id: str, **paging: Any) -> list[MessageView]:
         """``history`` of your 1:1 chat with the user (empty when there is none yet)."""
+        return list(self.history_page_with(actor, user_id, **paging).messages)
+
+    def history_page_with(self, actor: Actor, user_id: str, **paging: Any) -> HistoryPage:
+        """``history_page`` of your 1:1 chat with the user (empty when there is none yet)."""
         with self._ctx.uow(read_only=True) as uow:
             other = other_user(uow, actor, user_id)
             chat = uow.chats.find_direct(actor.id, other.id)
-        return [] if chat is None else self.history(actor, chat.id, **paging)
+        if chat is None:
+            return HistoryPage(messages=(), chat_version=0)
+        return self.history_page(actor, chat.id, **paging)
 
     def edit_message(self, actor: Actor, message_id: int, *, text: str) -> MessageView:
         """Replace the text of your own message (within the edit window) and mark it

@@ -1,12 +1,14 @@
-"""The EventNotifier contract, run over both adapters: conditions in one process
-(threading) and conditions plus a poll of the event table (polling, on a real SQLite file
-that nobody writes to, so any wake-up it gives here comes from ``notify``)."""
+"""The EventNotifier contract, run over every adapter: conditions in one process
+(threading), conditions plus a poll of the event table (polling, on a real SQLite file
+that nobody writes to, so any wake-up it gives here comes from ``notify``), and conditions
+plus pipes to sibling workers (workers: its own pipe, and a sibling's nobody reads)."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +18,45 @@ from hypothesis import strategies as st
 
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
+from adapters.notify_workers import WorkerEventNotifier
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from messenger_core.ports import EventNotifier
 
-KINDS = ["threading", "polling"]
+KINDS = ["threading", "polling", "workers"]
 
 
-def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, SqliteUnitOfWorkFactory | None]:
+def make_notifier(kind: str, tmp_path: Path) -> tuple[EventNotifier, Callable[[], None]]:
+    """A notifier of the kind, and how to put it away."""
     if kind == "threading":
-        return ThreadingEventNotifier(), None
+        return ThreadingEventNotifier(), lambda: None
+    if kind == "workers":
+        inbox, inbox_writer = os.pipe()
+        sibling_reader, sibling = os.pipe()
+        os.set_blocking(sibling, False)
+        workers = WorkerEventNotifier(inbox, [sibling])
+
+        def put_away() -> None:
+            workers.close(inbox_writer)
+            for descriptor in (inbox, inbox_writer, sibling_reader, sibling):
+                os.close(descriptor)
+
+        return workers, put_away
     factory = SqliteUnitOfWorkFactory(tmp_path / "events.sqlite3")
     factory.migrate()
-    return PollingEventNotifier(factory.latest_event_id, interval=0.02), factory
+    polling = PollingEventNotifier(factory.latest_event_id, interval=0.02)
+
+    def close() -> None:
+        polling.close()
+        factory.close()
+
+    return polling, close
 
 
 @pytest.fixture(params=KINDS)
 def notifier(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventNotifier]:
-    made, factory = make_notifier(request.param, tmp_path)
+    made, put_away = make_notifier(request.param, tmp_path)
     yield made
-    if isinstance(made, PollingEventNotifier):
-        made.close()
-    if factory is not None:
-        factory.close()
+    put_away()
 
 
 class Waiter(threading.Thread):
@@ -134,7 +153,7 @@ def test_every_waiter_of_the_user_wakes(notifier: EventNotifier) -> None:
 def test_versions_change_exactly_for_the_named_users(
     kind: str, batches: list[list[int]], tmp_path_factory: Any
 ) -> None:
-    made, factory = make_notifier(kind, tmp_path_factory.mktemp(kind))
+    made, put_away = make_notifier(kind, tmp_path_factory.mktemp(kind))
     try:
         for batch in batches:
             before = {user: made.version(user) for user in range(1, 6)}
@@ -142,7 +161,22 @@ def test_versions_change_exactly_for_the_named_users(
             after = {user: made.version(user) for user in range(1, 6)}
             assert {user for user in before if after[user] != before[user]} == set(batch)
     finally:
-        if isinstance(made, PollingEventNotifier):
-            made.close()
-        if factory is not None:
-            factory.close()
+        put_away()
+
+
+def test_memory_stays_bounded_however_many_users_are_notified(notifier: EventNotifier) -> None:
+    import tracemalloc
+
+    notifier.notify(range(1, 1000))  # whatever is made on first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for start in range(1000, 200_000, 1000):
+            notifier.notify(range(start, start + 1000))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 1024 * 1024  # a dict of 200,000 versions would hold ~20 MB
+    seen = notifier.version(123_456)
+    notifier.notify([123_456])
+    assert notifier.version(123_456) != seen

@@ -851,6 +851,12 @@ def test_get_sticker(uow_factory: UnitOfWorkFactory) -> None:
 
         assert uow.stickers.get_sticker(pack.stickers[1].id) == pack.stickers[1]
         assert uow.stickers.get_sticker(pack.stickers[1].id + 100) is None
+        first, second = pack.stickers
+        assert uow.stickers.get_stickers([second.id, first.id, second.id + 100]) == {
+            first.id: first,
+            second.id: second,
+        }
+        assert uow.stickers.get_stickers([]) == {}
 
 
 # --- events --------------------------------------------------------------------------------
@@ -1060,3 +1066,19 @@ def test_search_never_matches_across_two_users(uow_factory) -> None:  # type: ig
         assert [u.first_name for u in uow.users.search(text="bob", **query)] == ["Bob"]
         uow.rollback()
         assert uow.users.search(text="bob", **query) == []
+
+
+def test_latest_of_chat_is_the_newest_of_that_chats_own_events(uow_factory: UnitOfWorkFactory) -> None:
+    with uow_factory() as uow:
+        alena, boris = add_user(uow), add_user(uow)
+        first, second = add_chat(uow, [alena.id, boris.id], at(0)), add_chat(uow, [alena.id], at(0))
+        assert uow.events.latest_of_chat(first.id) == 0
+        pinned = uow.events.append_to_chat(first.id, EventType.CHAT_PINNED, {}, at(1), message_id=None)
+        uow.events.append_to_chat(second.id, EventType.CHAT_PINNED, {}, at(2))
+        uow.events.append(alena.id, EventType.USER_UPDATED, {}, at(3))  # a user's event: not the chat's
+        assert uow.events.latest_of_chat(first.id) == pinned.id
+        reacted = uow.events.append_to_chat(first.id, EventType.MESSAGE_REACTION, {}, at(4))
+        assert uow.events.latest_of_chat(first.id) == reacted.id > pinned.id
+
+        uow.events.prune_before(at(100))
+        assert uow.events.latest_of_chat(first.id) == 0

@@ -200,8 +200,9 @@ def test_two_processes_on_one_database_deliver_to_each_others_waiters(
 def test_past_the_waiter_cap_a_long_poll_answers_at_once_and_others_are_served(
     tmp_path: Path, pool: ThreadPoolExecutor
 ) -> None:
-    # 4 threads, 2 kept for ordinary requests: at most 2 long-polls wait.
-    with LiveServer(tmp_path, extra_env={"THREADS": "4", "RESERVED_THREADS": "2"}) as server:
+    # 4 threads, 2 kept for ordinary requests: at most 2 long-polls wait (in a process:
+    # one process shows it exactly).
+    with LiveServer(tmp_path, extra_env={"THREADS": "4", "RESERVED_THREADS": "2", "WORKERS": "1"}) as server:
         url = server.url
         pair = make_pair(url)
         cursor = cursor_of(url, pair.bob_token)

@@ -31,6 +31,7 @@ def small_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
         "CHANNEL_TIMEOUT": "1",
         "THREADS": "4",
         "RESERVED_THREADS": "1",
+        "WORKERS": "1",  # the limits are per process: one process shows them exactly
     }
     with LiveServer(tmp_path_factory.mktemp("small"), extra_env=settings) as server:
         yield server

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -84,3 +86,35 @@ def test_needs_rehash_when_parameters_differ(fast: Argon2PasswordHasher, default
 def test_old_hash_still_verifies_after_parameters_change(default_hash: str) -> None:
     """The parameters live in the hash, so raising them does not lock anyone out."""
     assert Argon2PasswordHasher.fast_for_tests().verify(default_hash, "correct horse")
+
+
+def test_a_pool_of_threads_does_every_hash_and_no_more_at_once() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    pooled = Argon2PasswordHasher(memory_cost=8, time_cost=1, parallelism=1, threads=2)
+    seen: set[str] = set()
+
+    class Spy:  # records which threads do the hashing
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def hash(self, password: bytes) -> str:
+            seen.add(threading.current_thread().name)
+            return str(self.inner.hash(password))
+
+        def verify(self, password_hash: str, password: bytes) -> bool:
+            seen.add(threading.current_thread().name)
+            return bool(self.inner.verify(password_hash, password))
+
+    pooled._argon2 = Spy(pooled._argon2)  # type: ignore[assignment]
+    with ThreadPoolExecutor(8) as callers:  # eight request threads sign in at once
+        hashes = list(callers.map(lambda n: pooled.hash(f"pw{n}"), range(32)))
+    assert all(pooled.verify(h, f"pw{n}") for n, h in enumerate(hashes))
+    assert not pooled.verify(hashes[0], "wrong")
+    assert seen and len(seen) <= 2 and all(name.startswith("argon2") for name in seen)
+
+
+def test_a_pool_needs_a_thread() -> None:
+    with pytest.raises(ValueError, match="threads"):
+        Argon2PasswordHasher(threads=0)

@@ -54,6 +54,7 @@ EXPECTED_TABLES = {
         "message_id", "position", "width", "height", "thumbnail_key",
     ],
     "events": ["id", "user_id", "chat_id", "type", "data", "created_date", "message_id"],
+    "rate_limits": ["key", "full_at"],
     "sqlite_sequence": ["name", "seq"],
     "sessions": [
         "id", "user_id", "device", "ip", "created_date", "last_used_date", "generation",
@@ -103,6 +104,7 @@ EXPECTED_INDEXES = {
     "hidden_messages_message": ("hidden_messages", ("message_id",), False, False),
     "attachments_storage_key": ("attachments", ("storage_key",), False, False),
     "attachments_thumbnail_key": ("attachments", ("thumbnail_key",), False, True),
+    "sqlite_autoindex_rate_limits_1": ("rate_limits", ("key",), True, False),
 }
 
 # table → {(column, referenced table, referenced column, on delete)}
@@ -148,6 +150,7 @@ EXPECTED_FOREIGN_KEYS = {
         ("user_id", "users", "id", "NO ACTION"),
         ("message_id", "messages", "id", "CASCADE"),
     },
+    "rate_limits": set(),
     "sqlite_sequence": set(),
     "sessions": {("user_id", "users", "id", "NO ACTION")},
     "blocks": {("blocker_id", "users", "id", "NO ACTION"), ("blocked_id", "users", "id", "NO ACTION")},

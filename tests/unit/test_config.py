@@ -42,6 +42,8 @@ def test_env_config_parses_python_literals(tmp_path: Path, monkeypatch: pytest.M
         ("DEBUG", "'yes'", "type"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "True", "type"),
         ("SQLITE_SYNCHRONOUS", "'OFF'", "FULL"),
+        ("WORKERS", "0", "WORKERS"),
+        ("HASHING_THREADS", "0", "HASHING_THREADS"),
     ],
 )
 def test_env_config_refuses_bad_values(
@@ -104,3 +106,12 @@ def test_default_is_development_with_the_spec_paths() -> None:
     assert defaults.MAX_CONTENT_LENGTH == 16 * 1024 * 1024
     assert defaults.JWT_ACCESS_TOKEN_EXPIRES == 3600
     assert defaults.RATE_LIMITS_ENABLED is True
+
+
+def test_workers_default_to_the_cpus_and_share_out_the_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("entrypoints.config.available_cpus", lambda: 4)
+    assert (Settings().workers, Settings().hashing_threads) == (4, 1)
+    assert (Settings(WORKERS=1).workers, Settings(WORKERS=1).hashing_threads) == (1, 4)
+    assert Settings(WORKERS=3).hashing_threads == 1
+    assert Settings(WORKERS=8).hashing_threads == 1  # never none
+    assert Settings(HASHING_THREADS=3).hashing_threads == 3

@@ -438,9 +438,12 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     call("GET", "/api/v1/messages", anna)
     call("GET", "/api/v1/messages", anna, params={"receiver_id": boris_id, "limit": "1"})
     call("GET", "/api/v1/messages", anna, params={"chat_id": str(chat), "after": str(first_id)})
-    call(
+    page = call(
         "GET", "/api/v1/chats/{chat_id}/messages", boris, path_params={"chat_id": chat}, params={"date": "0"}
     )
+    unchanged = {"If-None-Match": page.headers["ETag"]}
+    call("GET", "/api/v1/chats/{chat_id}/messages", boris, path_params={"chat_id": chat}, headers=unchanged)
+    call("GET", "/api/v1/messages", boris, params={"chat_id": str(chat)}, headers=unchanged)
     assert (
         call(
             "GET", "/api/v1/messages", anna, params={"chat_id": str(chat), "before": "1", "after": "1"}

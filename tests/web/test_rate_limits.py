@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from falcon import testing
 
+from adapters.memory import MemoryRateLimitStore
 from entrypoints.bootstrap import build_messenger
 from entrypoints.config import Settings
 from entrypoints.web.app import create_app
-from entrypoints.web.limits import SlidingWindow
+from entrypoints.web.limits import Bucket
 from messenger_core import Throttled
 
 
@@ -33,17 +34,40 @@ def login(c: testing.TestClient, email: str, password: str, address: str = "10.0
     return c.simulate_post("/api/v1/login", json={"email": email, "password": password}, remote_addr=address)
 
 
-def test_sliding_window_counts_and_forgets() -> None:
-    now = [0.0]
-    window = SlidingWindow(2, 10, clock=lambda: now[0])
-    window.hit("k")
-    window.hit("k")
+def test_a_bucket_lets_its_limit_through_then_one_per_share_of_the_period() -> None:
+    now = [1000.0]
+    bucket = Bucket(MemoryRateLimitStore(), "test", 2, 10, clock=lambda: now[0])
+    bucket.take("k")
+    bucket.take("k")
     with pytest.raises(Throttled) as raised:
-        window.hit("k")
-    assert raised.value.retry_after == 10
-    window.hit("other")  # other keys are unaffected
-    now[0] = 10.5
-    window.hit("k")
+        bucket.take("k")
+    assert raised.value.retry_after == 5  # 2 per 10 s: one back every 5 s
+    bucket.take("other")  # other keys are unaffected
+    now[0] += 5
+    bucket.take("k")
+    with pytest.raises(Throttled):
+        bucket.check("k")
+    bucket.reset("k")
+    bucket.check("k")
+
+
+def test_limits_of_two_apps_on_one_store_count_together(tmp_path: Path) -> None:
+    # Two server processes share the database's store; two apps on one store show it here.
+    store = MemoryRateLimitStore()
+    settings = Settings(
+        SECRET_KEY="x" * 40,
+        DATABASE_PATH=str(tmp_path / "db.sqlite3"),
+        UPLOAD_FOLDER=str(tmp_path / "up"),
+        REGISTRATIONS_PER_ADDRESS=2,
+    )
+    one, two = (
+        testing.TestClient(create_app(build_messenger(settings, memory=True), settings, rate_limits=store))
+        for _ in range(2)
+    )
+    register(one, "r1@example.com")
+    register(two, "r2@example.com")
+    body = {"first_name": "A", "second_name": "B", "email": "r3@example.com", "password": "password123"}
+    assert one.simulate_post("/api/v1/users", json=body).status_code == 429
 
 
 def test_failed_logins_lock_the_account_not_other_users(tmp_path: Path) -> None:

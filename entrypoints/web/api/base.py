@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import falcon
+import orjson
 
 from messenger_core import Invalid, Messenger, NotFound, TooLarge
 from messenger_core.model import Actor
@@ -27,16 +30,33 @@ def params(req: falcon.Request) -> dict[str, Any]:
 class Resource:
     """Shared wiring of the API's resources."""
 
-    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
         self.messenger = messenger
         self.settings = settings
-        self.limits = limits or RateLimits.from_settings(settings)
+        self.limits = limits
 
     def actor(self, req: falcon.Request) -> Actor:
         if not hasattr(req.context, "actor"):
             req.context.actor = authenticate(self.messenger, req)
         actor: Actor = req.context.actor
         return actor
+
+
+def send_validated_json(req: falcon.Request, resp: falcon.Response, media: Any, version: int) -> None:
+    """Answer ``media`` as JSON with a strong ``ETag`` made of its exact bytes and
+    ``version`` (what may change without changing them), or ``304 Not Modified`` and no
+    body when the request's ``If-None-Match`` names that tag already. The body is the
+    reader's own view, so any change they can see changes the tag."""
+    body = orjson.dumps(media)
+    digest = hashlib.blake2b(body, digest_size=15, person=b"history-page")
+    digest.update(version.to_bytes(8, "big"))
+    tag = base64.urlsafe_b64encode(digest.digest()).decode()
+    resp.etag = tag
+    if any(candidate in ("*", tag) for candidate in req.if_none_match or ()):
+        resp.status = falcon.HTTP_304
+        return
+    resp.data = body
+    resp.content_type = falcon.MEDIA_JSON
 
 
 def upload_from(req: falcon.Request, settings: Settings) -> Upload:

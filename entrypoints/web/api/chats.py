@@ -10,7 +10,7 @@ from .. import render, schema
 from ..auth import json_body
 from ..errors import edge_field
 from ..schema import fields_of
-from .base import Resource, params
+from .base import Resource, params, send_validated_json
 from .groups import create_group
 
 
@@ -93,10 +93,11 @@ class MessagesResource(Resource):
             return
         paging = fields_of(query.page)
         if query.chat_id is not None:
-            page = self.messenger.history(actor, query.chat_id, **paging)
+            page = self.messenger.history_page(actor, query.chat_id, **paging)
         else:
-            page = self.messenger.history_with(actor, query.receiver_id or "", **paging)
-        resp.media = {"messages": [render.message(m) for m in page]}
+            page = self.messenger.history_page_with(actor, query.receiver_id or "", **paging)
+        media = {"messages": [render.message(m) for m in page.messages]}
+        send_validated_json(req, resp, media, page.chat_version)
 
     def on_put_item(self, req: falcon.Request, resp: falcon.Response, message_id: int) -> None:
         actor = self.actor(req)

@@ -13,7 +13,7 @@ from messenger_core import Invalid, Messenger
 from ...config import Settings
 from .. import render, schema
 from ..errors import edge_field
-from ..limits import RateLimits, WaiterCap
+from ..limits import RateLimits
 from .base import Resource, params
 
 
@@ -27,11 +27,11 @@ class EventsResource(Resource):
     its cursor, losing nothing.
     """
 
-    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits | None = None) -> None:
+    def __init__(self, messenger: Messenger, settings: Settings, limits: RateLimits) -> None:
         super().__init__(messenger, settings, limits)
         self.waiters = threading.BoundedSemaphore(max(1, settings.THREADS - settings.RESERVED_THREADS))
-        self.per_user = WaiterCap(settings.LONG_POLLS_PER_USER)
-        self.per_address = WaiterCap(settings.LONG_POLLS_PER_ADDRESS)
+        self.per_user = limits.long_polls_per_user
+        self.per_address = limits.long_polls_per_address
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         actor = self.actor(req)

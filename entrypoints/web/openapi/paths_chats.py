@@ -121,14 +121,32 @@ def _mark_read(c: Components) -> Schema:
     )
 
 
+# History pages are validated: an ETag on each, 304 to If-None-Match naming it.
+IF_NONE_MATCH = {
+    "name": "If-None-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of a page you hold: 304 and no body while the page is unchanged for you",
+    "schema": {"type": "string"},
+}
+ETAG = {
+    "ETag": {
+        "description": "The page's version as you see it; any change you could see changes it",
+        "schema": {"type": "string"},
+    }
+}
+NOT_MODIFIED = {"description": "The page is the one your If-None-Match names", "headers": ETAG}
+
+
 def _chat_history(c: Components) -> Schema:
     return op(
         "chatHistory",
         "messages",
         "A page of the chat's messages, oldest first",
-        parameters=c.parameters(schema.HistoryPage),
+        parameters=[*c.parameters(schema.HistoryPage), IF_NONE_MATCH],
         responses={
-            "200": ok(one("messages", array(c.answer(render.MessageOut)))),
+            "200": ok(one("messages", array(c.answer(render.MessageOut))), headers=ETAG),
+            "304": NOT_MODIFIED,
             **errors(*AUTH_ERRORS, 404, 422),
         },
     )
@@ -140,12 +158,15 @@ def _list_messages(c: Components) -> Schema:
         "listMessages",
         "messages",
         "History with a user or of a chat; without either, the latest message of each chat",
-        parameters=c.parameters(schema.MessageQuery),
+        parameters=[*c.parameters(schema.MessageQuery), IF_NONE_MATCH],
         responses={
             "200": ok(
                 one("messages", array(any_message)),
-                "Messages, oldest first; without chat_id and receiver_id each also has chat_with",
+                "Messages, oldest first; without chat_id and receiver_id each also has chat_with;"
+                " a history page carries an ETag",
+                headers=ETAG,
             ),
+            "304": NOT_MODIFIED,
             **errors(*AUTH_ERRORS, 404, 422),
         },
     )

@@ -1,0 +1,189 @@
+"""What must hold across the worker processes of one server (WORKERS=2), each check made
+through connections known to be served by different workers (found through /proc):
+live delivery, token revocation, the per-user long-poll cap and the rate limits; a
+killed worker is replaced, and SIGTERM stops them all."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scripts.live_server import PASSWORD, LiveServer, befriend, serving_pid, sign_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="Linux /proc")]
+
+PROMPT = 5.0  # seconds: a waiter woken by an event answers well before its 20 s timeout
+DEADLINE = 30.0
+
+
+class Connection:
+    """One keep-alive connection, and the worker that serves it."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        self.call("GET", "/api/v1/stickers")  # a first request: some worker has accepted it
+        client_port = self.conn.sock.getsockname()[1]
+        deadline = time.monotonic() + DEADLINE
+        while (pid := serving_pid(server.port, client_port, server.worker_pids())) is None:
+            assert time.monotonic() < deadline, "no worker holds the connection"
+            time.sleep(0.05)
+        self.worker = pid
+
+    def call(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        return response.status, dict(response.getheaders()), json.loads(data) if data else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def one_per_worker(server: LiveServer, count: int = 2) -> list[Connection]:
+    """Connections until ``count`` workers each serve one (the kernel picks the worker)."""
+    found: dict[int, Connection] = {}
+    spare: list[Connection] = []
+    for _ in range(60):
+        connection = Connection(server)
+        if connection.worker in found:
+            spare.append(connection)
+        else:
+            found[connection.worker] = connection
+        if len(found) == count:
+            break
+    for connection in spare:
+        connection.close()
+    assert len(found) == count, f"60 connections reached only {len(found)} workers"
+    return list(found.values())
+
+
+@pytest.fixture
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    extra = getattr(request, "param", {})
+    with LiveServer(tmp_path, extra_env={"WORKERS": "2"} | extra) as live:
+        assert len(live.worker_pids()) == 2
+        yield live
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(4) as executor:
+        yield executor
+
+
+def friends(server: LiveServer) -> tuple[tuple[str, str], tuple[str, str], int]:
+    alice = sign_up(server.url, "alice@example.com", "Alice")
+    bob = sign_up(server.url, "bob@example.com", "Bob")
+    return alice, bob, befriend(server.url, alice[1], bob[0], bob[1], alice[0])
+
+
+def test_a_send_through_one_worker_wakes_a_waiter_on_the_other(
+    server: LiveServer, pool: ThreadPoolExecutor
+) -> None:
+    (_, alice), (_, bob), chat = friends(server)
+    waiting_on, sending_on = one_per_worker(server)
+    _, _, start = waiting_on.call("GET", "/api/v1/events", token=bob)
+    for round_ in range(3):  # each wait begins before its send
+        began = time.monotonic()
+        poll = pool.submit(
+            waiting_on.call, "GET", f"/api/v1/events?since={start['cursor']}&timeout=20", None, bob
+        )
+        time.sleep(0.2)  # the waiter is (most likely) waiting; if not, it finds the event at once
+        status, _, _ = sending_on.call(
+            "POST", f"/api/v1/chats/{chat}/messages", {"text": f"hi {round_}"}, alice
+        )
+        assert status == 201
+        status, _, body = poll.result(timeout=DEADLINE)
+        assert status == 200 and [e["data"]["message"]["text"] for e in body["events"]] == [f"hi {round_}"]
+        assert time.monotonic() - began < PROMPT, "woken by its timeout, not by the other worker"
+        start = body
+
+
+def test_a_revoked_token_fails_on_every_worker(server: LiveServer) -> None:
+    _, token = sign_up(server.url, "carol@example.com", "Carol")
+    connections = one_per_worker(server)
+    for connection in connections:  # each worker has checked (and cached) the token
+        assert connection.call("GET", "/api/v1/users/me", token=token)[0] == 200
+    change = {"password": "a brand new password", "old_password": PASSWORD}
+    status, _, _ = connections[0].call("PUT", "/api/v1/users/me", change, token)
+    assert status == 200
+    for connection in connections:
+        status, _, body = connection.call("GET", "/api/v1/users/me", token=token)
+        assert (status, body["error"]["code"]) == (401, "token_revoked")
+
+
+@pytest.mark.parametrize("server", [{"LONG_POLLS_PER_USER": "2"}], indirect=True)
+def test_the_per_user_long_poll_cap_counts_every_worker(server: LiveServer, pool: ThreadPoolExecutor) -> None:
+    (_, alice), (_, bob), chat = friends(server)
+    first, second = one_per_worker(server)
+    _, _, start = first.call("GET", "/api/v1/events", token=bob)
+    path = f"/api/v1/events?since={start['cursor']}&timeout=20"
+    # One waiter on each worker: the user's two places, in all.
+    waiters = [pool.submit(c.call, "GET", path, None, bob) for c in (first, second)]
+    probes = [Connection(server) for _ in range(4)]  # on whichever workers
+    try:
+        deadline = time.monotonic() + DEADLINE
+        busy: set[int] = set()
+        while busy != {first.worker, second.worker}:
+            assert time.monotonic() < deadline, f"only workers {busy} answered busy"
+            for probe in probes:
+                status, headers, _ = probe.call("GET", path.replace("timeout=20", "timeout=1"), token=bob)
+                assert status == 200
+                if headers.get("X-Long-Poll") == "busy":
+                    busy.add(probe.worker)
+            probes.append(Connection(server))
+        assert not any(w.done() for w in waiters)
+        status, _, _ = Connection(server).call(
+            "POST", f"/api/v1/chats/{chat}/messages", {"text": "wake up"}, alice
+        )
+        assert status == 201
+        for waiter in waiters:
+            assert waiter.result(timeout=DEADLINE)[0] == 200
+    finally:
+        for probe in probes:
+            probe.close()
+
+
+@pytest.mark.parametrize(
+    "server", [{"RATE_LIMITS_ENABLED": "True", "MESSAGES_PER_MINUTE": "3"}], indirect=True
+)
+def test_rate_limits_count_across_workers(server: LiveServer) -> None:
+    (_, alice), _, chat = friends(server)
+    one, other = one_per_worker(server)
+    statuses = [
+        connection.call("POST", f"/api/v1/chats/{chat}/messages", {"text": f"{n}"}, alice)[0]
+        for n, connection in enumerate([one, other, one, other, one])
+    ]
+    assert statuses == [201, 201, 201, 429, 429]
+
+
+def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(server: LiveServer) -> None:
+    before = server.worker_pids()
+    os.kill(before[0], signal.SIGKILL)
+    deadline = time.monotonic() + DEADLINE
+    while len(now := server.worker_pids()) != 2 or before[0] in now:
+        assert time.monotonic() < deadline, f"the worker was not replaced: {now}"
+        time.sleep(0.05)
+    assert before[1] in now
+    one_per_worker(server)  # both serve
+    assert "restarting it" in server.log()
+    assert server.process is not None
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(DEADLINE) == 0  # the supervisor waits for its workers
+    assert not [pid for pid in now if Path(f"/proc/{pid}").exists()]
