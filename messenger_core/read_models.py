@@ -7,32 +7,48 @@ Use cases call the assembly functions inside their unit of work; nothing here wr
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import attrs
 
+from . import policies
 from .model import (
     Actor,
     Attachment,
     AttachmentKind,
+    Block,
     Chat,
     ChatKind,
     ChatMember,
     Event,
+    Export,
+    ExportState,
     Friendship,
     MemberRole,
     Message,
     MessageKind,
     MessageVersion,
     ReactionSummary,
+    Session,
+    Signal,
     Sticker,
     StickerPack,
     SystemAction,
     User,
 )
 from .ports import UnitOfWork
+
+
+@attrs.frozen(kw_only=True)
+class PresenceView:
+    """What a viewer may know of someone's presence: exactly (``online`` and the minute
+    last seen), only a fuzzy word (``policies.fuzzy_last_seen``), or nothing at all."""
+
+    online: bool | None = None  # None: not shown
+    last_seen: datetime | None = None  # shown with ``online``; None: never seen
+    fuzzy: str | None = None  # recently, within_week, long_ago: when the exact time is hidden
 
 
 @attrs.frozen(kw_only=True)
@@ -49,6 +65,9 @@ class UserView:
     additional_inf: str | None
     created_date: datetime
     is_confirmed: bool
+    username: str | None = None
+    deleted: bool = False  # a tombstone: clients say "Удалённый аккаунт"
+    presence: PresenceView | None = None  # None where presence is not shown
 
 
 @attrs.frozen(kw_only=True)
@@ -203,6 +222,8 @@ class ChatView:
     last_activity: datetime
     my_role: MemberRole
     history_visible: bool
+    # Whether you may send here; if not, why: no_longer_friends or blocked (direct chats).
+    cannot_send: str | None = None
     pinned_message: MessageView | None = None  # the latest pin the reader may see
     # The reader's mute: notifications are off until then (model.MUTED_FOREVER: for good;
     # a time past is no mute).
@@ -238,18 +259,44 @@ class StickerPackView:
 class EventBatch:
     events: tuple[Event, ...]
     cursor: int
+    signals: tuple[Signal, ...] = ()  # ephemeral: typing
+    signal_cursor: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SessionView:
+    id: int
+    device: str
+    ip: str | None
+    created_date: datetime
+    last_used_date: datetime
+    current: bool  # the session asking
+
+
+@attrs.frozen(kw_only=True)
+class BlockView:
+    user: UserView
+    since: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ExportView:
+    state: ExportState
+    created_date: datetime
+    ready_date: datetime | None
+    size: int | None
 
 
 # --- assembly ---------------------------------------------------------------------
 
 
-def user_view(user: User) -> UserView:
+def user_view(user: User, *, presence: PresenceView | None = None, hide_avatar: bool = False) -> UserView:
     return UserView(
         id=user.id,
         user_id=user.alternative_id,
         first_name=user.first_name,
         second_name=user.second_name,
-        avatar=user.avatar,
+        avatar=None if hide_avatar else user.avatar,
         email=user.email,
         phone_number=user.phone_number,
         age=user.age,
@@ -257,6 +304,79 @@ def user_view(user: User) -> UserView:
         additional_inf=user.additional_inf,
         created_date=user.created_date,
         is_confirmed=user.is_confirmed,
+        username=user.username,
+        deleted=user.is_deleted,
+        presence=presence,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Audience:
+    """Who is looking, and what that lets them see of other people: a user who blocked
+    the viewer (or whom the viewer blocked) shows no avatar and no presence; presence
+    otherwise follows both people's last-seen settings (``policies.sees_presence``).
+    Without ``online`` (no presence wanted), only the blocks count."""
+
+    viewer: User | None
+    friends: frozenset[int] = frozenset()
+    blocked: frozenset[int] = frozenset()  # either way
+    online: Callable[[int], bool] | None = None
+    now: datetime | None = None
+
+    @classmethod
+    def of(
+        cls,
+        uow: UnitOfWork,
+        viewer_id: int,
+        *,
+        online: Callable[[int], bool] | None = None,
+        now: datetime | None = None,
+    ) -> Audience:
+        blocks = uow.blocks.involving(viewer_id)
+        blocked = frozenset(b.blocked_id if b.blocker_id == viewer_id else b.blocker_id for b in blocks)
+        if online is None:
+            return cls(viewer=None, blocked=blocked)
+        friends = frozenset(r.other(viewer_id) for r in uow.friendships.list_for(viewer_id) if r.is_accepted)
+        return cls(viewer=uow.users.get(viewer_id), friends=friends, blocked=blocked, online=online, now=now)
+
+    def show(self, user: User) -> UserView:
+        if self.viewer is not None and user.id == self.viewer.id:
+            return user_view(user, presence=self._exact(user))
+        if user.id in self.blocked or user.is_deleted:
+            return user_view(user, hide_avatar=True)
+        if self.viewer is None or self.online is None or self.now is None:
+            return user_view(user)
+        if policies.sees_presence(
+            user.last_seen_visibility, self.viewer.last_seen_visibility, friends=user.id in self.friends
+        ):
+            return user_view(user, presence=self._exact(user))
+        seen = self.now if self.online(user.id) else user.last_seen
+        return user_view(user, presence=PresenceView(fuzzy=policies.fuzzy_last_seen(seen, self.now)))
+
+    def _exact(self, user: User) -> PresenceView | None:
+        if self.online is None:
+            return None
+        return PresenceView(online=self.online(user.id), last_seen=user.last_seen)
+
+
+def session_view(session: Session, current_id: int | None) -> SessionView:
+    return SessionView(
+        id=session.id,
+        device=session.device,
+        ip=session.ip,
+        created_date=session.created_date,
+        last_used_date=session.last_used_date,
+        current=session.id == current_id,
+    )
+
+
+def block_view(block: Block, user: User) -> BlockView:
+    return BlockView(user=user_view(user), since=block.created_date)
+
+
+def export_view(export: Export) -> ExportView:
+    return ExportView(
+        state=export.state, created_date=export.created_date, ready_date=export.ready_date, size=export.size
     )
 
 
@@ -350,9 +470,9 @@ def message_views(
     if not messages:
         return []
     ids = [m.id for m in messages]
-    if members is None:
-        members = uow.chats.members(chat_id)
-    readers = Readers({m.user_id: m.last_read_message_id for m in members})
+    present = list(uow.chats.members(chat_id) if members is None else members)
+    shown = receipts_shown(uow, chat_id, present)
+    readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer)
     reactors = {u for summaries in reactions.values() for r in summaries for u in r.user_ids}
     users = uow.users.get_many(named_users(messages) | reactors)
@@ -429,6 +549,16 @@ def _message_view(
     )
 
 
+def receipts_shown(uow: UnitOfWork, chat_id: int, members: list[ChatMember] | None = None) -> bool:
+    """Whether read marks show in the chat: always in groups; in a direct chat only while
+    both people send read receipts (turning them off hides them both ways)."""
+    chat = uow.chats.get(chat_id)
+    if chat is None or chat.is_group:
+        return True
+    ids = [m.user_id for m in (members if members is not None else uow.chats.members(chat_id))]
+    return all(u.read_receipts for u in uow.users.get_many(ids).values())
+
+
 def reply_view(quote: Mapping[str, Any] | None, users: Mapping[int, User], *, gone: bool) -> ReplyView | None:
     if quote is None:
         return None
@@ -484,11 +614,14 @@ def system_view(system: Mapping[str, Any] | None, users: Mapping[int, User]) -> 
     )
 
 
-def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
-    """The chat as ``actor`` sees it: members, last message, latest pin, unread counts,
-    read mark — leaving out what they hid and what came before their part of it."""
+def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | None = None) -> ChatView:
+    """The chat as ``actor`` sees it: members (as ``audience`` shows them; by default with
+    blocks applied and no presence), last message, latest pin, unread counts, read mark —
+    leaving out what they hid and what came before their part of it — and whether they
+    may send."""
     members = uow.chats.members(chat.id)
     users = uow.users.get_many(m.user_id for m in members)
+    audience = audience or Audience.of(uow, actor.id)
     mine = next((m for m in members if m.user_id == actor.id), None)
     since = unread_after(mine)
     floor = mine.visible_after_message_id if mine else 0
@@ -499,8 +632,9 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
     shown = [m for m in (last, pinned) if m is not None]
     views = {v.id: v for v in message_views(uow, actor.id, chat.id, shown)}
     member_views = tuple(
-        MemberView(user=user_view(users[m.user_id]), role=m.role) for m in members if m.user_id in users
+        MemberView(user=audience.show(users[m.user_id]), role=m.role) for m in members if m.user_id in users
     )
+    peer = next((m.user_id for m in members if m.user_id != actor.id), None)
     return ChatView(
         id=chat.id,
         kind=chat.kind,
@@ -516,7 +650,17 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat) -> ChatView:
         history_visible=chat.history_visible,
         pinned_message=views[pinned.id] if pinned else None,
         muted_until=mine.muted_until if mine else None,
+        cannot_send=None if chat.is_group or peer is None else direct_refusal(uow, actor.id, peer),
     )
+
+
+def direct_refusal(uow: UnitOfWork, user_id: int, peer_id: int) -> str | None:
+    """Why ``user_id`` may not write to ``peer_id`` in their direct chat, or None: a block
+    either way (``blocked``, whoever made it), or no friendship (``no_longer_friends``)."""
+    if uow.blocks.exists(user_id, peer_id) or uow.blocks.exists(peer_id, user_id):
+        return "blocked"
+    row = uow.friendships.get(user_id, peer_id)
+    return None if row is not None and row.is_accepted else "no_longer_friends"
 
 
 def unread_after(member: ChatMember | None) -> int:

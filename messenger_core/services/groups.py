@@ -185,6 +185,19 @@ class Groups:
                         self._role_changed(uow, chat, actor, me, MemberRole.ADMIN)
             return self._finish(uow, actor, chat)
 
+    def leave_every_group(self, uow: UnitOfWork, actor: Actor) -> tuple[list[int], list[str]]:
+        """Take the actor out of every group they are in, in the caller's unit of work (an
+        account being deleted): whom to wake, and the blobs of groups that ended."""
+        woken: list[int] = []
+        doomed: list[str] = []
+        for chat in uow.chats.list_for_user(actor.id):
+            mine = uow.chats.member(chat.id, actor.id) if chat.is_group else None
+            if mine is not None:
+                rest, files = self._depart(uow, chat, mine, SystemAction.MEMBER_LEFT, by=actor)
+                woken += rest
+                doomed += files
+        return woken, doomed
+
     # --- the steps the use cases share ------------------------------------------------
 
     def _friends_of(
