@@ -51,6 +51,16 @@ export function refreshAccess() {
 }
 
 let leaving = false;
+// A page on its way elsewhere (a link, "Выйти") must not be sent to /login by a request
+// that the navigation itself ended: signing out revokes the session, and the event
+// stream's wait answers 401 before the next page arrives. A navigation that does not
+// leave (a download) gives the flag back.
+addEventListener("beforeunload", () => {
+  leaving = true;
+  setTimeout(() => {
+    leaving = false;
+  }, 10000);
+});
 let writing = Promise.resolve(); // this page's latest change: it may be renewing the cookies
 
 // Why a session ended, as the login page explains it (pages.ENDED_NOTICES).
