@@ -67,6 +67,7 @@ export function blockToggle(user, blocked, changed = () => {}) {
       else await blockUser(user.user_id);
       now = !now;
       label();
+      document.dispatchEvent(new CustomEvent("blocks-changed", { detail: { userId: user.user_id, blocked: now } }));
       await changed(now);
     } finally {
       button.disabled = false;
