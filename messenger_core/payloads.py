@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .read_models import (
+from .views import (
     AttachmentView,
     ForwardView,
     MessageView,

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from messenger_core import Forbidden, Invalid, Messenger, MessengerError, Throttled, TooLarge, Unauthorized
 from messenger_core.limits import public_limits
 from messenger_core.model import Actor, FriendListKind, TokenType
-from messenger_core.read_models import UserView
+from messenger_core.views import UserView
 
 from ..config import Settings
 from . import WebApp

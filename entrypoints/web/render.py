@@ -25,7 +25,7 @@ from messenger_core.model import (
 )
 from messenger_core.payloads import attachment_data, message_data, user_data, version_data
 from messenger_core.policies import PHONE_EXAMPLE
-from messenger_core.read_models import (
+from messenger_core.views import (
     AttachmentView,
     BlockView,
     ChatView,

@@ -17,10 +17,12 @@ from typing import Any, BinaryIO
 
 from ..errors import Forbidden, NotFound, Throttled
 from ..limits import EXPORT_INTERVAL_HOURS, EXPORT_RETENTION_DAYS, HISTORY_LIMIT_MAX
+from ..message_views import message_views
 from ..model import Actor, Attachment, EventType, Export, ExportState, MessageKind, User
 from ..payloads import message_data, unix, user_data
 from ..ports import UnitOfWork
-from ..read_models import ExportView, export_view, message_views, user_view
+from ..read_models import export_view
+from ..views import ExportView, user_view
 from .accounts import fresh_alternative_id
 from .context import Context, log
 from .groups import Groups

@@ -9,7 +9,7 @@ from ..errors import Conflict, FieldErrors, field
 from ..limits import ALTERNATIVE_ID_ALPHABET, ALTERNATIVE_ID_LENGTH
 from ..model import NewUser, TokenType
 from ..ports import UnitOfWork
-from ..read_models import UserView, user_view
+from ..views import UserView, user_view
 from .context import Context
 from .lookups import current_user
 from .sessions import Sessions

@@ -8,7 +8,8 @@ friendship and cancels pending requests both ways. In groups both stay members.
 from __future__ import annotations
 
 from ..model import Actor, Block
-from ..read_models import BlockView, block_view
+from ..read_models import block_view
+from ..views import BlockView
 from .context import Context
 from .lookups import other_user
 

@@ -6,7 +6,8 @@ from .. import policies
 from ..errors import Forbidden, NotFound
 from ..model import Actor, Chat, ChatKind, EventType, MemberRole, NewChat, User
 from ..ports import UnitOfWork
-from ..read_models import ChatView, LatestMessage, chat_view, direct_refusal
+from ..read_models import chat_view, direct_refusal
+from ..views import ChatView, LatestMessage
 from .context import Context
 from .lookups import member_chat, member_ids, membership, other_user
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from ..errors import Gone, Invalid, Unauthorized, field
 from ..limits import EVENTS_LIMIT
 from ..model import Actor
-from ..read_models import EventBatch
+from ..views import EventBatch
 from .context import Context
 from .lookups import current_user
 

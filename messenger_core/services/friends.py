@@ -6,7 +6,8 @@ from ..errors import Forbidden, NotFound
 from ..model import Actor, EventType, FriendListKind, Friendship, User
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import FriendView, friend_view, user_view
+from ..read_models import friend_view
+from ..views import FriendView, user_view
 from .context import Context
 from .lookups import current_user, other_user
 

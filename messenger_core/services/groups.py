@@ -14,6 +14,7 @@ import attrs
 
 from .. import policies
 from ..errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, field
+from ..message_views import new_message_view
 from ..model import (
     Actor,
     Chat,
@@ -28,7 +29,8 @@ from ..model import (
     User,
 )
 from ..ports import UnitOfWork
-from ..read_models import ChatView, chat_view, new_message_view
+from ..read_models import chat_view
+from ..views import ChatView
 from . import lookups
 from .context import Context, Upload
 from .lookups import group_membership

@@ -10,6 +10,7 @@ from typing import Any
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
 from ..limits import HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX
+from ..message_views import message_views, new_message_view, receipts_shown, version_views
 from ..model import (
     Actor,
     Attachment,
@@ -23,19 +24,8 @@ from ..model import (
 )
 from ..payloads import message_data
 from ..ports import UnitOfWork
-from ..read_models import (
-    ChatView,
-    HistoryPage,
-    MessageView,
-    UserView,
-    VersionView,
-    chat_view,
-    message_views,
-    new_message_view,
-    receipts_shown,
-    user_view,
-    version_views,
-)
+from ..read_models import chat_view
+from ..views import ChatView, HistoryPage, MessageView, UserView, VersionView, user_view
 from .chats import start_direct_chat
 from .context import Context
 from .lookups import check_direct_send, member_ids, membership, other_user, visible_message, writable_chat

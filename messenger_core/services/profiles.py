@@ -13,7 +13,7 @@ from ..model import Actor, EventType, ProfileChanges, TokenPair, User
 from ..normalize import email_key, search_key
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import UserView, user_view
+from ..views import UserView, user_view
 from .accounts import fresh_alternative_id
 from .context import Context, Upload
 from .lookups import contact_ids, current_user

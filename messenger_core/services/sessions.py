@@ -20,7 +20,8 @@ from ..errors import NotFound, Unauthorized
 from ..limits import DEVICE_MAX, REFRESH_REUSE_GRACE_SECONDS, SESSION_TOUCH_SECONDS
 from ..model import Actor, NewSession, Session, SessionEnd, TokenPair, TokenType, User
 from ..ports import UnitOfWork
-from ..read_models import SessionView, session_view
+from ..read_models import session_view
+from ..views import SessionView
 from .context import Context
 
 # Verified against when the email is unknown, so both failures cost the same time.

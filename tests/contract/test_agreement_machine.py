@@ -78,8 +78,8 @@ from messenger_core.model import (
     Visibility,
 )
 from messenger_core.normalize import clean_text, email_key, search_key
-from messenger_core.read_models import ReplyView
 from messenger_core.services import Upload
+from messenger_core.views import ReplyView
 from tests.conftest import START, build_messenger
 from tests.postgres import empty, fresh_database
 
