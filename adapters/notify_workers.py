@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ VERSION_SLOTS = 1 << 16  # users in slot id % size: memory stays fixed (see noti
 IDS_PER_WRITE = 512  # 4,096 bytes: PIPE_BUF, the most a pipe writes atomically
 EVERYONE = (1 << 64) - 1  # an id no user has: wake every waiter
 STOP = (1 << 64) - 2  # an id no user has: the reader thread ends (close)
+RELAY = (1 << 64) - 3  # an id no user has: a message for the siblings' signals follows
+RELAY_MAX = 4096 - 16  # bytes of one relayed message: with its two words, one atomic pipe write
 
 
 class _Waiters:
@@ -53,6 +55,7 @@ class WorkerEventNotifier:
         self._siblings = list(siblings)
         self._behind: set[int] = set()  # siblings whose pipe was full: they owe a wake-everyone
         self._send_lock = threading.Lock()
+        self.on_relay: Callable[[bytes], None] | None = None  # what this worker does with a relayed message
         self._reader = threading.Thread(target=self._read, name="sibling-wakeups", daemon=True)
         self._reader.start()
 
@@ -88,6 +91,20 @@ class WorkerEventNotifier:
                 if waiters.count == 0:
                     del self._waiters[user_id]
 
+    def relay(self, message: bytes) -> None:
+        """Hand a message of at most RELAY_MAX bytes to every sibling's ``on_relay``
+        (ephemeral signals), ahead of any wake-up sent after it. One pipe write each, so
+        it arrives whole; dropped for a sibling whose pipe is full (what is relayed lives
+        seconds, and its waiters are owed a wake-everyone anyway)."""
+        if len(message) > RELAY_MAX:
+            raise ValueError(f"a relayed message holds at most {RELAY_MAX} bytes")
+        padded = message + b"\0" * (-len(message) % 8)
+        data = array("Q", [RELAY, len(message)]).tobytes() + padded
+        with self._send_lock:
+            for sibling in self._siblings:
+                if sibling not in self._behind and not self._write(sibling, data):
+                    self._behind.add(sibling)
+
     def close(self, inbox_writer: int) -> None:
         """End the reader thread, given the write end of this worker's own pipe (for tests
         and orderly ends; a worker's process usually just exits)."""
@@ -122,13 +139,34 @@ class WorkerEventNotifier:
                 return
             if size == 0:  # every write end closed: nobody can wake us any more
                 return
-            ids = array("Q", bytes(buffer[:size]))
+            words = array("Q", bytes(buffer[:size]))
+            ids: list[int] = []
+            i = 0
+            while i < len(words):
+                word = words[i]
+                if word == RELAY:  # [RELAY, length, message padded to 8 bytes]
+                    length = words[i + 1]
+                    start = (i + 2) * 8
+                    self._deliver(bytes(buffer[start : start + length]))
+                    i += 2 + (length + 7) // 8
+                    continue
+                ids.append(word)
+                i += 1
             if STOP in ids:
                 return
             if EVERYONE in ids:
                 self._wake_everyone()
-            else:
+            elif ids:
                 self._wake(set(ids))
+
+    def _deliver(self, message: bytes) -> None:
+        handler = self.on_relay
+        if handler is None:
+            return
+        try:
+            handler(message)
+        except Exception:
+            log.exception("a relayed message from a sibling worker could not be used")
 
     # --- the siblings ---------------------------------------------------------------
 

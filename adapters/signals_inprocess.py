@@ -30,10 +30,13 @@ class InProcessSignals:
         self._waiting: dict[int, int] = {}
         self._last_poll: dict[int, datetime] = {}
 
-    def publish(self, user_ids: Iterable[int], signal: Signal) -> None:
+    def publish(self, user_ids: Iterable[int], signal: Signal, *, number: int | None = None) -> None:
+        """Hold the signal for the users. ``number`` orders it among the others: given by
+        a store that shares signals between processes (one numbering for all), else the
+        next of this process's own."""
         with self._lock:
-            number = next(self._sequence)
-            self._latest = number
+            number = next(self._sequence) if number is None else number
+            self._latest = max(self._latest, number)
             for user_id in set(user_ids):
                 held = self._held.setdefault(user_id, deque(maxlen=MAX_HELD))
                 held.append((number, signal))
@@ -49,7 +52,7 @@ class InProcessSignals:
             if cursor is None or held is None:
                 return [], self._latest
             found = [(n, s) for n, s in held if n > cursor]
-            return [s for _, s in found], (found[-1][0] if found else max(cursor, self._latest))
+            return [s for _, s in found], max([cursor, self._latest, *(n for n, _ in found)])
 
     def claim(self, key: str, now: datetime, interval: float) -> bool:
         with self._lock:
@@ -73,6 +76,13 @@ class InProcessSignals:
             if len(self._last_poll) > MAX_KEYS:
                 newest = sorted(self._last_poll.items(), key=lambda item: item[1])[-MAX_KEYS // 2 :]
                 self._last_poll = dict(newest)
+
+    def seen(self, user_id: int, at: datetime) -> None:
+        """The user polled at ``at`` somewhere else (another worker of the server)."""
+        with self._lock:
+            last = self._last_poll.get(user_id)
+            if last is None or last < at:
+                self._last_poll[user_id] = at
 
     def online(self, user_ids: Iterable[int], since: datetime) -> set[int]:
         with self._lock:

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.blobs_s3 import S3BlobStore
@@ -42,6 +46,7 @@ from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
 from messenger_core import Messenger, MessengerSettings
+from messenger_core.model import Signal
 from messenger_core.ports import (
     BackgroundJobs,
     BlobStore,
@@ -191,12 +196,65 @@ def build_server(
     throttles' buckets in the same database, where every server process on it counts
     together (and counts outlive a restart)."""
     database = open_storage(settings)
-    messenger = build_messenger(settings, uow=database, notifier=notifier)
+    signals = WorkerSignals(notifier) if isinstance(notifier, WorkerEventNotifier) else None
+    messenger = build_messenger(settings, uow=database, notifier=notifier, signals=signals)
     if isinstance(database, PostgresUnitOfWorkFactory):
         assert settings.DATABASE_URL
         limits = PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
         return messenger, PostgresRateLimitStore(limits)
     return messenger, SqliteRateLimitStore(database)
+
+
+class WorkerSignals:
+    """EphemeralSignals for one worker of a server: this process's store, with every
+    signal and every poll mark relayed to the sibling workers through the wake-up pipes,
+    so typing and "online" reach a long-poll whichever worker holds it. Signals are
+    numbered by time (microseconds, rising in each worker), one numbering for all, so a
+    client's cursor means the same on every worker. Throttles (``claim``) stay per worker:
+    a client spread over two may send a typing signal twice as often."""
+
+    def __init__(self, relay: WorkerEventNotifier) -> None:
+        self._local = InProcessSignals()
+        self._relay = relay
+        self._lock = threading.Lock()
+        self._last = 0
+        relay.on_relay = self._received
+
+    def _number(self) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, time.time_ns() // 1000)
+            return self._last
+
+    def publish(self, user_ids: Iterable[int], signal: Signal) -> None:
+        users, number = sorted(set(user_ids)), self._number()
+        self._local.publish(users, signal, number=number)
+        common = {"t": "signal", "n": number, "type": signal.type, "data": signal.data}
+        common["expires"] = signal.expires.isoformat()
+        for start in range(0, len(users), 300):  # each part fits one pipe write
+            self._relay.relay(orjson.dumps({**common, "users": users[start : start + 300]}))
+
+    def after(self, user_id: int, cursor: int | None, now: datetime) -> tuple[list[Signal], int]:
+        return self._local.after(user_id, cursor, now)
+
+    def claim(self, key: str, now: datetime, interval: float) -> bool:
+        return self._local.claim(key, now, interval)
+
+    def polling(self, user_id: int, now: datetime, *, waiting: bool) -> None:
+        self._local.polling(user_id, now, waiting=waiting)
+        self._relay.relay(orjson.dumps({"t": "seen", "user": user_id, "at": now.isoformat()}))
+
+    def online(self, user_ids: Iterable[int], since: datetime) -> set[int]:
+        return self._local.online(user_ids, since)
+
+    def _received(self, message: bytes) -> None:
+        data = orjson.loads(message)
+        if data["t"] == "seen":
+            self._local.seen(data["user"], datetime.fromisoformat(data["at"]))
+        elif data["t"] == "signal":
+            signal = Signal(
+                type=data["type"], data=data["data"], expires=datetime.fromisoformat(data["expires"])
+            )
+            self._local.publish(data["users"], signal, number=data["n"])
 
 
 def sibling_notifier(inbox: int, siblings: Sequence[int]) -> EventNotifier:

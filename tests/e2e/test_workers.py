@@ -58,18 +58,17 @@ class Connection:
 def one_per_worker(server: LiveServer, count: int = 2) -> list[Connection]:
     """Connections until ``count`` workers each serve one (the kernel picks the worker)."""
     found: dict[int, Connection] = {}
-    spare: list[Connection] = []
-    for _ in range(60):
+    tried = 0
+    deadline = time.monotonic() + DEADLINE  # a worker just started accepts once it has built its app
+    while len(found) < count and time.monotonic() < deadline:
         connection = Connection(server)
+        tried += 1
         if connection.worker in found:
-            spare.append(connection)
+            connection.close()
+            time.sleep(0.02)
         else:
             found[connection.worker] = connection
-        if len(found) == count:
-            break
-    for connection in spare:
-        connection.close()
-    assert len(found) == count, f"60 connections reached only {len(found)} workers"
+    assert len(found) == count, f"{tried} connections reached only {len(found)} workers"
     return list(found.values())
 
 
@@ -113,6 +112,32 @@ def test_a_send_through_one_worker_wakes_a_waiter_on_the_other(
         assert status == 200 and [e["data"]["message"]["text"] for e in body["events"]] == [f"hi {round_}"]
         assert time.monotonic() - began < PROMPT, "woken by its timeout, not by the other worker"
         start = body
+
+
+def test_typing_and_presence_cross_workers(server: LiveServer, pool: ThreadPoolExecutor) -> None:
+    """Ephemeral signals live in each worker's memory and are relayed to the others: a
+    typing signal sent through one worker reaches a long-poll held by the other, and a
+    user polling on one is online to a reader served by the other."""
+    (_, alice), (bob_id, bob), chat = friends(server)
+    waiting_on, sending_on = one_per_worker(server)
+    _, _, start = waiting_on.call("GET", "/api/v1/events", token=bob)
+    path = f"/api/v1/events?since={start['cursor']}&signals_since={start['signal_cursor']}&timeout=20"
+    poll = pool.submit(waiting_on.call, "GET", path, None, bob)
+    deadline = time.monotonic() + DEADLINE
+    while not poll.done():  # typing again until the waiter has it (a signal lives seconds)
+        assert time.monotonic() < deadline, "the typing signal never crossed workers"
+        assert sending_on.call("POST", f"/api/v1/chats/{chat}/typing", None, alice)[0] == 204
+        time.sleep(0.2)
+    status, _, body = poll.result(timeout=DEADLINE)
+    typed = [s for s in body["signals"] if s["type"] == "chat.typing"]
+    assert status == 200 and typed and typed[0]["data"]["chat_id"] == chat
+    # Bob polls on one worker; Alice, asking the other, sees him online.
+    poll = pool.submit(waiting_on.call, "GET", path, None, bob)
+    while not sending_on.call("GET", f"/api/v1/users/{bob_id}", token=alice)[2]["user"].get("online"):
+        assert time.monotonic() < deadline, "Bob's poll never made him online on the other worker"
+        time.sleep(0.1)
+    sending_on.call("POST", f"/api/v1/chats/{chat}/messages", {"text": "end the wait"}, alice)
+    assert poll.result(timeout=DEADLINE)[0] == 200
 
 
 def test_a_revoked_token_fails_on_every_worker(server: LiveServer) -> None:

@@ -7,11 +7,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.notify_workers import WorkerEventNotifier
+from entrypoints.bootstrap import WorkerSignals
+from messenger_core.model import Signal
 
 
 class Pair:
@@ -132,3 +135,42 @@ def test_a_sibling_whose_pipe_has_no_reader_left_is_skipped() -> None:
         notifier.close(inbox_writer)
         for descriptor in (inbox, inbox_writer, gone):
             os.close(descriptor)
+
+
+def until(condition: Callable[[], object], what: str) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.005)
+
+
+def test_a_relayed_message_reaches_the_sibling_before_the_wake_up_after_it(pair: Pair) -> None:
+    got: list[bytes] = []
+    woken_with: list[list[bytes]] = []
+    pair.b.on_relay = got.append
+    thread, result = wait_in_background(pair.b, 7, timeout=10)
+    pair.a.relay(b"typing in chat 3")
+    pair.a.notify([7])
+    thread.join(10)
+    woken_with.append(list(got))
+    assert result == [True]
+    assert woken_with == [[b"typing in chat 3"]]
+    with pytest.raises(ValueError):
+        pair.a.relay(b"x" * 5000)
+
+
+def test_typing_and_presence_reach_a_long_poll_on_another_worker(pair: Pair) -> None:
+    """What issue 14 needs of several workers: a signal published in one is read in the
+    other under one numbering, and a user polling in one is online in the other."""
+    a, b = WorkerSignals(pair.a), WorkerSignals(pair.b)
+    now = datetime.now(UTC)
+    _, cursor = b.after(2, None, now)  # what a client starting on worker b holds
+    signal = Signal(type="chat.typing", data={"chat_id": 3}, expires=now + timedelta(seconds=6))
+    a.publish([1, 2], signal)
+    until(lambda: b.after(2, cursor, now)[0] == [signal], "the signal never reached worker b")
+    _, next_cursor = b.after(2, cursor, now)
+    assert a.after(2, next_cursor, now) == ([], next_cursor), "one numbering on both workers"
+    assert a.after(2, cursor, now)[0] == [signal]
+    a.polling(9, now, waiting=True)
+    until(lambda: b.online([9], now - timedelta(seconds=60)) == {9}, "the poll mark never reached b")
+    assert b.online([10], now - timedelta(seconds=60)) == set()
