@@ -268,6 +268,21 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE INDEX message_search_chat ON message_search (chat_id, message_id)",
         index_every_message,
     ),
+    # 5: notifications (SQLite's step 8). Each member's mute of a chat (NULL: not muted;
+    # a time past is no mute) and each user's notification settings, both on by default.
+    (
+        "ALTER TABLE chat_members ADD COLUMN muted_until timestamptz",
+        "ALTER TABLE users ADD COLUMN notify_preview boolean NOT NULL DEFAULT true",
+        "ALTER TABLE users ADD COLUMN notify_muted_mentions boolean NOT NULL DEFAULT true",
+    ),
+    # 6: an index on every other column that holds blob keys (step 3 indexed the
+    # attachments'), so the sweep of stray files asks which keys rows name without
+    # reading whole tables (SQLite's step 9).
+    (
+        "CREATE INDEX users_avatar ON users (avatar) WHERE avatar IS NOT NULL",
+        "CREATE INDEX chats_photo ON chats (photo) WHERE photo IS NOT NULL",
+        "CREATE INDEX stickers_image_key ON stickers (image_key)",
+    ),
 )
 
 LATEST_VERSION = len(STEPS)

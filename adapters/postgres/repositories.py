@@ -421,6 +421,12 @@ class PostgresChatRepository:
             (message_id, chat_id, user_id),
         )
 
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        self._s.write(
+            "UPDATE chat_members SET muted_until = %s WHERE chat_id = %s AND user_id = %s",
+            (None if until is None else rows.time(until), chat_id, user_id),
+        )
+
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
         self._s.write(
             "UPDATE chats SET last_message_id = %s, last_activity = %s WHERE id = %s",
@@ -700,6 +706,15 @@ class PostgresAttachmentRepository:
         )
         return [rows.attachment(row) for row in found]
 
+    def unsent_bytes(self, uploader_id: int) -> int:
+        # Unsent rows are few (they expire): the partial index attachments_orphans holds only them.
+        row = self._s.one(
+            "SELECT coalesce(sum(size), 0) AS n FROM attachments"
+            " WHERE message_id IS NULL AND uploader_id = %s",
+            (uploader_id,),
+        )
+        return int(row["n"]) if row else 0
+
     def remove(self, attachment_id: int) -> None:
         self._s.write("DELETE FROM attachments WHERE id = %s", (attachment_id,))
 
@@ -938,3 +953,26 @@ class PostgresEventRepository:
     def prune_before(self, before: datetime) -> int:
         cursor = self._s.write("DELETE FROM events WHERE created_date < %s", (rows.time(before),))
         return cursor.rowcount
+
+
+class PostgresStoredFileRepository:
+    """Which blob keys rows name. Each column holding keys has an index (migrations 3
+    and 6), so asking costs a lookup per key and column, whatever the size of the tables."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        found = self._s.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE"
+            " EXISTS (SELECT 1 FROM attachments WHERE storage_key = k)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k)"
+            " OR EXISTS (SELECT 1 FROM users WHERE avatar = k)"
+            " OR EXISTS (SELECT 1 FROM chats WHERE photo = k)"
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = k)",
+            (wanted,),
+        )
+        return {row["k"] for row in found}

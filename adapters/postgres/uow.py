@@ -40,6 +40,7 @@ from messenger_core.ports import (
     PinRepository,
     ReactionRepository,
     StickerRepository,
+    StoredFileRepository,
     UserRepository,
 )
 
@@ -53,6 +54,7 @@ from .repositories import (
     PostgresPinRepository,
     PostgresReactionRepository,
     PostgresStickerRepository,
+    PostgresStoredFileRepository,
     PostgresUserRepository,
     ReadOnlyUnitError,
     Session,
@@ -121,6 +123,7 @@ class PostgresUnitOfWork:
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
 
     def __init__(self, factory: PostgresUnitOfWorkFactory, *, read_only: bool) -> None:
         self._factory = factory
@@ -135,6 +138,7 @@ class PostgresUnitOfWork:
         self.pins = PostgresPinRepository(session)
         self.stickers = PostgresStickerRepository(session)
         self.events = PostgresEventRepository(session)
+        self.stored_files = PostgresStoredFileRepository(session)
 
     def __enter__(self) -> Self:
         local = self._factory._local
