@@ -31,7 +31,7 @@ from psycopg import sql
 from . import migrations
 from .search_index import index_every_message
 
-SQLITE_VERSION = 7  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 9  # the SQLite schema version (PRAGMA user_version) this copy reads
 # Not copied: message_search and its words (rebuilt from the messages) and rate_limits (a
 # throttle's state: every key starts with a full bucket).
 BATCH = 5000
@@ -72,9 +72,11 @@ TABLES: tuple[Table, ...] = (
             "avatar",
             "created_date",
             "is_confirmed",
+            "notify_preview",
+            "notify_muted_mentions",
         ),
         times=("created_date",),
-        flags=("is_confirmed",),
+        flags=("is_confirmed", "notify_preview", "notify_muted_mentions"),
     ),
     Table("sticker_packs", ("id",), ("id", "title")),
     Table("stickers", ("id",), ("id", "pack_id", "position", "image_key", "mime")),
@@ -106,8 +108,9 @@ TABLES: tuple[Table, ...] = (
             "joined_date",
             "joined_event_id",
             "visible_after_message_id",
+            "muted_until",
         ),
-        times=("joined_date",),
+        times=("joined_date", "muted_until"),
         identity=False,
     ),
     Table(

@@ -24,7 +24,7 @@ from adapters.testing import ManualClock
 from entrypoints import bootstrap
 from entrypoints.config import Settings
 from messenger_core import Messenger
-from messenger_core.model import Actor, FriendListKind
+from messenger_core.model import MUTED_FOREVER, Actor, FriendListKind
 from scripts.live_server import ROOT
 from tests.conftest import START, build_messenger
 from tests.postgres import cluster
@@ -70,6 +70,7 @@ def views(messenger: Messenger, actor: Actor) -> dict[str, object]:
         "stickers": messenger.list_sticker_packs(),
         "found": [messenger.search_messages(actor, q=q) for q in ("ответ", "при", "д")],
         "pins": [messenger.list_pins(actor, c.id) for c in chats],
+        "settings": messenger.notification_settings(actor),
     }
 
 
@@ -88,6 +89,13 @@ def converse(messenger: Messenger, database: Path) -> None:
             messenger.edit_message(actor, reply.id, text="ответ, исправленный")
             messenger.pin_message(actor, chat.id, reply.id)
             messenger.hide_message(actor, page[-1].id)
+    # Mutes (one until a time, one for good) and notification settings turned off.
+    for actor, until in zip(
+        everyone[:2], (START + timedelta(days=2, microseconds=7), MUTED_FOREVER), strict=True
+    ):
+        messenger.mute_chat(actor, messenger.list_chats(actor)[0].id, until)
+    messenger.update_notification_settings(everyone[0], notify_preview=False)
+    messenger.update_notification_settings(everyone[1], notify_muted_mentions=False)
 
 
 def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Path) -> None:
@@ -115,6 +123,18 @@ def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Pa
             assert seen == views(on_sqlite, actor)
             found += len(on_postgres.search_messages(actor, q="ответ").messages)
         assert found >= 3  # the copy's search index holds the conversation's messages
+        first, second = actors(demo)[:2]
+        with postgres_uow(read_only=True) as uow:
+            users = uow.users.get_many([first.id, second.id])
+            muted = {
+                m.muted_until
+                for a in (first, second)
+                for c in uow.chats.list_for_user(a.id)
+                for m in uow.chats.members(c.id)
+                if m.user_id == a.id and m.muted_until is not None
+            }
+        assert users[first.id].notify_preview is False and users[second.id].notify_muted_mentions is False
+        assert muted == {START + timedelta(days=2, microseconds=7), MUTED_FOREVER}
         # New rows get ids after the copied ones, in both.
         fresh = [
             m.register(first_name="New", second_name="User", email="new@example.org", password="x" * 12)
