@@ -35,11 +35,14 @@ from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
     BlobInfo,
+    Block,
     Chat,
     ChatKind,
     ChatMember,
     Event,
     EventType,
+    Export,
+    ExportState,
     Friendship,
     MemberRole,
     Message,
@@ -49,10 +52,13 @@ from messenger_core.model import (
     NewChat,
     NewMember,
     NewMessage,
+    NewSession,
     NewUser,
     Pin,
     Reaction,
     ReactionSummary,
+    Session,
+    SessionEnd,
     Sticker,
     StickerPack,
     StoredBlob,
@@ -61,13 +67,16 @@ from messenger_core.model import (
 from messenger_core.normalize import bucket_in_seconds, bucket_wait, email_key, search_text
 from messenger_core.ports import (
     AttachmentRepository,
+    BlockRepository,
     ChatRepository,
     Clock,
     EventRepository,
+    ExportRepository,
     FriendshipRepository,
     MessageRepository,
     PinRepository,
     ReactionRepository,
+    SessionRepository,
     StickerRepository,
     StoredFileRepository,
     UnitOfWork,
@@ -84,6 +93,7 @@ _TABLES = (
     "user_keys",
     "user_by_public_id",
     "user_by_email",
+    "user_by_username",
     "friendships",
     "chats",
     "members",
@@ -98,6 +108,9 @@ _TABLES = (
     "hidden",
     "packs",
     "events",
+    "sessions",
+    "blocks",
+    "exports",
     "next_ids",
 )
 
@@ -121,6 +134,7 @@ class _Store:
     user_keys: dict[int, tuple[str, str, str]] = attrs.Factory(dict)  # (all keys, first, second)
     user_by_public_id: dict[str, int] = attrs.Factory(dict)
     user_by_email: dict[str, int] = attrs.Factory(dict)
+    user_by_username: dict[str, int] = attrs.Factory(dict)
     # Derived, not journaled: every user's keys in one string, rebuilt on the first search
     # after a change; (text, where each user's keys start, their ids).
     search_text: tuple[str, list[int], list[int]] | None = None
@@ -142,6 +156,9 @@ class _Store:
     hidden: dict[tuple[int, int], int] = attrs.Factory(dict)
     packs: dict[int, StickerPack] = attrs.Factory(dict)
     events: dict[int, Event] = attrs.Factory(dict)
+    sessions: dict[int, Session] = attrs.Factory(dict)
+    blocks: dict[tuple[int, int], Block] = attrs.Factory(dict)  # (blocker, blocked) → block
+    exports: dict[int, Export] = attrs.Factory(dict)  # user id → their latest export
     next_ids: dict[str, int] = attrs.Factory(dict)
     undo: list[Callable[[], None]] | None = None
     # (operation, table, key, value) since the last commit, oldest first.
@@ -238,25 +255,44 @@ class MemoryUsers:
         user_id = self._s.user_by_email.get(email_key(email))
         return None if user_id is None else self._s.users[user_id]
 
-    def _check_unique(self, user_id: int | None, email: str, alternative_id: str) -> None:
-        """The unique indexes of the SQLite schema: one account per folded email and per
-        public id."""
+    def get_by_username(self, username: str) -> User | None:
+        user_id = self._s.user_by_username.get(username.lower())
+        return None if user_id is None else self._s.users[user_id]
+
+    def set_last_seen(self, user_id: int, at: datetime) -> None:
+        user = self._s.users.get(user_id)
+        if user is not None:
+            self._s.put(self._s.users, user_id, attrs.evolve(user, last_seen=at))
+        else:
+            self._s.require_writable()
+
+    def _check_unique(
+        self, user_id: int | None, email: str, alternative_id: str, username: str | None = None
+    ) -> None:
+        """The unique indexes of the SQLite schema: one account per folded email, per
+        public id and per username."""
         if self._s.user_by_email.get(email_key(email), user_id) != user_id:
             raise Conflict("email_taken")
         if self._s.user_by_public_id.get(alternative_id, user_id) != user_id:
             raise Conflict("alternative_id_taken")
+        if username is not None and self._s.user_by_username.get(username, user_id) != user_id:
+            raise Conflict("username_taken")
 
     def update(self, user: User) -> None:
-        self._check_unique(user.id, user.email, user.alternative_id)
+        self._check_unique(user.id, user.email, user.alternative_id, user.username)
         old = self._s.users.get(user.id)
         if old is not None:
             self._s.pop(self._s.user_by_public_id, old.alternative_id)
             self._s.pop(self._s.user_by_email, email_key(old.email))
+            if old.username is not None:
+                self._s.pop(self._s.user_by_username, old.username)
         self._s.put(self._s.users, user.id, user)
         self._s.put(self._s.user_by_public_id, user.alternative_id, user.id)
         self._s.put(self._s.user_by_email, email_key(user.email), user.id)
-        joined = search_text(user.first_name, user.second_name, user.alternative_id)
-        first, second, _ = joined.split("\n")  # no key holds a newline
+        if user.username is not None:
+            self._s.put(self._s.user_by_username, user.username, user.id)
+        joined = search_text(user.first_name, user.second_name, user.alternative_id, user.username)
+        first, second, *_ = joined.split("\n")  # no key holds a newline
         self._s.put(self._s.user_keys, user.id, (joined, first, second))
         self._s.search_text = None
 
@@ -283,6 +319,7 @@ class MemoryUsers:
             hits = [(i, keys) for i, keys in hits if first_name in keys[1]]
         if second_name is not None:
             hits = [(i, keys) for i, keys in hits if second_name in keys[2]]
+        hits = (hit for hit in hits if not self._s.users[hit[0]].is_deleted)
         return [self._s.users[i] for i, _ in itertools.islice(hits, start, start + limit)]
 
     def count(self) -> int:
@@ -563,6 +600,11 @@ class MemoryMessages:
         self._s.require_writable()
         self._s.pop(self._s.message_versions, message_id)
 
+    def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
+        # Message ids only grow, so dict order is id order.
+        theirs = (m for i, m in self._s.messages.items() if i > after_id and m.sender_id == user_id)
+        return list(itertools.islice(theirs, limit))
+
 
 class MemoryAttachments:
     def __init__(self, store: _Store) -> None:
@@ -603,6 +645,10 @@ class MemoryAttachments:
         for a in gone:
             self._s.pop(self._s.attachments, a.id)
         return gone
+
+    def uploaded_by(self, user_id: int, after_id: int, limit: int) -> list[Attachment]:
+        theirs = (a for a in self._s.attachments.values() if a.uploader_id == user_id and a.id > after_id)
+        return sorted(theirs, key=lambda a: a.id)[:limit]
 
     def add_copies(
         self, sources: Sequence[Attachment], message_id: int, uploader_id: int
@@ -838,6 +884,110 @@ class MemoryStoredFiles:
         return {key for key in keys if key in named}
 
 
+class MemorySessions:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, new: NewSession) -> Session:
+        session = Session(
+            id=self._s.next_id("sessions"),
+            last_used_date=new.created_date,
+            **attrs.asdict(new, recurse=False),
+        )
+        self._s.put(self._s.sessions, session.id, session)
+        return session
+
+    def get(self, session_id: int) -> Session | None:
+        return self._s.sessions.get(session_id)
+
+    def update(self, session: Session) -> None:
+        self._s.put(self._s.sessions, session.id, session)
+
+    def active_for(self, user_id: int) -> list[Session]:
+        # Session ids only grow, so dict order is id order.
+        return [s for s in self._s.sessions.values() if s.user_id == user_id and not s.is_ended]
+
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
+        self._s.require_writable()
+        ending = [s for s in self.active_for(user_id) if s.id != keep]
+        for session in ending:
+            self.update(session.ended(reason, at))
+        return [s.id for s in ending]
+
+    def prune_ended_before(self, before: datetime) -> int:
+        self._s.require_writable()
+        old = [i for i, s in self._s.sessions.items() if s.ended_date is not None and s.ended_date < before]
+        for session_id in old:
+            self._s.pop(self._s.sessions, session_id)
+        return len(old)
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._s.require_writable()
+        for session_id in [i for i, s in self._s.sessions.items() if s.user_id == user_id]:
+            self._s.pop(self._s.sessions, session_id)
+
+
+class MemoryBlocks:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def add(self, block: Block) -> bool:
+        self._s.require_writable()
+        key = (block.blocker_id, block.blocked_id)
+        if key in self._s.blocks:
+            return False
+        self._s.put(self._s.blocks, key, block)
+        return True
+
+    def remove(self, blocker_id: int, blocked_id: int) -> bool:
+        self._s.require_writable()
+        return self._s.pop(self._s.blocks, (blocker_id, blocked_id)) is not None
+
+    def exists(self, blocker_id: int, blocked_id: int) -> bool:
+        return (blocker_id, blocked_id) in self._s.blocks
+
+    def list_by(self, blocker_id: int) -> list[Block]:
+        mine = [b for b in self._s.blocks.values() if b.blocker_id == blocker_id]
+        return sorted(mine, key=lambda b: (b.created_date, b.blocked_id))
+
+    def involving(self, user_id: int) -> list[Block]:
+        return [b for b in self._s.blocks.values() if user_id in (b.blocker_id, b.blocked_id)]
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._s.require_writable()
+        for block in self.involving(user_id):
+            self._s.pop(self._s.blocks, (block.blocker_id, block.blocked_id))
+
+
+class MemoryExports:
+    def __init__(self, store: _Store) -> None:
+        self._s = store
+
+    def get(self, user_id: int) -> Export | None:
+        return self._s.exports.get(user_id)
+
+    def put(self, export: Export) -> None:
+        self._s.put(self._s.exports, export.user_id, export)
+
+    def remove(self, user_id: int) -> None:
+        self._s.require_writable()
+        self._s.pop(self._s.exports, user_id)
+
+    def pending(self) -> list[Export]:
+        waiting = [e for e in self._s.exports.values() if e.state is ExportState.PENDING]
+        return sorted(waiting, key=lambda e: (e.created_date, e.user_id))
+
+    def ready_before(self, before: datetime) -> list[Export]:
+        ready = [
+            e
+            for e in self._s.exports.values()
+            if e.state is ExportState.READY and e.ready_date is not None and e.ready_date < before
+        ]
+        return sorted(ready, key=lambda e: (e.ready_date or before, e.user_id))
+
+
 class _Shared:
     """What the units of work of one factory share."""
 
@@ -897,6 +1047,9 @@ class _Repositories:
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     @classmethod
     def over(cls, store: _Store, lock: threading.Lock | None = None) -> _Repositories:
@@ -916,6 +1069,9 @@ class _Repositories:
             stickers=made(MemoryStickers(store)),
             events=made(MemoryEvents(store)),
             stored_files=made(MemoryStoredFiles(store)),
+            sessions=made(MemorySessions(store)),
+            blocks=made(MemoryBlocks(store)),
+            exports=made(MemoryExports(store)),
         )
 
 
@@ -931,6 +1087,9 @@ class _MemoryUnit:
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __init__(self, shared: _Shared, repositories: _Repositories) -> None:
         self._shared = shared
@@ -944,6 +1103,9 @@ class _MemoryUnit:
         self.stickers = repositories.stickers
         self.events = repositories.events
         self.stored_files = repositories.stored_files
+        self.sessions = repositories.sessions
+        self.blocks = repositories.blocks
+        self.exports = repositories.exports
 
 
 class MemoryUnitOfWork(_MemoryUnit):

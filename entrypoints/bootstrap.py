@@ -25,6 +25,7 @@ from adapters.blobs_s3 import S3BlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
+from adapters.jobs import InlineJobs, ThreadJobs
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
 from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfWorkFactory
@@ -35,14 +36,17 @@ from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
 from adapters.postgres.from_sqlite import CopyError, Progress, TableReport, copy_sqlite_to_postgres
 from adapters.postgres.notifier import PostgresEventNotifier
 from adapters.postgres.rate_limits import PostgresRateLimitStore
+from adapters.signals_inprocess import InProcessSignals
 from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
 from adapters.testing import ManualClock, SeededRandom
 from adapters.tokens_pyjwt import PyJwtCodec
 from messenger_core import Messenger, MessengerSettings
 from messenger_core.ports import (
+    BackgroundJobs,
     BlobStore,
     Clock,
+    EphemeralSignals,
     EventNotifier,
     ImageProcessor,
     Mailer,
@@ -72,6 +76,7 @@ def messenger_settings(settings: Settings) -> MessengerSettings:
         orphan_upload_lifetime=timedelta(hours=settings.ORPHAN_UPLOAD_HOURS),
         event_retention=timedelta(days=settings.EVENT_RETENTION_DAYS),
         group_max_members=settings.GROUP_MAX_MEMBERS,
+        session_idle=timedelta(days=settings.SESSION_IDLE_DAYS) if settings.SESSION_IDLE_DAYS else None,
         edit_window=timedelta(hours=settings.EDIT_WINDOW_HOURS) if settings.EDIT_WINDOW_HOURS else None,
     )
 
@@ -89,11 +94,14 @@ def build_messenger(
     images: ImageProcessor | None = None,
     notifier: EventNotifier | None = None,
     mailer: Mailer | None = None,
+    signals: EphemeralSignals | None = None,
+    jobs: BackgroundJobs | None = None,
     core: MessengerSettings | None = None,
 ) -> Messenger:
     """A Messenger as the settings describe it: SQLite and the filesystem (or, with
-    ``memory``, the in-memory store), the system clock, PyJWT tokens, argon2id. Every
-    keyword part replaces the one the settings would give."""
+    ``memory``, the in-memory store), the system clock, PyJWT tokens, argon2id, signals
+    in this process, and background jobs on a thread (or, with ``memory``, at once).
+    Every keyword part replaces the one the settings would give."""
     if codec is None and not settings.SECRET_KEY:
         raise ValueError("SECRET_KEY is required")
     if uow is None:
@@ -111,6 +119,8 @@ def build_messenger(
         images=images or PillowImageProcessor(),
         notifier=notifier or event_notifier(settings, uow),
         mailer=mailer or build_mailer(settings),
+        signals=signals or InProcessSignals(),
+        jobs=jobs or (InlineJobs() if memory else ThreadJobs()),
         emoji=UnicodeEmojiCatalog(),
         settings=core or messenger_settings(settings),
     )

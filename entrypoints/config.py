@@ -78,6 +78,7 @@ class Settings:
     # the headroom keeps the database (often on the same disk) writable. 0 turns it off.
     UPLOAD_MIN_FREE_BYTES: int = 1024**3
     GROUP_MAX_MEMBERS: int = GROUP_MAX_MEMBERS_DEFAULT
+    SESSION_IDLE_DAYS: int = 0  # a session unused this many days ends; 0: never
     EDIT_WINDOW_HOURS: int = EDIT_WINDOW_HOURS_DEFAULT  # a message is editable this long; 0: always
     LONG_POLLS_PER_USER: int = 4  # waiting at once; more answer at once ("busy")
     LONG_POLLS_PER_ADDRESS: int = 16
@@ -301,6 +302,8 @@ def _settings_from(values: dict[str, Any]) -> Settings:
     settings = _check_storage(settings)
     if settings.GROUP_MAX_MEMBERS < 2:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")
+    if settings.SESSION_IDLE_DAYS < 0:
+        raise ConfigError("SESSION_IDLE_DAYS must be 0 (never) or more")
     if settings.EDIT_WINDOW_HOURS < 0:
         raise ConfigError("EDIT_WINDOW_HOURS must not be negative (0: no limit)")
     if settings.RESERVED_THREADS >= settings.THREADS:

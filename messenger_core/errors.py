@@ -45,6 +45,8 @@ FIELD_CODES: Mapping[str, str] = {
     "group_full": "A group has at most {max} members",
     "not_a_member": "Not a member of this chat: {user_id}",
     "no_members": "Name at least one friend to add",
+    "invalid_username": "{min} to {max} characters: Latin letters, digits and _",
+    "username_taken": "This username is taken",
     "no_such_message": "There is no such message in this chat",
     "no_chats": "Name at least one chat",
     "too_many_chats": "At most {max} chats",
@@ -123,6 +125,8 @@ class NotFound(MessengerError):
         "attachment": "No such attachment",
         "thumbnail": "This attachment has no thumbnail",
         "stored_file": "No such stored file",
+        "session": "No such session of yours",
+        "export": "You have no export: start one first",
     }
 
     def __init__(self, what: str = "thing") -> None:
@@ -148,6 +152,8 @@ class Forbidden(MessengerError):
         "not_group_owner": "Only the group's owner may do this",
         "cannot_remove_admin": "An admin cannot remove the owner or another admin",
         "add_only_friends": "You can add only your friends to a group",
+        "blocked": "You cannot write to this user",
+        "no_longer_friends": "You are no longer friends: become friends again to write here",
     }
 
 
@@ -163,6 +169,7 @@ class Conflict(MessengerError):
         "already_member": "Already a member of this group",
         "not_a_group": "This works in group chats only",
         "system_message": "A system message cannot be changed",
+        "username_taken": "This username is taken",
         "edit_window_passed": "A message can be edited for {hours} hours after it was sent",
         "too_many_reactions": "A message has at most {max} different reactions",
         "too_many_pins": "A chat has at most {max} pinned messages",
@@ -211,7 +218,10 @@ class Gone(MessengerError):
 
 
 class Throttled(MessengerError):
-    CODES: ClassVar[Mapping[str, str]] = {"throttled": "Too many attempts: try again in {retry_after} s"}
+    CODES: ClassVar[Mapping[str, str]] = {
+        "throttled": "Too many attempts: try again in {retry_after} s",
+        "export_daily": "One export a day: try again in {retry_after} s",
+    }
 
     def __init__(self, code: str | None = None, /, *, retry_after: int, **params: Any) -> None:
         super().__init__(code, retry_after=retry_after, **params)

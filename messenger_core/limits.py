@@ -38,6 +38,19 @@ HISTORY_LIMIT_MAX = 100
 EVENTS_LIMIT = 100
 ALTERNATIVE_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789_"
 ALTERNATIVE_ID_LENGTH = 16
+USERNAME_MIN = 5
+USERNAME_MAX = 32
+USERNAME_PATTERN = rf"^[a-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}$"  # after folding to lower case
+DEVICE_MAX = 120  # characters of a session's device label
+SESSION_TOUCH_SECONDS = 60  # a session's last use (and its user's last seen) is written at most this often
+REFRESH_REUSE_GRACE_SECONDS = 10  # the refresh token just retired still renews for this long (two tabs)
+ONLINE_SECONDS = 60  # online: a long-poll waiting now or answered this recently
+TYPING_INTERVAL_SECONDS = 3  # at most one typing signal per user and chat this often
+TYPING_TTL_SECONDS = 6  # how long clients show "typing…"
+LAST_SEEN_RECENTLY_DAYS = 3  # hidden last-seen times read "recently" within this,
+LAST_SEEN_WEEK_DAYS = 7  # "this week" within this, and "long ago" after
+EXPORT_INTERVAL_HOURS = 24  # one data export per user this often
+EXPORT_RETENTION_DAYS = 7  # a built export is deleted after this
 
 
 def public_limits() -> dict[str, int]:
@@ -57,6 +70,10 @@ def public_limits() -> dict[str, int]:
         "history_limit_max": HISTORY_LIMIT_MAX,
         "search_limit_max": SEARCH_LIMIT_MAX,
         "message_search_limit_max": MESSAGE_SEARCH_LIMIT_MAX,
+        "username_min": USERNAME_MIN,
+        "username_max": USERNAME_MAX,
+        "typing_interval": TYPING_INTERVAL_SECONDS,
+        "typing_ttl": TYPING_TTL_SECONDS,
         "forward_chats_max": FORWARD_CHATS_MAX,
         "reactions_max": REACTIONS_MAX,
         "pins_max": PINS_MAX,

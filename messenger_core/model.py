@@ -68,6 +68,29 @@ class TokenType(enum.Enum):
     CONFIRM = "confirm"
 
 
+class Visibility(enum.Enum):
+    """Who sees a user's last-seen time and online status."""
+
+    EVERYBODY = "everybody"
+    FRIENDS = "friends"
+    NOBODY = "nobody"
+
+
+class SessionEnd(enum.Enum):
+    """Why a session ended (what a signed-out device is told)."""
+
+    LOGOUT = "logout"  # signed out on that device
+    ENDED_ELSEWHERE = "ended_elsewhere"  # ended from another session
+    PASSWORD_CHANGED = "password_changed"  # the password or email changed
+    REFRESH_REUSED = "refresh_reused"  # a retired refresh token came back: it may be stolen
+    IDLE = "idle"  # unused for longer than the idle limit
+
+
+class ExportState(enum.Enum):
+    PENDING = "pending"
+    READY = "ready"
+
+
 class EventType(enum.Enum):
     MESSAGE_NEW = "message.new"
     MESSAGE_EDITED = "message.edited"
@@ -91,6 +114,7 @@ class EventType(enum.Enum):
     USER_UPDATED = "user.updated"
     CHAT_MUTED = "chat.muted"
     SETTINGS_UPDATED = "settings.updated"
+    EXPORT_READY = "export.ready"
 
 
 # A mute without an end: the latest time every adapter stores (the API says "forever").
@@ -118,6 +142,27 @@ class User:
     # Notification settings, the user's own (never shown to anyone else).
     notify_preview: bool = True  # notifications show the message's text
     notify_muted_mentions: bool = True  # a mention in a muted chat still notifies
+    username: str | None = None  # public, lower-case, never rotates; None without one
+    last_seen: datetime | None = None  # minute precision
+    last_seen_visibility: Visibility = Visibility.EVERYBODY
+    read_receipts: bool = True
+    typing_indicator: bool = True
+    forward_link: bool = True
+    is_deleted: bool = False  # a tombstone: "Удалённый аккаунт" to clients
+
+    def tombstoned(self, *, alternative_id: str, email: str) -> User:
+        """What stays of a deleted account: a row its messages can point at, nothing of
+        the person (the email becomes a placeholder, freeing the real one)."""
+        return User(
+            id=self.id,
+            alternative_id=alternative_id,
+            email=email,
+            password_hash="",
+            first_name="",
+            second_name="",
+            created_date=self.created_date,
+            is_deleted=True,
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -201,6 +246,62 @@ class Friendship:
 
     def other(self, user_id: int) -> int:
         return self.addressee_id if user_id == self.requester_id else self.requester_id
+
+
+@attrs.frozen(kw_only=True)
+class Session:
+    """A signed-in device: its tokens carry the id; ending it revokes them at once."""
+
+    id: int
+    user_id: int
+    device: str
+    ip: str | None
+    created_date: datetime
+    last_used_date: datetime
+    generation: int = 1  # of the one refresh token that renews it now
+    rotated_date: datetime | None = None  # when the generation last moved on
+    ended_date: datetime | None = None
+    end_reason: SessionEnd | None = None
+
+    @property
+    def is_ended(self) -> bool:
+        return self.ended_date is not None
+
+    def ended(self, reason: SessionEnd, at: datetime) -> Session:
+        return self if self.is_ended else attrs.evolve(self, ended_date=at, end_reason=reason)
+
+    def rotated(self, at: datetime) -> Session:
+        """The session after its refresh token was exchanged for the next generation."""
+        return attrs.evolve(self, generation=self.generation + 1, rotated_date=at, last_used_date=at)
+
+
+@attrs.frozen(kw_only=True)
+class NewSession:
+    user_id: int
+    device: str
+    ip: str | None
+    created_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Block:
+    """``blocker_id`` blocked ``blocked_id``: one row per direction."""
+
+    blocker_id: int
+    blocked_id: int
+    created_date: datetime
+
+
+@attrs.frozen(kw_only=True)
+class Export:
+    """A user's latest export of their data (one per user)."""
+
+    user_id: int
+    state: ExportState
+    created_date: datetime
+    blob_key: str | None = None
+    size: int | None = None
+    ready_date: datetime | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -418,10 +519,13 @@ class Event:
 
 @attrs.frozen
 class Actor:
-    """The authenticated user a use case acts for."""
+    """The authenticated user a use case acts for, and the session their token belongs
+    to (None for callers without one, such as scripts): which session acts does not
+    change who acts, so it takes no part in equality."""
 
     id: int
     alternative_id: str
+    session_id: int | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen(kw_only=True)
@@ -435,7 +539,7 @@ class ProfileChanges:
     """Fields a user may change; ``attrs.NOTHING``-like ``None`` means "leave as is".
 
     ``clear`` names optional profile fields to empty (phone_number, age, city,
-    additional_inf), since None already means "unchanged".
+    additional_inf, username), since None already means "unchanged".
     """
 
     first_name: str | None = None
@@ -447,7 +551,34 @@ class ProfileChanges:
     email: str | None = None
     password: str | None = None
     old_password: str | None = None
+    username: str | None = None
     clear: frozenset[str] = frozenset()
+
+
+@attrs.frozen(kw_only=True)
+class PrivacySettings:
+    last_seen: Visibility = Visibility.EVERYBODY
+    read_receipts: bool = True
+    typing: bool = True
+    forward_link: bool = True
+
+    @classmethod
+    def of(cls, user: User) -> PrivacySettings:
+        return cls(
+            last_seen=user.last_seen_visibility,
+            read_receipts=user.read_receipts,
+            typing=user.typing_indicator,
+            forward_link=user.forward_link,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Signal:
+    """An ephemeral event (typing): delivered through the long-poll, never stored."""
+
+    type: str
+    data: dict[str, Any]
+    expires: datetime
 
 
 # --- what adapters tell the core ----------------------------------------------------

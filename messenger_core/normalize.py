@@ -20,14 +20,16 @@ def search_key(text: str) -> str:
     return "".join(c for c in folded if not unicodedata.category(c).startswith("C"))
 
 
-def search_text(first_name: str, second_name: str, alternative_id: str) -> str:
-    """The indexed text of a user: the ``search_key`` of each name and of the public id,
-    one per line, exactly what SQLite's ``user_search`` trigger joins from the key columns.
+def search_text(first_name: str, second_name: str, alternative_id: str, username: str | None = None) -> str:
+    """The indexed text of a user: the ``search_key`` of each name, of the public id and
+    of the username (empty without one), one per line, exactly what SQLite's
+    ``user_search`` trigger joins from the key columns.
 
     ``search_key`` drops control characters, the newline among them, so no key holds the
     separator, and a search term (which holds no white space) cannot match across two keys.
     """
-    return "\n".join((search_key(first_name), search_key(second_name), search_key(alternative_id)))
+    keys = (first_name, second_name, alternative_id, username or "")
+    return "\n".join(search_key(key) for key in keys)
 
 
 def email_key(email: str) -> str:

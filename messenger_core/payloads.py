@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .read_models import (
+from .views import (
     AttachmentView,
     ForwardView,
     MessageView,
@@ -25,13 +25,23 @@ def unix(moment: datetime | None) -> float | None:
 
 
 def user_data(user: UserView) -> dict[str, Any]:
-    """The short public form of a user."""
-    return {
+    """The short public form of a user; presence only where the viewer may see it."""
+    data: dict[str, Any] = {
         "user_id": user.user_id,
         "first_name": user.first_name,
         "second_name": user.second_name,
         "avatar": user.avatar,
+        "username": user.username,
+        "deleted": user.deleted,
     }
+    presence = user.presence
+    if presence is not None:
+        if presence.online is not None:
+            data["online"] = presence.online
+            data["last_seen"] = unix(presence.last_seen)
+        elif presence.fuzzy is not None:
+            data["last_seen"] = presence.fuzzy
+    return data
 
 
 def attachment_data(attachment: AttachmentView) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from .limits import (
     FILE_NAME_MAX,
     FORWARD_CHATS_MAX,
     GROUP_TITLE_MAX,
+    LAST_SEEN_RECENTLY_DAYS,
+    LAST_SEEN_WEEK_DAYS,
     MESSAGE_MAX,
     NAME_MAX,
     PASSWORD_MAX,
@@ -30,8 +32,11 @@ from .limits import (
     PINS_MAX,
     REACTION_MAX_LENGTH,
     REACTIONS_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
+    USERNAME_PATTERN,
 )
-from .model import AttachmentKind, Chat, ChatMember, MemberRole, Message, MessageKind
+from .model import AttachmentKind, Chat, ChatMember, MemberRole, Message, MessageKind, Visibility
 from .normalize import clean_name, clean_text
 
 # The one definition of a plausible address (the OpenAPI document states the same pattern).
@@ -101,6 +106,17 @@ def check_city(errors: FieldErrors, value: str) -> str | None:
 
 def check_about(errors: FieldErrors, value: str) -> str | None:
     return check_length(errors, "additional_inf", value, ABOUT_MAX) or None
+
+
+_USERNAME = re.compile(USERNAME_PATTERN)
+
+
+def check_username(errors: FieldErrors, name: str, value: str) -> str:
+    """A username folded to lower case: USERNAME_MIN to USERNAME_MAX of a-z, 0-9 and _."""
+    username = value.strip().lower()
+    if not _USERNAME.match(username):
+        errors.add(name, "invalid_username", min=USERNAME_MIN, max=USERNAME_MAX)
+    return username
 
 
 def check_paging(start: int, limit: int, maximum: int) -> None:
@@ -272,6 +288,34 @@ def check_not_self(actor_public_id: str, user_id: str) -> None:
     """Befriending or chatting with yourself makes no sense."""
     if user_id == actor_public_id:
         raise Invalid({"user_id": field("own_id")})
+
+
+# --- privacy ----------------------------------------------------------------------
+
+
+def _allows(setting: Visibility, *, friends: bool) -> bool:
+    return setting is Visibility.EVERYBODY or (setting is Visibility.FRIENDS and friends)
+
+
+def sees_presence(subject: Visibility, viewer: Visibility, *, friends: bool) -> bool:
+    """Whether a viewer sees someone's online status and exact last-seen time: the
+    person's setting must allow the viewer, and, reciprocally, the viewer's own setting
+    must allow the person (who hides theirs sees nobody's). Blocks are decided before."""
+    return _allows(subject, friends=friends) and _allows(viewer, friends=friends)
+
+
+def fuzzy_last_seen(last_seen: datetime | None, now: datetime) -> str:
+    """A hidden last-seen time as a word: recently, within_week or long_ago."""
+    if last_seen is not None and now - last_seen <= timedelta(days=LAST_SEEN_RECENTLY_DAYS):
+        return "recently"
+    if last_seen is not None and now - last_seen <= timedelta(days=LAST_SEEN_WEEK_DAYS):
+        return "within_week"
+    return "long_ago"
+
+
+def minute_of(moment: datetime) -> datetime:
+    """A time as last seen is kept: to the minute."""
+    return moment.replace(second=0, microsecond=0)
 
 
 # --- files ------------------------------------------------------------------------

@@ -11,7 +11,7 @@ choice. A refused ``add`` uses up no id.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol, Self
@@ -19,10 +19,12 @@ from typing import Any, BinaryIO, Protocol, Self
 from .model import (
     Attachment,
     BlobInfo,
+    Block,
     Chat,
     ChatMember,
     Event,
     EventType,
+    Export,
     Friendship,
     ImageInfo,
     MemberRole,
@@ -32,10 +34,14 @@ from .model import (
     NewChat,
     NewMember,
     NewMessage,
+    NewSession,
     NewUser,
     Pin,
     Reaction,
     ReactionSummary,
+    Session,
+    SessionEnd,
+    Signal,
     Sticker,
     StickerPack,
     StoredBlob,
@@ -64,11 +70,18 @@ class UserRepository(Protocol):
     def get_by_email(self, email: str) -> User | None:
         """The user with this email, compared case-insensitively (``normalize.email_key``)."""
 
+    def get_by_username(self, username: str) -> User | None:
+        """The user with this username (stored lower-case; the argument is folded)."""
+
+    def set_last_seen(self, user_id: int, at: datetime) -> None:
+        """Record when the user was last seen (nothing else of the row changes)."""
+
     def update(self, user: User) -> None:
         """Replace the stored user that has ``user.id`` (search keys follow the names).
 
         Raises ``Conflict("email_taken" | "alternative_id_taken")`` as ``add`` does when
-        the new email or public id belongs to another user (keeping one's own is fine)."""
+        the new email or public id belongs to another user (keeping one's own is fine),
+        and ``Conflict("username_taken")`` for another user's username."""
 
     def search(
         self,
@@ -82,9 +95,10 @@ class UserRepository(Protocol):
         """Users matching every given criterion, ordered by id, ``limit`` from ``start``.
 
         ``text`` holds whitespace-separated terms; each must be a case-folded substring of
-        the first name, second name or alternative_id ("иван петров" finds Иван Петров);
-        ``first_name``/``second_name`` a case-folded substring of that name. Criteria are
-        already folded with ``normalize.search_key``; None is "any".
+        the first name, second name, alternative_id or username ("иван петров" finds Иван
+        Петров); ``first_name``/``second_name`` a case-folded substring of that name.
+        Criteria are already folded with ``normalize.search_key``; None is "any". Deleted
+        accounts are never found.
         """
 
     def count(self) -> int:
@@ -227,6 +241,10 @@ class MessageRepository(Protocol):
     def remove_versions(self, message_id: int) -> None:
         """Forget the message's earlier texts (missing is fine)."""
 
+    def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
+        """Up to ``limit`` messages of any chat sent by the user with id > after_id,
+        oldest first (tombstones and system messages included)."""
+
 
 class AttachmentRepository(Protocol):
     def add(self, new: NewAttachment) -> Attachment:
@@ -246,6 +264,10 @@ class AttachmentRepository(Protocol):
 
     def detach_all(self, message_id: int) -> list[Attachment]:
         """Remove the rows bound to the message and return what they were."""
+
+    def uploaded_by(self, user_id: int, after_id: int, limit: int) -> list[Attachment]:
+        """Up to ``limit`` attachments the user uploaded with id > after_id, sent or not,
+        by id."""
 
     def add_copies(
         self, sources: Sequence[Attachment], message_id: int, uploader_id: int
@@ -371,6 +393,72 @@ class StoredFileRepository(Protocol):
         """Those of ``keys`` that some row names; any number of keys may be asked at once."""
 
 
+class SessionRepository(Protocol):
+    """Signed-in devices. An ended session stays (with why it ended) until pruned, so a
+    signed-out device can be told why."""
+
+    def add(self, new: NewSession) -> Session:
+        """Store a new session (generation 1, last used when created); ids grow."""
+
+    def get(self, session_id: int) -> Session | None:
+        """The session with this id, ended or not."""
+
+    def update(self, session: Session) -> None:
+        """Replace the stored session that has ``session.id``."""
+
+    def active_for(self, user_id: int) -> list[Session]:
+        """The user's sessions that have not ended, by id."""
+
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
+        """End every session of the user that has not ended, but ``keep``; return their ids
+        ascending."""
+
+    def prune_ended_before(self, before: datetime) -> int:
+        """Delete sessions that ended before ``before``; return how many."""
+
+    def remove_all_for(self, user_id: int) -> None:
+        """Delete every session of the user, ended or not."""
+
+
+class BlockRepository(Protocol):
+    def add(self, block: Block) -> bool:
+        """Store the block; False (and nothing changes) when it is there already."""
+
+    def remove(self, blocker_id: int, blocked_id: int) -> bool:
+        """Remove that one direction; False when there was none."""
+
+    def exists(self, blocker_id: int, blocked_id: int) -> bool:
+        """Whether ``blocker_id`` blocked ``blocked_id`` (one direction)."""
+
+    def list_by(self, blocker_id: int) -> list[Block]:
+        """The user's blocks, oldest first (ties by blocked id)."""
+
+    def involving(self, user_id: int) -> list[Block]:
+        """Every block the user made or is the target of, in no particular order."""
+
+    def remove_all_for(self, user_id: int) -> None:
+        """Remove every block the user made or is the target of."""
+
+
+class ExportRepository(Protocol):
+    def get(self, user_id: int) -> Export | None:
+        """The user's latest export."""
+
+    def put(self, export: Export) -> None:
+        """Store the user's export, replacing any earlier one."""
+
+    def remove(self, user_id: int) -> None:
+        """Forget the user's export (missing is fine)."""
+
+    def pending(self) -> list[Export]:
+        """Exports not built yet, oldest first."""
+
+    def ready_before(self, before: datetime) -> list[Export]:
+        """Built exports that became ready before ``before``, oldest first."""
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the block without ``commit()`` rolls everything back."""
 
@@ -384,6 +472,9 @@ class UnitOfWork(Protocol):
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __enter__(self) -> Self: ...
 
@@ -525,6 +616,37 @@ class EventNotifier(Protocol):
     def wait(self, user_id: int, seen_version: int, timeout: float) -> bool:
         """Block until the user's version differs from ``seen_version`` (True) or the
         timeout passes (False). Returns at once if it already differs."""
+
+
+class EphemeralSignals(Protocol):
+    """What lives seconds and is never stored: signals (typing) for long-polling users,
+    and who is polling now (online). One process keeps it in memory; an adapter shared
+    across processes must keep the same promises. Times come from the caller's clock.
+    Waking the waiters is the EventNotifier's job."""
+
+    def publish(self, user_ids: Iterable[int], signal: Signal) -> None:
+        """Hold the signal for these users until ``signal.expires``."""
+
+    def after(self, user_id: int, cursor: int | None, now: datetime) -> tuple[list[Signal], int]:
+        """The user's unexpired signals published after ``cursor`` (none when it is None),
+        oldest first, and the cursor that follows them (or the current one)."""
+
+    def claim(self, key: str, now: datetime, interval: float) -> bool:
+        """True at most once per ``interval`` seconds for a key: a gate for throttled
+        signals (typing), judged by ``now``."""
+
+    def polling(self, user_id: int, now: datetime, *, waiting: bool) -> None:
+        """A long-poll of the user starts (``waiting``) or ends at ``now``."""
+
+    def online(self, user_ids: Iterable[int], since: datetime) -> set[int]:
+        """Those of the users with a long-poll waiting now, or one that started or ended
+        at ``since`` or later."""
+
+
+class BackgroundJobs(Protocol):
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job`` later, off the caller's thread (or at once, for tests). A job's
+        failure is logged by the runner, never raised to the caller."""
 
 
 class RateLimitStore(Protocol):

@@ -38,6 +38,8 @@ class TokenClaims:
     type: TokenType
     issued_at: int
     expires_at: int | None
+    session_id: int | None = None  # access and refresh tokens: the session ("sid")
+    generation: int | None = None  # refresh tokens: the session's generation ("gen")
 
 
 @attrs.frozen(kw_only=True)
@@ -48,11 +50,24 @@ class TokenPolicy:
     access_max_lifetime: int = 30 * 24 * 3600
     confirm_lifetime: int = 24 * 3600
 
-    def issue(self, subject: str, type: TokenType, *, expires_in: int | None = None) -> str:
-        """Sign a token of the type for the subject. Refresh tokens never expire;
-        an access token lives ``expires_in`` seconds (bounded) or the default."""
+    def issue(
+        self,
+        subject: str,
+        type: TokenType,
+        *,
+        expires_in: int | None = None,
+        session_id: int | None = None,
+        generation: int | None = None,
+    ) -> str:
+        """Sign a token of the type for the subject, naming its session (and, for a
+        refresh token, the session's generation). Refresh tokens never expire; an
+        access token lives ``expires_in`` seconds (bounded) or the default."""
         now = _unix(self.clock.now())
         claims: dict[str, Any] = {"sub": subject, "type": type.value, "iat": now}
+        if session_id is not None:
+            claims["sid"] = session_id
+        if generation is not None:
+            claims["gen"] = generation
         lifetime = self.lifetime(type, expires_in)
         if lifetime is not None:
             claims["exp"] = now + lifetime
@@ -69,11 +84,13 @@ class TokenPolicy:
             raise Invalid({"expires_in": field("out_of_range", min=1, max=self.access_max_lifetime)})
         return expires_in
 
-    def read(self, token: str | None, expected: TokenType) -> TokenClaims:
-        """The claims of a well-signed, unexpired token of the expected type.
+    def read(self, token: str | None, expected: TokenType, *, expired_too: bool = False) -> TokenClaims:
+        """The claims of a well-signed, unexpired token of the expected type (expired
+        too, with ``expired_too``: for signing out with an old token).
 
         Raises Unauthorized with reason token_missing, token_invalid or token_expired.
-        Whether the subject still exists (token_revoked) is the caller's question.
+        Whether the subject and its session still stand (token_revoked) is the caller's
+        question.
         """
         if not token:
             raise Unauthorized("token_missing")
@@ -83,16 +100,33 @@ class TokenPolicy:
             subject = claims["sub"]
             issued_at = int(claims["iat"])
             expires_at = int(claims["exp"]) if "exp" in claims else None
+            session_id = _optional_int(claims.get("sid"))
+            generation = _optional_int(claims.get("gen"))
         except (KeyError, TypeError, ValueError):
             raise Unauthorized("token_invalid") from None
         if type is not expected or not isinstance(subject, str):
             raise Unauthorized("token_invalid")
         if expected is not TokenType.REFRESH and expires_at is None:
             raise Unauthorized("token_invalid")
-        if expires_at is not None and _unix(self.clock.now()) >= expires_at:
+        if expires_at is not None and not expired_too and _unix(self.clock.now()) >= expires_at:
             raise Unauthorized("token_expired")
-        return TokenClaims(subject=subject, type=type, issued_at=issued_at, expires_at=expires_at)
+        return TokenClaims(
+            subject=subject,
+            type=type,
+            issued_at=issued_at,
+            expires_at=expires_at,
+            session_id=session_id,
+            generation=generation,
+        )
 
 
 def _unix(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+def _optional_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer claim")
+    return value

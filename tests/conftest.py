@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
+from adapters.jobs import InlineJobs
 from adapters.memory import MemoryBlobStore, MemoryTokenCodec, MemoryUnitOfWorkFactory
 from adapters.testing import ManualClock, SeededRandom
 from entrypoints import bootstrap
@@ -43,6 +44,7 @@ def build_messenger(
         hasher=hasher,
         codec=MemoryTokenCodec(),
         blobs=blobs if blobs is not None else MemoryBlobStore(clock),
+        jobs=InlineJobs(),
         core=settings or MessengerSettings(),
     )
 

@@ -22,6 +22,8 @@ Statement = str | Callable[[sqlite3.Connection], None]
 _SEARCH_KEYS = (
     "{row}.first_name_key || char(10) || {row}.second_name_key || char(10) || {row}.alternative_id_key"
 )
+# From step 10 on, the username's key too (empty without one).
+_SEARCH_KEYS_10 = _SEARCH_KEYS + " || char(10) || {row}.username_key"
 
 # One entry per version: STEPS[0] takes a blank database to version 1, and so on.
 STEPS: Sequence[Sequence[Statement]] = (
@@ -332,6 +334,76 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE INDEX users_avatar ON users (avatar) WHERE avatar IS NOT NULL",
         "CREATE INDEX chats_photo ON chats (photo) WHERE photo IS NOT NULL",
         "CREATE INDEX stickers_image_key ON stickers (image_key)",
+    ),
+    # 10: privacy and account control. Users get a username (lower-case, unique, in the
+    # search index), a last-seen time, privacy settings and a tombstone flag; sessions
+    # (one per sign-in: the tokens carry its id and the refresh token its generation),
+    # blocks (one row per direction) and data exports (the latest per user) get tables;
+    # messages and attachments an index by their author, for exports and deletion.
+    (
+        "ALTER TABLE users ADD COLUMN username TEXT",
+        "ALTER TABLE users ADD COLUMN username_key TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX users_username ON users (username) WHERE username IS NOT NULL",
+        "ALTER TABLE users ADD COLUMN last_seen TEXT",
+        "ALTER TABLE users ADD COLUMN last_seen_visibility TEXT NOT NULL DEFAULT 'everybody'",
+        "ALTER TABLE users ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE users ADD COLUMN typing_indicator INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE users ADD COLUMN forward_link INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE users ADD COLUMN is_deleted INTEGER NOT NULL DEFAULT 0",
+        "DROP TRIGGER users_search_insert",
+        "DROP TRIGGER users_search_update",
+        f"""
+        CREATE TRIGGER users_search_insert AFTER INSERT ON users BEGIN
+            INSERT INTO user_search (rowid, keys) VALUES (new.id, {_SEARCH_KEYS_10.format(row="new")});
+        END
+        """,
+        f"""
+        CREATE TRIGGER users_search_update
+        AFTER UPDATE OF first_name_key, second_name_key, alternative_id_key, username_key ON users BEGIN
+            UPDATE user_search SET keys = {_SEARCH_KEYS_10.format(row="new")} WHERE rowid = new.id;
+        END
+        """,
+        f"UPDATE user_search SET keys = (SELECT {_SEARCH_KEYS_10.format(row='users')} FROM users"
+        " WHERE users.id = user_search.rowid)",
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            device TEXT NOT NULL,
+            ip TEXT,
+            created_date TEXT NOT NULL,
+            last_used_date TEXT NOT NULL,
+            generation INTEGER NOT NULL DEFAULT 1,
+            rotated_date TEXT,
+            ended_date TEXT,
+            end_reason TEXT,
+            CHECK ((ended_date IS NULL) = (end_reason IS NULL))
+        )
+        """,
+        "CREATE INDEX sessions_user ON sessions (user_id, id)",
+        "CREATE INDEX sessions_ended ON sessions (ended_date) WHERE ended_date IS NOT NULL",
+        """
+        CREATE TABLE blocks (
+            blocker_id INTEGER NOT NULL REFERENCES users (id),
+            blocked_id INTEGER NOT NULL REFERENCES users (id),
+            created_date TEXT NOT NULL,
+            PRIMARY KEY (blocker_id, blocked_id),
+            CHECK (blocker_id <> blocked_id)
+        ) WITHOUT ROWID
+        """,
+        "CREATE INDEX blocks_blocked ON blocks (blocked_id, blocker_id)",
+        """
+        CREATE TABLE exports (
+            user_id INTEGER PRIMARY KEY REFERENCES users (id),
+            state TEXT NOT NULL,
+            created_date TEXT NOT NULL,
+            blob_key TEXT,
+            size INTEGER,
+            ready_date TEXT
+        )
+        """,
+        "CREATE INDEX messages_sender ON messages (sender_id, id)",
+        "CREATE INDEX attachments_uploader ON attachments (uploader_id, id)",
     ),
 )
 

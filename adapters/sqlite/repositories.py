@@ -20,10 +20,12 @@ from messenger_core.errors import Conflict
 from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
+    Block,
     Chat,
     ChatMember,
     Event,
     EventType,
+    Export,
     Friendship,
     MemberRole,
     Message,
@@ -33,10 +35,13 @@ from messenger_core.model import (
     NewChat,
     NewMember,
     NewMessage,
+    NewSession,
     NewUser,
     Pin,
     Reaction,
     ReactionSummary,
+    Session,
+    SessionEnd,
     Sticker,
     StickerPack,
     User,
@@ -69,8 +74,11 @@ def _update(conn: sqlite3.Connection, table: str, values: dict[str, Any], key: s
 
 
 def _user_conflict(error: sqlite3.IntegrityError) -> Conflict:
-    """The Conflict a unique index of users refused (its name is in SQLite's message)."""
-    return Conflict("email_taken" if "email_key" in str(error) else "alternative_id_taken")
+    """The Conflict a unique index of users refused (its column is in SQLite's message)."""
+    text = str(error)
+    if "email_key" in text:
+        return Conflict("email_taken")
+    return Conflict("username_taken" if "username" in text else "alternative_id_taken")
 
 
 class SqliteUserRepository:
@@ -87,6 +95,7 @@ class SqliteUserRepository:
             "alternative_id_key": search_key(values["alternative_id"]),
             "first_name_key": search_key(values["first_name"]),
             "second_name_key": search_key(values["second_name"]),
+            "username_key": search_key(values.get("username") or ""),
         }
 
     def add(self, new: NewUser) -> User:
@@ -122,6 +131,13 @@ class SqliteUserRepository:
         row = self._conn.execute("SELECT * FROM users WHERE email_key = ?", (email_key(email),)).fetchone()
         return rows.user(row) if row else None
 
+    def get_by_username(self, username: str) -> User | None:
+        row = self._conn.execute("SELECT * FROM users WHERE username = ?", (username.lower(),)).fetchone()
+        return rows.user(row) if row else None
+
+    def set_last_seen(self, user_id: int, at: datetime) -> None:
+        self._conn.execute("UPDATE users SET last_seen = ? WHERE id = ?", (rows.dump_time(at), user_id))
+
     def update(self, user: User) -> None:
         try:
             _update(self._conn, "users", self._keys(rows.to_row(user)), "id")
@@ -140,7 +156,7 @@ class SqliteUserRepository:
         # instr() matches the folded criteria literally: no LIKE wildcards to escape.
         # Terms of 3+ characters first narrow the rows through the trigram index
         # (shorter ones have no trigram); instr() then decides, field by field.
-        conditions = ["1"]
+        conditions = ["NOT is_deleted"]
         params: list[Any] = []
         terms = (text or "").split()
         indexed = [t for t in (*terms, first_name or "", second_name or "") if len(t) >= _TRIGRAM]
@@ -149,9 +165,10 @@ class SqliteUserRepository:
             params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in indexed))
         for term in terms:
             conditions.append(
-                "(instr(first_name_key, ?) OR instr(second_name_key, ?) OR instr(alternative_id_key, ?))"
+                "(instr(first_name_key, ?) OR instr(second_name_key, ?) OR instr(alternative_id_key, ?)"
+                " OR instr(username_key, ?))"
             )
-            params += [term, term, term]
+            params += [term, term, term, term]
         if first_name is not None:
             conditions.append("instr(first_name_key, ?)")
             params.append(first_name)
@@ -418,6 +435,13 @@ class SqliteMessageRepository:
         ).fetchone()[0]
         return found
 
+    def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
+        found = self._conn.execute(
+            "SELECT * FROM messages WHERE sender_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (user_id, after_id, limit),
+        )
+        return [rows.message(row) for row in found]
+
     def search(self, user_id: int, wanted: Filter, limit: int) -> list[Message]:
         return [
             rows.message(row)
@@ -504,6 +528,13 @@ class SqliteAttachmentRepository:
             "DELETE FROM attachments WHERE message_id = ? RETURNING *", (message_id,)
         ).fetchall()
         return sorted((rows.attachment(row) for row in found), key=lambda a: (a.position, a.id))
+
+    def uploaded_by(self, user_id: int, after_id: int, limit: int) -> list[Attachment]:
+        found = self._conn.execute(
+            "SELECT * FROM attachments WHERE uploader_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (user_id, after_id, limit),
+        )
+        return [rows.attachment(row) for row in found]
 
     def add_copies(
         self, sources: Sequence[Attachment], message_id: int, uploader_id: int
@@ -799,3 +830,120 @@ class SqliteStoredFileRepository:
             (json.dumps(list(keys)),),
         )
         return {row[0] for row in found}
+
+
+class SqliteSessionRepository:
+    """Signed-in devices; ended ones stay, with their reason, until pruned."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, new: NewSession) -> Session:
+        values = rows.to_row(new) | {"last_used_date": rows.dump_time(new.created_date)}
+        session_id = _insert(self._conn, "sessions", values)
+        return Session(id=session_id, last_used_date=new.created_date, **attrs.asdict(new, recurse=False))
+
+    def get(self, session_id: int) -> Session | None:
+        row = self._conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return rows.session(row) if row else None
+
+    def update(self, session: Session) -> None:
+        _update(self._conn, "sessions", rows.to_row(session), "id")
+
+    def active_for(self, user_id: int) -> list[Session]:
+        found = self._conn.execute(
+            "SELECT * FROM sessions WHERE user_id = ? AND ended_date IS NULL ORDER BY id", (user_id,)
+        )
+        return [rows.session(row) for row in found]
+
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
+        found = self._conn.execute(
+            "UPDATE sessions SET ended_date = ?, end_reason = ?"
+            " WHERE user_id = ? AND ended_date IS NULL AND id IS NOT ? RETURNING id",
+            (rows.dump_time(at), reason.value, user_id, keep),
+        ).fetchall()
+        return sorted(row[0] for row in found)
+
+    def prune_ended_before(self, before: datetime) -> int:
+        cursor = self._conn.execute("DELETE FROM sessions WHERE ended_date < ?", (rows.dump_time(before),))
+        return cursor.rowcount
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+
+class SqliteBlockRepository:
+    """Blocks, one row per direction, found from either side through two indexes."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def add(self, block: Block) -> bool:
+        cursor = self._conn.execute(
+            "INSERT OR IGNORE INTO blocks (blocker_id, blocked_id, created_date) VALUES (?, ?, ?)",
+            (block.blocker_id, block.blocked_id, rows.dump_time(block.created_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, blocker_id: int, blocked_id: int) -> bool:
+        cursor = self._conn.execute(
+            "DELETE FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
+        )
+        return cursor.rowcount > 0
+
+    def exists(self, blocker_id: int, blocked_id: int) -> bool:
+        row = self._conn.execute(
+            "SELECT 1 FROM blocks WHERE blocker_id = ? AND blocked_id = ?", (blocker_id, blocked_id)
+        ).fetchone()
+        return row is not None
+
+    def list_by(self, blocker_id: int) -> list[Block]:
+        found = self._conn.execute(
+            "SELECT * FROM blocks WHERE blocker_id = ? ORDER BY created_date, blocked_id", (blocker_id,)
+        )
+        return [rows.block(row) for row in found]
+
+    def involving(self, user_id: int) -> list[Block]:
+        found = self._conn.execute(
+            "SELECT * FROM blocks WHERE blocker_id = :u UNION ALL SELECT * FROM blocks WHERE blocked_id = :u",
+            {"u": user_id},
+        )
+        return [rows.block(row) for row in found]
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._conn.execute("DELETE FROM blocks WHERE blocker_id = :u OR blocked_id = :u", {"u": user_id})
+
+
+class SqliteExportRepository:
+    """The latest data export of each user."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, user_id: int) -> Export | None:
+        row = self._conn.execute("SELECT * FROM exports WHERE user_id = ?", (user_id,)).fetchone()
+        return rows.export(row) if row else None
+
+    def put(self, export: Export) -> None:
+        values = rows.to_row(export)
+        columns = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        self._conn.execute(f"INSERT OR REPLACE INTO exports ({columns}) VALUES ({marks})", values)
+
+    def remove(self, user_id: int) -> None:
+        self._conn.execute("DELETE FROM exports WHERE user_id = ?", (user_id,))
+
+    def pending(self) -> list[Export]:
+        found = self._conn.execute(
+            "SELECT * FROM exports WHERE state = 'pending' ORDER BY created_date, user_id"
+        )
+        return [rows.export(row) for row in found]
+
+    def ready_before(self, before: datetime) -> list[Export]:
+        found = self._conn.execute(
+            "SELECT * FROM exports WHERE state = 'ready' AND ready_date < ? ORDER BY ready_date, user_id",
+            (rows.dump_time(before),),
+        )
+        return [rows.export(row) for row in found]

@@ -23,12 +23,15 @@ import orjson
 
 from messenger_core.model import (
     Attachment,
+    Block,
     Chat,
     ChatMember,
     Event,
+    Export,
     Friendship,
     Message,
     Pin,
+    Session,
     Sticker,
     User,
 )
@@ -186,6 +189,18 @@ def pin(row: sqlite3.Row) -> Pin:
 
 def sticker(row: sqlite3.Row) -> Sticker:
     return from_row(row, Sticker)
+
+
+def session(row: sqlite3.Row) -> Session:
+    return from_row(row, Session)
+
+
+def block(row: sqlite3.Row) -> Block:
+    return from_row(row, Block)
+
+
+def export(row: sqlite3.Row) -> Export:
+    return from_row(row, Export)
 
 
 def event(row: sqlite3.Row) -> Event:

@@ -21,12 +21,15 @@ except ImportError:  # not on a POSIX system: writers queue within each process 
 from messenger_core.errors import Unavailable
 from messenger_core.ports import (
     AttachmentRepository,
+    BlockRepository,
     ChatRepository,
     EventRepository,
+    ExportRepository,
     FriendshipRepository,
     MessageRepository,
     PinRepository,
     ReactionRepository,
+    SessionRepository,
     StickerRepository,
     StoredFileRepository,
     UserRepository,
@@ -35,12 +38,15 @@ from messenger_core.ports import (
 from .migrations import migrate
 from .repositories import (
     SqliteAttachmentRepository,
+    SqliteBlockRepository,
     SqliteChatRepository,
     SqliteEventRepository,
+    SqliteExportRepository,
     SqliteFriendshipRepository,
     SqliteMessageRepository,
     SqlitePinRepository,
     SqliteReactionRepository,
+    SqliteSessionRepository,
     SqliteStickerRepository,
     SqliteStoredFileRepository,
     SqliteUserRepository,
@@ -166,6 +172,9 @@ class SqliteUnitOfWork:
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __init__(
         self,
@@ -190,6 +199,9 @@ class SqliteUnitOfWork:
         self.stickers = SqliteStickerRepository(conn)
         self.events = SqliteEventRepository(conn)
         self.stored_files = SqliteStoredFileRepository(conn)
+        self.sessions = SqliteSessionRepository(conn)
+        self.blocks = SqliteBlockRepository(conn)
+        self.exports = SqliteExportRepository(conn)
 
     def __enter__(self) -> Self:
         if self._thread is not None:

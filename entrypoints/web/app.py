@@ -58,6 +58,15 @@ API_ROUTES: tuple[tuple[str, type[api.Resource], str | None], ...] = (
     ("/api/v1/attachments/{attachment_id:int}/thumbnail", api.AttachmentsResource, "thumbnail"),
     ("/api/v1/events", api.EventsResource, None),
     ("/api/v1/settings", api.SettingsResource, None),
+    # privacy and account control
+    ("/api/v1/sessions", api.SessionsResource, None),
+    ("/api/v1/sessions/{session_id:int}", api.SessionsResource, "item"),
+    ("/api/v1/blocks", api.BlocksResource, None),
+    ("/api/v1/blocks/{user_id}", api.BlocksResource, "item"),
+    ("/api/v1/users/me/privacy", api.PrivacyResource, None),
+    ("/api/v1/users/me/export", api.ExportResource, None),
+    ("/api/v1/users/by-username/{username}", api.UsernameResource, None),
+    ("/api/v1/chats/{chat_id:int}/typing", api.TypingResource, None),
 )
 
 

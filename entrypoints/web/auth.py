@@ -76,6 +76,16 @@ def token_from(req: falcon.Request, type: TokenType) -> tuple[str | None, bool]:
     return None, False
 
 
+def signing_out_token(req: falcon.Request) -> tuple[str | None, TokenType, bool]:
+    """The token whose session a sign-out ends: the access token if one is sent, else
+    the refresh token; its type, and whether it came from a cookie."""
+    token, from_cookie = token_from(req, TokenType.ACCESS)
+    if token is not None:
+        return token, TokenType.ACCESS, from_cookie
+    token, from_cookie = token_from(req, TokenType.REFRESH)
+    return token, TokenType.REFRESH, from_cookie
+
+
 def check_csrf(req: falcon.Request) -> None:
     """A cookie-authenticated change must come from our own origin or echo the CSRF cookie."""
     if req.method in SAFE_METHODS:

@@ -18,14 +18,16 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from messenger_core import Invalid, Messenger, MessengerError, TooLarge, Unauthorized
+from messenger_core import Forbidden, Invalid, Messenger, MessengerError, Throttled, TooLarge, Unauthorized
 from messenger_core.limits import public_limits
-from messenger_core.read_models import UserView
+from messenger_core.model import Actor, FriendListKind, TokenType
+from messenger_core.views import UserView
 
 from ..config import Settings
 from . import WebApp
 from .access_log import is_secret
 from .auth import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, same_origin, set_token_cookies
+from .devices import device_label
 from .errors import CrossSite, edge_field, status_of
 from .i18n import Catalogue, catalogue, choose_language
 from .limits import RateLimits
@@ -74,6 +76,19 @@ def _redirect(resp: falcon.Response, location: str) -> None:
 
 def _with_next(path: str, next_path: str) -> str:
     return path if next_path == "/" else f"{path}?{urlencode({'next': next_path})}"
+
+
+# Why a session ended, as the login page explains it (messenger_core.model.SessionEnd).
+ENDED_NOTICES = ("ended_elsewhere", "password_changed", "refresh_reused", "idle")
+
+
+def _login_path(next_path: str, failure: MessengerError | None = None) -> str:
+    """/login (with ``next``), and ``ended`` naming why the session ended, when it did."""
+    query = {} if next_path == "/" else {"next": next_path}
+    ended = failure.params.get("ended") if failure is not None else None
+    if ended in ENDED_NOTICES:
+        query["ended"] = ended
+    return f"/login?{urlencode(query)}" if query else "/login"
 
 
 # --- the pages -----------------------------------------------------------------------
@@ -135,7 +150,7 @@ class Pages:
                 _redirect(resp, _with_next("/refresh", here))
             else:
                 clear_token_cookies(resp, self.settings)
-                _redirect(resp, _with_next("/login", here))
+                _redirect(resp, _login_path(here, error))
             return None
 
     def form_errors(self, req: falcon.Request, failure: MessengerError) -> dict[str, str]:
@@ -225,7 +240,11 @@ class LoginPage(PageResource):
         if self.pages.maybe_user(req) is not None:  # signed in already: straight on
             _redirect(resp, next_path)
             return
-        self.pages.render(req, resp, "login.html", active="login", next=next_path, email="", error=None)
+        ended = req.get_param("ended")
+        notice = texts_for(req).text(f"ended_{ended}") if ended in ENDED_NOTICES else None
+        self.pages.render(
+            req, resp, "login.html", active="login", next=next_path, email="", error=None, notice=notice
+        )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         form = _form(req)
@@ -235,12 +254,21 @@ class LoginPage(PageResource):
             if not same_origin(req):
                 raise CrossSite("cross_site")
             password = form.get("password", "")
+            device = device_label(req.get_header("User-Agent"))
             tokens = self.pages.limits.guard_password_check(
-                email, req.remote_addr, lambda: self.messenger.login(email=email, password=password)
+                email,
+                req.remote_addr,
+                lambda: self.messenger.login(
+                    email=email, password=password, device=device, ip=req.remote_addr
+                ),
             )
         except Invalid:  # an empty or malformed email: as wrong as a wrong one
             resp.status = falcon.HTTP_401
             error = texts_for(req).error(Unauthorized("bad_credentials"))
+        except Throttled as failure:  # said in words: when to try again
+            resp.status = status_of(failure)
+            resp.set_header("Retry-After", str(failure.retry_after))
+            error = texts_for(req).text("throttled_wait", minutes=max(1, -(-failure.retry_after // 60)))
         except MessengerError as failure:
             resp.status = status_of(failure)
             error = texts_for(req).error(failure)
@@ -248,7 +276,9 @@ class LoginPage(PageResource):
             set_token_cookies(resp, self.settings, tokens)
             _redirect(resp, next_path)
             return
-        self.pages.render(req, resp, "login.html", active="login", next=next_path, email=email, error=error)
+        self.pages.render(
+            req, resp, "login.html", active="login", next=next_path, email=email, error=error, notice=None
+        )
 
 
 class RegisterPage(PageResource):
@@ -276,7 +306,10 @@ class RegisterPage(PageResource):
                 raise Invalid({"password_again": edge_field("passwords_differ")})
             self.pages.limits.registration_attempt(req.remote_addr or "unknown")
             self.messenger.register(password=password, **values)
-            tokens = self.messenger.login(email=values["email"], password=password)
+            device = device_label(req.get_header("User-Agent"))
+            tokens = self.messenger.login(
+                email=values["email"], password=password, device=device, ip=req.remote_addr
+            )
         except MessengerError as failure:
             resp.status = status_of(failure)
             errors = self.pages.form_errors(req, failure)
@@ -328,16 +361,83 @@ class LogoutPage(PageResource):
         if not same_origin(req):
             self.pages.render(req, resp, "logout.html", user=self.pages.maybe_user(req))
             return
-        self._log_out(resp)
+        self._log_out(req, resp)
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         if not same_origin(req):
             raise CrossSite("cross_site")
-        self._log_out(resp)
+        self._log_out(req, resp)
 
-    def _log_out(self, resp: falcon.Response) -> None:
+    def _log_out(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """End this browser's session on the server (its tokens stop working at once),
+        then clear the cookies."""
+        access, refresh = cookie(req, ACCESS_COOKIE), cookie(req, REFRESH_COOKIE)
+        if not (access and self.messenger.logout(access)) and refresh:
+            self.messenger.logout(refresh, type=TokenType.REFRESH)
         clear_token_cookies(resp, self.settings)
         _redirect(resp, "/login")
+
+
+class PersonPage(PageResource):
+    """``/u/{username}``: a person's card; a friend's opens the chat, anyone else's offers
+    a friend request (a form, so a GET changes nothing)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, username: str) -> None:
+        user = self.pages.user_or_redirect(req, resp)
+        if user is not None:
+            self._show(req, resp, user, username, note=None)
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, username: str) -> None:
+        user = self.pages.user_or_redirect(req, resp)
+        if user is None:
+            return
+        actor = Actor(user.id, user.user_id)
+        note = texts_for(req).text("person_sent")
+        try:
+            if not same_origin(req):
+                raise CrossSite("cross_site")
+            person = self.messenger.get_user_by_username(actor, username)
+            self.pages.limits.friend_request(user.id)
+            self.messenger.send_friend_request(actor, person.user_id)
+        except Forbidden as failure:
+            resp.status = status_of(failure)
+            note = (
+                texts_for(req).text("person_blocked")
+                if failure.code == "blocked"
+                else texts_for(req).error(failure)
+            )
+        except MessengerError as failure:
+            resp.status = status_of(failure)
+            note = texts_for(req).error(failure)
+        self._show(req, resp, user, username, note=note)
+
+    def _show(
+        self, req: falcon.Request, resp: falcon.Response, me: UserView, username: str, *, note: str | None
+    ) -> None:
+        actor = Actor(me.id, me.user_id)
+        try:
+            person = self.messenger.get_user_by_username(actor, username)
+        except MessengerError as failure:
+            resp.status = status_of(failure)
+            self.pages.render(req, resp, "person.html", user=me, person=None, relation="", note=None)
+            return
+        relation = "me" if person.id == me.id else "none"
+        if relation == "none":
+            if any(v.user.id == person.id for v in self.messenger.list_friends(actor)):
+                relation = "friend"
+            if relation == "friend" and note is None:  # a friend's link opens the chat
+                _redirect(resp, f"/?{urlencode({'chat_with': person.user_id})}")
+                return
+            outgoing = self.messenger.list_friends(actor, FriendListKind.OUTGOING)
+            incoming = self.messenger.list_friends(actor, FriendListKind.INCOMING)
+            if any(v.user.id == person.id for v in outgoing):
+                relation = "requested"
+            elif any(v.user.id == person.id for v in incoming):
+                relation = "incoming"
+        blocked = any(b.user.id == person.id for b in self.messenger.list_blocked(actor))
+        self.pages.render(
+            req, resp, "person.html", user=me, person=person, relation=relation, note=note, blocked=blocked
+        )
 
 
 class ConfirmPage(PageResource):
@@ -372,12 +472,12 @@ class RefreshPage(PageResource):
         next_path = safe_next(req.get_param("next"))
         token = cookie(req, REFRESH_COOKIE)
         try:
-            access = self.messenger.refresh(token)
-        except MessengerError:
+            tokens = self.messenger.refresh(token)
+        except MessengerError as failure:
             clear_token_cookies(resp, self.settings)
-            _redirect(resp, _with_next("/login", next_path))
+            _redirect(resp, _login_path(next_path, failure))
             return
-        set_token_cookies(resp, self.settings, access=access)
+        set_token_cookies(resp, self.settings, tokens)  # the next refresh token too
         _redirect(resp, next_path)
 
 
@@ -406,6 +506,7 @@ def add_page_routes(app: WebApp, messenger: Messenger, settings: Settings, limit
     app.add_route("/register", RegisterPage(pages))
     app.add_route("/logout", LogoutPage(pages))
     app.add_route("/confirm", ConfirmPage(pages))
+    app.add_route("/u/{username}", PersonPage(pages))
     app.add_route("/refresh", RefreshPage(pages))
     app.add_route("/docs/v1/api_docs", DocsPage(pages))
     return pages

@@ -18,17 +18,23 @@ from messenger_core.model import (
     EventType,
     MemberRole,
     MessageKind,
+    PrivacySettings,
+    Signal,
     SystemAction,
+    Visibility,
 )
 from messenger_core.payloads import attachment_data, message_data, user_data, version_data
 from messenger_core.policies import PHONE_EXAMPLE
-from messenger_core.read_models import (
+from messenger_core.views import (
     AttachmentView,
+    BlockView,
     ChatView,
+    ExportView,
     LatestMessage,
     MessageView,
     NotificationSettings,
     SearchPage,
+    SessionView,
     StickerPackView,
     UserView,
     VersionView,
@@ -39,11 +45,29 @@ from .shapes import doc
 UnixTime = Annotated[float, doc("Unix time, seconds")]
 
 
-class ShortUser(TypedDict):
+FUZZY_LAST_SEEN = ["recently", "within_week", "long_ago"]
+
+
+class _ShortUserFields(TypedDict):
     user_id: Annotated[str, doc("The public id (alternative_id); it changes when email or password does")]
-    first_name: str
-    second_name: str
+    first_name: Annotated[str, doc("Empty for a deleted account")]
+    second_name: Annotated[str, doc("Empty for a deleted account")]
     avatar: Annotated[str, doc("URL of the avatar image (a generated SVG until one is uploaded)")]
+    username: Annotated[str | None, doc("The public username, which never rotates; null without one")]
+    deleted: Annotated[bool, doc('A deleted account: clients show "Deleted account"')]
+
+
+# The optional keys through total=False (as errors.ErrorDetail explains).
+class ShortUser(_ShortUserFields, total=False):
+    online: Annotated[bool, doc("Polling for events now (only where the privacy rules show it)")]
+    last_seen: Annotated[
+        Any,  # the document says what: a number, a word or null
+        doc(
+            "When last online (unix seconds, to the minute; null: never), where the privacy rules "
+            "show it; where they hide it, a fuzzy word: recently (3 days), within_week or long_ago",
+            oneOf=[{"type": "number"}, {"type": "string", "enum": FUZZY_LAST_SEEN}, {"type": "null"}],
+        ),
+    ]
 
 
 class FullUser(ShortUser):
@@ -181,6 +205,8 @@ class ChatOut(TypedDict):
     unread_mentions: Annotated[int, doc("Unread messages that mention you", minimum=0)]
     last_read_message_id: Annotated[int, doc(minimum=0)]
     last_activity: UnixTime
+    can_send: Annotated[bool, doc("Whether you may send here (a direct chat needs the friendship, no block)")]
+    cannot_send: Annotated[str | None, doc("Why not: no_longer_friends or blocked (null when you may)")]
     pinned_message: Annotated[MessageOut | None, doc("The latest pinned message you can see")]
     muted_until: Annotated[
         UnixTime | None,
@@ -211,6 +237,41 @@ class EventOut(TypedDict):
     id: Annotated[int, doc("The event's place in the stream: the next cursor", minimum=1)]
     type: Annotated[str, doc(enum=[t.value for t in EventType])]
     data: dict[str, Any]
+
+
+class SignalOut(TypedDict):
+    type: Annotated[str, doc("chat.typing", enum=["chat.typing"])]
+    data: Annotated[dict[str, Any], doc("chat.typing: the chat_id and the user_id of who types")]
+
+
+class SessionOut(TypedDict):
+    id: int
+    device: Annotated[str, doc("Browser and system from the User-Agent (empty when unknown)")]
+    ip: Annotated[str | None, doc("The client address it signed in from")]
+    created_date: UnixTime
+    last_used_date: Annotated[float, doc("Unix time, seconds; updated at most once a minute")]
+    current: Annotated[bool, doc("The session of the token asking")]
+
+
+class BlockOut(ShortUser):
+    blocked_date: UnixTime
+
+
+class PrivacyOut(TypedDict):
+    last_seen: Annotated[
+        str, doc("Who sees your last seen and online status", enum=[v.value for v in Visibility])
+    ]
+    read_receipts: Annotated[bool, doc("Whether you send read receipts in direct chats")]
+    typing: Annotated[bool, doc("Whether you send typing signals")]
+    forward_link: Annotated[bool, doc("Whether forwarded copies of your messages link to you")]
+
+
+class ExportOut(TypedDict):
+    state: Annotated[str, doc("pending while it is built, then ready", enum=["pending", "ready"])]
+    created_date: UnixTime
+    ready_date: UnixTime | None
+    size: Annotated[int | None, doc("Bytes of the ZIP, once ready", minimum=0)]
+    url: Annotated[str, doc("Where the ZIP is downloaded from, once ready")]
 
 
 def avatar_url(user_id: str, avatar_key: str | None) -> str:
@@ -294,6 +355,8 @@ def chat(view: ChatView) -> ChatOut:
         "unread_mentions": view.unread_mentions,
         "last_read_message_id": view.last_read_message_id,
         "last_activity": view.last_activity.timestamp(),
+        "can_send": view.cannot_send is None,
+        "cannot_send": view.cannot_send,
         "pinned_message": message(view.pinned_message) if view.pinned_message else None,
         "muted_until": view.muted_until.timestamp() if view.muted_until else None,
     }
@@ -331,13 +394,62 @@ def event(view: Event) -> EventOut:
 EVENT_TYPES = [t.value for t in EventType]
 
 
-def _with_avatar_url(user: dict[str, Any]) -> ShortUser:
+def signal(view: Signal) -> SignalOut:
+    return {"type": view.type, "data": dict(view.data)}
+
+
+def session(view: SessionView) -> SessionOut:
     return {
+        "id": view.id,
+        "device": view.device,
+        "ip": view.ip,
+        "created_date": view.created_date.timestamp(),
+        "last_used_date": view.last_used_date.timestamp(),
+        "current": view.current,
+    }
+
+
+def block(view: BlockView) -> BlockOut:
+    return {**short_user(view.user), "blocked_date": view.since.timestamp()}
+
+
+def privacy(settings: PrivacySettings) -> PrivacyOut:
+    return {
+        "last_seen": settings.last_seen.value,
+        "read_receipts": settings.read_receipts,
+        "typing": settings.typing,
+        "forward_link": settings.forward_link,
+    }
+
+
+EXPORT_URL = "/api/v1/users/me/export?download=1"
+
+
+def export(view: ExportView) -> ExportOut:
+    return {
+        "state": view.state.value,
+        "created_date": view.created_date.timestamp(),
+        "ready_date": view.ready_date.timestamp() if view.ready_date else None,
+        "size": view.size,
+        "url": EXPORT_URL,
+    }
+
+
+def _with_avatar_url(user: dict[str, Any]) -> ShortUser:
+    short: ShortUser = {
         "user_id": user["user_id"],
         "first_name": user["first_name"],
         "second_name": user["second_name"],
         "avatar": avatar_url(user["user_id"], user["avatar"]),
+        # Payloads written before usernames and tombstones lack these.
+        "username": user.get("username"),
+        "deleted": bool(user.get("deleted", False)),
     }
+    if "online" in user:
+        short["online"] = user["online"]
+    if "last_seen" in user:
+        short["last_seen"] = user["last_seen"]
+    return short
 
 
 # Payloads (messenger_core.payloads) hold every field of their answer but the URLs.

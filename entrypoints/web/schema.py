@@ -45,8 +45,10 @@ from messenger_core.limits import (
     PASSWORD_MIN,
     SEARCH_LIMIT_MAX,
     SEARCH_QUERY_MAX,
+    USERNAME_MAX,
+    USERNAME_MIN,
 )
-from messenger_core.model import FriendListKind, MemberRole, ProfileChanges
+from messenger_core.model import FriendListKind, MemberRole, ProfileChanges, Visibility
 from messenger_core.policies import EMAIL_PATTERN, PHONE_EXAMPLE
 
 from .errors import BadRequest, edge_field
@@ -271,7 +273,7 @@ class Refresh:
 
 # A profile edit is structured straight into the core's ProfileChanges: a clearable
 # field sent as null or "" is cleared, any other empty value means "unchanged".
-CLEARABLE = ("phone_number", "age", "city", "additional_inf")
+CLEARABLE = ("phone_number", "age", "city", "additional_inf", "username")
 _profile_changes = make_dict_structure_fn(
     ProfileChanges, converter, _cattrs_forbid_extra_keys=True, clear=override(omit=True)
 )
@@ -296,6 +298,11 @@ PROFILE_CHANGES_DOCS: dict[str, Doc] = {
     "email": EMAIL,
     "password": PASSWORD,
     "old_password": doc("Required to change email or password"),
+    "username": doc(
+        "Your public username: letters a-z (any case; kept lower-case), digits and _; "
+        "taken in any letter case → 409; never rotates",
+        pattern=rf"^\s*[A-Za-z0-9_]{{{USERNAME_MIN},{USERNAME_MAX}}}\s*$",
+    ),
 }
 
 
@@ -564,6 +571,9 @@ class SettingsChange:
 @attrs.frozen
 class EventsQuery:
     since: Annotated[int | None, doc("The cursor of your last answer", minimum=0)] = None
+    signals_since: Annotated[
+        int | None, doc("The signal_cursor of your last answer: ephemeral signals after it", minimum=0)
+    ] = None
     timeout: Annotated[
         float,
         doc("Seconds to wait for the first event", minimum=0, maximum=setting("LONG_POLL_MAX_TIMEOUT")),
@@ -579,3 +589,29 @@ class Credentials:
 @attrs.frozen
 class Confirmation:
     token: Annotated[str, doc("The token from GET /api/v1/tokens")]
+
+
+@attrs.frozen
+class SessionsEnd:
+    others: Annotated[bool, doc("true: end every session but the current one")]
+
+
+@attrs.frozen
+class PrivacyChange:
+    last_seen: Annotated[Visibility | None, doc("Who sees when you were last online (reciprocal)")] = None
+    read_receipts: Annotated[bool | None, doc("Send read receipts in direct chats (reciprocal)")] = None
+    typing: Annotated[bool | None, doc("Send typing signals")] = None
+    forward_link: Annotated[bool | None, doc("Forwarded copies of your messages link to you")] = None
+
+
+@attrs.frozen
+class AccountDeletion:
+    password: Annotated[str, doc("Your current password")]
+    delete_messages: Annotated[
+        bool, doc("Also turn every message you sent into a tombstone and delete your files")
+    ] = False
+
+
+@attrs.frozen
+class ExportQuery:
+    download: Annotated[bool, doc("true: the ZIP itself (404 while it is not ready)")] = False

@@ -11,9 +11,11 @@ read models.
 from __future__ import annotations
 
 from ..ports import (
+    BackgroundJobs,
     BlobStore,
     Clock,
     EmojiCatalog,
+    EphemeralSignals,
     EventNotifier,
     ImageProcessor,
     Mailer,
@@ -23,7 +25,9 @@ from ..ports import (
     UnitOfWorkFactory,
 )
 from ..tokens import TokenPolicy
+from .account_data import AccountData
 from .accounts import Accounts
+from .blocks import Blocks
 from .chats import Chats
 from .context import Context, MessengerSettings, Upload
 from .events import Events
@@ -34,9 +38,11 @@ from .message_search import MessageSearch
 from .messages import Messages
 from .notifications import Notifications
 from .pins import Pins
+from .privacy import Privacy
 from .profiles import Profiles
 from .reactions import Reactions
 from .retry import retry_every_use_case
+from .sessions import Sessions
 
 __all__ = ["Messenger", "MessengerSettings", "Upload"]
 
@@ -56,6 +62,8 @@ class Messenger:
         images: ImageProcessor,
         notifier: EventNotifier,
         mailer: Mailer,
+        signals: EphemeralSignals,
+        jobs: BackgroundJobs,
         emoji: EmojiCatalog,
         settings: MessengerSettings | None = None,
     ) -> None:
@@ -78,17 +86,27 @@ class Messenger:
             mailer=mailer,
             emoji=emoji,
             settings=self.settings,
+            signals=signals,
+            jobs=jobs,
         )
-        accounts = Accounts(ctx)
+        sessions = Sessions(ctx)
+        self.login = sessions.login
+        self.authenticate = sessions.authenticate
+        self.refresh = sessions.refresh
+        self.logout = sessions.logout
+        self.list_sessions = sessions.list_sessions
+        self.end_session = sessions.end_session
+        self.end_other_sessions = sessions.end_other_sessions
+        self.prune_sessions = sessions.prune_sessions
+
+        accounts = Accounts(ctx, sessions)
         self.register = accounts.register
-        self.login = accounts.login
-        self.authenticate = accounts.authenticate
-        self.refresh = accounts.refresh
         self.request_confirmation = accounts.request_confirmation
         self.confirm_email = accounts.confirm_email
 
         profiles = Profiles(ctx)
         self.get_user = profiles.get_user
+        self.get_user_by_username = profiles.get_user_by_username
         self.update_profile = profiles.update_profile
         self.set_avatar = profiles.set_avatar
         self.open_avatar = profiles.open_avatar
@@ -100,6 +118,16 @@ class Messenger:
         self.deny_friend_request = friends.deny_friend_request
         self.remove_friend = friends.remove_friend
         self.list_friends = friends.list_friends
+
+        blocks = Blocks(ctx)
+        self.block_user = blocks.block_user
+        self.unblock_user = blocks.unblock_user
+        self.list_blocked = blocks.list_blocked
+
+        privacy = Privacy(ctx)
+        self.get_privacy = privacy.get_privacy
+        self.update_privacy = privacy.update_privacy
+        self.send_typing = privacy.send_typing
 
         chats = Chats(ctx)
         self.open_chat = chats.open_chat
@@ -150,6 +178,14 @@ class Messenger:
         self.remove_member = groups.remove_member
         self.leave_group = groups.leave_group
         self.set_member_role = groups.set_member_role
+
+        account_data = AccountData(ctx, groups, messages)
+        self.start_export = account_data.start_export
+        self.export_status = account_data.export_status
+        self.open_export = account_data.open_export
+        self.build_pending_exports = account_data.build_pending_exports
+        self.prune_exports = account_data.prune_exports
+        self.delete_account = account_data.delete_account
 
         media = Media(ctx)
         self.list_sticker_packs = media.list_sticker_packs

@@ -6,7 +6,8 @@ from .. import policies
 from ..errors import Forbidden, NotFound
 from ..model import Actor, Chat, ChatKind, EventType, MemberRole, NewChat, User
 from ..ports import UnitOfWork
-from ..read_models import ChatView, LatestMessage, chat_view
+from ..read_models import chat_view, direct_refusal
+from ..views import ChatView, LatestMessage
 from .context import Context
 from .lookups import member_chat, member_ids, membership, other_user
 
@@ -24,22 +25,23 @@ class Chats:
             if chat is None:
                 chat = start_direct_chat(self._ctx, uow, actor, other)
                 uow.commit()
-            return chat_view(uow, actor, chat), created
+            return chat_view(uow, actor, chat, self._ctx.audience(uow, actor.id)), created
 
     def get_chat(self, actor: Actor, chat_id: int) -> ChatView:
         """A chat you are a member of; NotFound otherwise."""
         with self._ctx.uow(read_only=True) as uow:
-            return chat_view(uow, actor, member_chat(uow, actor, chat_id))
+            return chat_view(uow, actor, member_chat(uow, actor, chat_id), self._ctx.audience(uow, actor.id))
 
     def find_chat_with(self, actor: Actor, user_id: str) -> ChatView:
         """Your existing 1:1 chat with the user; NotFound if there is none."""
         with self._ctx.uow(read_only=True) as uow:
-            return chat_view(uow, actor, _direct_chat(uow, actor, user_id))
+            return chat_view(uow, actor, _direct_chat(uow, actor, user_id), self._ctx.audience(uow, actor.id))
 
     def list_chats(self, actor: Actor) -> list[ChatView]:
         """Your chats, latest activity first, each with its last message and unread count."""
         with self._ctx.uow(read_only=True) as uow:
-            return [chat_view(uow, actor, c) for c in uow.chats.list_for_user(actor.id)]
+            audience = self._ctx.audience(uow, actor.id)
+            return [chat_view(uow, actor, c, audience) for c in uow.chats.list_for_user(actor.id)]
 
     def latest_messages(self, actor: Actor) -> list[LatestMessage]:
         """The last message of each of your chats, latest activity first, with the
@@ -93,6 +95,8 @@ class Chats:
 
 def start_direct_chat(ctx: Context, uow: UnitOfWork, actor: Actor, other: User) -> Chat:
     """A new 1:1 chat; only friends may start one."""
+    if direct_refusal(uow, actor.id, other.id) == "blocked":
+        raise Forbidden("blocked")
     row = uow.friendships.get(actor.id, other.id)
     if row is None or not row.is_accepted:
         raise Forbidden("not_friends")

@@ -9,12 +9,14 @@ from typing import Any
 
 import attrs
 
-from ..limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_DEFAULT
+from ..limits import EDIT_WINDOW_HOURS_DEFAULT, GROUP_MAX_MEMBERS_DEFAULT, ONLINE_SECONDS
 from ..model import Attachment, EventType, MemberRole, NewMember
 from ..ports import (
+    BackgroundJobs,
     BlobStore,
     Clock,
     EmojiCatalog,
+    EphemeralSignals,
     EventNotifier,
     ImageProcessor,
     Mailer,
@@ -23,6 +25,7 @@ from ..ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ..read_models import Audience
 from ..tokens import TokenPolicy
 
 log = logging.getLogger("messenger.core")
@@ -45,6 +48,8 @@ class MessengerSettings:
     avatar_side: int = 256
     max_sticker_size: int = 512 * 1024
     group_max_members: int = GROUP_MAX_MEMBERS_DEFAULT
+    session_idle: timedelta | None = None  # a session unused this long ends; None: never
+    export_max_size: int = 8 * 1024**3
     # How long after sending its author may edit a message (None: always).
     edit_window: timedelta | None = timedelta(hours=EDIT_WINDOW_HOURS_DEFAULT)
 
@@ -72,9 +77,20 @@ class Context:
     mailer: Mailer
     emoji: EmojiCatalog
     settings: MessengerSettings
+    signals: EphemeralSignals
+    jobs: BackgroundJobs
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def audience(self, uow: UnitOfWork, viewer_id: int) -> Audience:
+        """How the viewer sees other people, presence included (online: a long-poll
+        waiting now or answered within ONLINE_SECONDS)."""
+        now = self.clock.now()
+        since = now - timedelta(seconds=ONLINE_SECONDS)
+        return Audience.of(
+            uow, viewer_id, online=lambda user_id: bool(self.signals.online([user_id], since)), now=now
+        )
 
     def append_events(
         self, uow: UnitOfWork, user_ids: Iterable[int], type: EventType, data: dict[str, Any]

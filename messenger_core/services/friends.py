@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from ..errors import NotFound
+from ..errors import Forbidden, NotFound
 from ..model import Actor, EventType, FriendListKind, Friendship, User
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import FriendView, friend_view, user_view
+from ..read_models import friend_view
+from ..views import FriendView, user_view
 from .context import Context
 from .lookups import current_user, other_user
 
@@ -19,6 +20,10 @@ class Friends:
         """Ask a user to be friends; if they already asked you, you become friends."""
         with self._ctx.uow() as uow:
             other = other_user(uow, actor, user_id)
+            if other.is_deleted:
+                raise NotFound("user")
+            if uow.blocks.exists(actor.id, other.id) or uow.blocks.exists(other.id, actor.id):
+                raise Forbidden("blocked")
             row = uow.friendships.get(actor.id, other.id)
             now = self._ctx.now()
             if row is None:

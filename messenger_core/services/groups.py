@@ -14,6 +14,7 @@ import attrs
 
 from .. import policies
 from ..errors import Conflict, FieldErrors, Forbidden, Invalid, NotFound, field
+from ..message_views import new_message_view
 from ..model import (
     Actor,
     Chat,
@@ -28,7 +29,8 @@ from ..model import (
     User,
 )
 from ..ports import UnitOfWork
-from ..read_models import ChatView, chat_view, new_message_view
+from ..read_models import chat_view
+from ..views import ChatView
 from . import lookups
 from .context import Context, Upload
 from .lookups import group_membership
@@ -184,6 +186,19 @@ class Groups:
                     if me is not None:
                         self._role_changed(uow, chat, actor, me, MemberRole.ADMIN)
             return self._finish(uow, actor, chat)
+
+    def leave_every_group(self, uow: UnitOfWork, actor: Actor) -> tuple[list[int], list[str]]:
+        """Take the actor out of every group they are in, in the caller's unit of work (an
+        account being deleted): whom to wake, and the blobs of groups that ended."""
+        woken: list[int] = []
+        doomed: list[str] = []
+        for chat in uow.chats.list_for_user(actor.id):
+            mine = uow.chats.member(chat.id, actor.id) if chat.is_group else None
+            if mine is not None:
+                rest, files = self._depart(uow, chat, mine, SystemAction.MEMBER_LEFT, by=actor)
+                woken += rest
+                doomed += files
+        return woken, doomed
 
     # --- the steps the use cases share ------------------------------------------------
 

@@ -6,10 +6,11 @@ to the actor is as missing as one that never existed.
 
 from __future__ import annotations
 
-from ..errors import Conflict, NotFound, Unauthorized
+from ..errors import Conflict, Forbidden, NotFound, Unauthorized
 from ..model import Actor, Chat, ChatMember, Message, User
 from ..policies import check_not_self
 from ..ports import UnitOfWork
+from ..read_models import direct_refusal
 
 
 def current_user(uow: UnitOfWork, user_id: int) -> User:
@@ -85,8 +86,22 @@ def visible_message(uow: UnitOfWork, actor: Actor, message_id: int) -> tuple[Mes
 
 
 def writable_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
-    """A chat the actor may write in: one they are a member of."""
-    return membership(uow, actor, chat_id)[0]
+    """A chat the actor may write in: one they are a member of, and for a direct chat,
+    with the friendship and no block (``check_direct_send``)."""
+    chat = membership(uow, actor, chat_id)[0]
+    check_direct_send(uow, actor, chat)
+    return chat
+
+
+def check_direct_send(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
+    """Writing in a direct chat needs the friendship, and no block either way: an
+    ex-friend's chat stays readable, not writable (``read_models.direct_refusal``)."""
+    if chat.is_group:
+        return
+    peer = next((u for u in uow.chats.member_ids(chat.id) if u != actor.id), None)
+    refusal = direct_refusal(uow, actor.id, peer) if peer is not None else None
+    if refusal is not None:
+        raise Forbidden(refusal)
 
 
 def contact_ids(uow: UnitOfWork, user_id: int) -> list[int]:

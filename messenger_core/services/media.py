@@ -11,7 +11,7 @@ import attrs
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, TooLarge, field
 from ..model import Actor, AttachmentKind, NewAttachment
-from ..read_models import (
+from ..views import (
     AttachmentView,
     StickerPackView,
     StickerView,

@@ -7,9 +7,10 @@ from datetime import datetime
 from .. import policies, search
 from ..errors import FieldErrors
 from ..limits import MESSAGE_SEARCH_LIMIT_DEFAULT, MESSAGE_SEARCH_LIMIT_MAX, SEARCH_QUERY_MAX
+from ..message_views import message_views
 from ..model import Actor, Message
 from ..ports import UnitOfWork
-from ..read_models import FoundMessage, MessageView, SearchPage, Snippet, message_views
+from ..views import FoundMessage, MessageView, SearchPage, Snippet
 from .context import Context
 from .lookups import membership, other_user
 

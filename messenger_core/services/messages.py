@@ -10,6 +10,7 @@ from typing import Any
 from .. import policies
 from ..errors import FieldErrors, Invalid, NotFound, field
 from ..limits import HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX
+from ..message_views import message_views, new_message_view, receipts_shown, version_views
 from ..model import (
     Actor,
     Attachment,
@@ -23,21 +24,11 @@ from ..model import (
 )
 from ..payloads import message_data
 from ..ports import UnitOfWork
-from ..read_models import (
-    ChatView,
-    HistoryPage,
-    MessageView,
-    UserView,
-    VersionView,
-    chat_view,
-    message_views,
-    new_message_view,
-    user_view,
-    version_views,
-)
+from ..read_models import chat_view
+from ..views import ChatView, HistoryPage, MessageView, UserView, VersionView, user_view
 from .chats import start_direct_chat
 from .context import Context
-from .lookups import member_ids, membership, other_user, visible_message, writable_chat
+from .lookups import check_direct_send, member_ids, membership, other_user, visible_message, writable_chat
 
 
 class Messages:
@@ -69,6 +60,8 @@ class Messages:
         with self._ctx.uow() as uow:
             chat = self._target_chat(uow, actor, chat_id, receiver_id)
             named = _mentioned(uow, chat.id, mentions)
+            # Who blocked the sender is never mentioned by them (nor counts it as unread).
+            named = [u for u in named if not uow.blocks.exists(u.id, actor.id)]
             quote = _quote(uow, actor, chat, reply_to_id) if reply_to_id is not None else None
             sticker = uow.stickers.get_sticker(sticker_id) if sticker_id is not None else None
             if sticker_id is not None and sticker is None:
@@ -267,31 +260,39 @@ class Messages:
             policies.check_may_delete(message, mine, in_group=chat is not None and chat.is_group)
             if message.is_deleted:
                 return message_views(uow, actor.id, message.chat_id, [message])[0]
-            message = message.tombstoned(by=None if message.sender_id == actor.id else actor.id)
-            uow.messages.update(message)
-            files = uow.attachments.detach_all(message.id)
-            doomed = self._ctx.unshared_keys(uow, files)
-            uow.reactions.remove_all(message.id)
-            uow.messages.remove_versions(message.id)
-            if uow.pins.remove(message.chat_id, message.id):
-                self._ctx.append_chat_event(
-                    uow,
-                    message.chat_id,
-                    EventType.CHAT_PINNED,
-                    {
-                        "chat_id": message.chat_id,
-                        "message_id": message.id,
-                        "pinned": False,
-                        "by": actor.alternative_id,
-                    },
-                    message_id=message.id,
-                )
-            members = self._announce_change(uow, message, EventType.MESSAGE_DELETED)
+            message, members, doomed = self.erase(uow, message, actor)
             view = message_views(uow, actor.id, message.chat_id, [message])[0]
             uow.commit()
         self._ctx.delete_blobs(doomed)
         self._ctx.notifier.notify(members)
         return view
+
+    def erase(self, uow: UnitOfWork, message: Message, actor: Actor) -> tuple[Message, list[int], list[str]]:
+        """Make a live message a tombstone for everyone, in the caller's unit of work: its
+        files, reactions, earlier texts and pin go. Returns the tombstone, whom to wake and
+        the blobs to delete after the commit. (Also for an account deleted with its
+        messages.)"""
+        message = message.tombstoned(by=None if message.sender_id == actor.id else actor.id)
+        uow.messages.update(message)
+        files = uow.attachments.detach_all(message.id)
+        doomed = self._ctx.unshared_keys(uow, files)
+        uow.reactions.remove_all(message.id)
+        uow.messages.remove_versions(message.id)
+        if uow.pins.remove(message.chat_id, message.id):
+            self._ctx.append_chat_event(
+                uow,
+                message.chat_id,
+                EventType.CHAT_PINNED,
+                {
+                    "chat_id": message.chat_id,
+                    "message_id": message.id,
+                    "pinned": False,
+                    "by": actor.alternative_id,
+                },
+                message_id=message.id,
+            )
+        members = self._announce_change(uow, message, EventType.MESSAGE_DELETED)
+        return message, members, doomed
 
     def hide_message(self, actor: Actor, message_id: int) -> None:
         """Delete a message for yourself only ("delete for me"), whoever wrote it: it
@@ -315,7 +316,10 @@ class Messages:
             if message_id > mine.last_read_message_id:
                 uow.chats.set_last_read(chat.id, actor.id, message_id)
                 data = {"chat_id": chat.id, "user_id": actor.alternative_id, "message_id": message_id}
-                self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
+                if receipts_shown(uow, chat.id):
+                    self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
+                else:  # read receipts are off in this direct chat: only your own tabs learn
+                    self._ctx.append_events(uow, [actor.id], EventType.CHAT_READ, data)
                 uow.commit()
             view = chat_view(uow, actor, uow.chats.get(chat.id) or chat)
         self._ctx.notifier.notify(everyone)
@@ -325,6 +329,8 @@ class Messages:
         """The members other than its sender who have read the message, by user id."""
         with self._ctx.uow(read_only=True) as uow:
             message, _ = visible_message(uow, actor, message_id)
+            if not receipts_shown(uow, message.chat_id):
+                return []
             marks = [
                 m
                 for m in uow.chats.members(message.chat_id)
@@ -352,7 +358,11 @@ class Messages:
         if chat_id is not None:
             return writable_chat(uow, actor, chat_id)
         other = other_user(uow, actor, receiver_id or "")
-        return uow.chats.find_direct(actor.id, other.id) or start_direct_chat(self._ctx, uow, actor, other)
+        found = uow.chats.find_direct(actor.id, other.id)
+        if found is None:
+            return start_direct_chat(self._ctx, uow, actor, other)
+        check_direct_send(uow, actor, found)
+        return found
 
 
 def _quote(uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int) -> dict[str, Any]:
@@ -392,8 +402,10 @@ def _forward_source(uow: UnitOfWork, original: Message) -> dict[str, Any]:
 
 
 def links_in_forwards(user: User) -> bool:
-    """Whether forwards of the user's messages may link to their account."""
-    return True
+    """Whether forwards of the user's messages may link to their account: not when their
+    ``forward_link`` privacy setting is off (the forward then names them only, as
+    Telegram's "Forwarded messages" setting does), nor once the account is deleted."""
+    return user.forward_link and not user.is_deleted
 
 
 def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:

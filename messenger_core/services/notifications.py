@@ -12,7 +12,8 @@ import attrs
 
 from ..errors import Invalid, field
 from ..model import MUTED_FOREVER, Actor, EventType, User
-from ..read_models import ChatView, NotificationSettings, chat_view
+from ..read_models import chat_view
+from ..views import ChatView, NotificationSettings
 from .context import Context
 from .lookups import current_user, membership
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .. import policies
 from ..errors import NotFound
+from ..message_views import message_views
 from ..model import Actor, Chat, EventType, Message, Pin
 from ..ports import UnitOfWork
-from ..read_models import ChatView, MessageView, chat_view, message_views
+from ..read_models import chat_view
+from ..views import ChatView, MessageView
 from .context import Context
 from .lookups import member_ids, membership, visible_message
 

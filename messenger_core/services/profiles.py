@@ -13,13 +13,14 @@ from ..model import Actor, EventType, ProfileChanges, TokenPair, User
 from ..normalize import email_key, search_key
 from ..payloads import user_data
 from ..ports import UnitOfWork
-from ..read_models import UserView, user_view
-from .accounts import fresh_alternative_id, issue_tokens
+from ..views import UserView, user_view
+from .accounts import fresh_alternative_id
 from .context import Context, Upload
 from .lookups import contact_ids, current_user
+from .sessions import restart_sessions, session_tokens
 
-_OPTIONAL = frozenset({"phone_number", "age", "city", "additional_inf"})
-_PUBLIC = ("first_name", "second_name", "avatar", "alternative_id")
+_OPTIONAL = frozenset({"phone_number", "age", "city", "additional_inf", "username"})
+_PUBLIC = ("first_name", "second_name", "avatar", "alternative_id", "username")
 
 
 class Profiles:
@@ -34,7 +35,15 @@ class Profiles:
             user = uow.users.get_by_alternative_id(user_id)
             if user is None:
                 raise NotFound("user")
-            return user_view(user)
+            return self._ctx.audience(uow, actor.id).show(user)
+
+    def get_user_by_username(self, actor: Actor, username: str) -> UserView:
+        """The user with this username (any letter case); NotFound when nobody has it."""
+        with self._ctx.uow(read_only=True) as uow:
+            user = uow.users.get_by_username(username.strip()) if username.strip() else None
+            if user is None or user.is_deleted:
+                raise NotFound("user")
+            return self._ctx.audience(uow, actor.id).show(user)
 
     def update_profile(self, actor: Actor, changes: ProfileChanges) -> tuple[UserView, TokenPair | None]:
         """Edit the profile. Changing email or password needs the current password and
@@ -42,8 +51,14 @@ class Profiles:
         are returned then. The current password is checked before anything else is
         looked up, so a wrong one learns nothing (not even whether an email is taken)."""
         updates, new_email = _checked_changes(changes)
+        session = None
         with self._ctx.uow() as uow:
             user = current_user(uow, actor.id)
+            username = updates.get("username")
+            if username is not None and username != user.username:
+                holder = uow.users.get_by_username(username)
+                if holder is not None and holder.id != user.id:
+                    raise Conflict("username_taken", fields={"username": field("username_taken")})
             rotate = False
             if new_email is not None or changes.password is not None:
                 if not self._ctx.hasher.verify(user.password_hash, changes.old_password or ""):
@@ -53,11 +68,14 @@ class Profiles:
                 updates["alternative_id"] = fresh_alternative_id(self._ctx, uow)
             updated = attrs.evolve(user, **updates)
             uow.users.update(updated)
+            if rotate:  # every session ends; this device goes on in a new one
+                session = restart_sessions(self._ctx, uow, updated, actor)
             if any(getattr(user, f) != getattr(updated, f) for f in _PUBLIC):
                 self._tell_contacts(uow, updated)
             uow.commit()
         self._wake_contacts_of(updated.id)
-        return user_view(updated), (issue_tokens(self._ctx, updated, None) if rotate else None)
+        tokens = session_tokens(self._ctx, updated, session, None) if session is not None else None
+        return user_view(updated), tokens
 
     def set_avatar(self, actor: Actor, upload: Upload) -> UserView:
         """Replace the avatar with a 256 px square re-encoding of the image."""
@@ -80,7 +98,7 @@ class Profiles:
 
     def open_avatar(self, actor: Actor, user_id: str) -> tuple[UserView, BinaryIO | None]:
         """The user and a stream of their avatar (None when they use the default)."""
-        user = self.get_user(actor, user_id)
+        user = self.get_user(actor, user_id)  # no avatar for whom its owner blocked
         return user, (self._ctx.blobs.open(user.avatar) if user.avatar else None)
 
     def search_users(
@@ -110,7 +128,8 @@ class Profiles:
                 start=start,
                 limit=limit,
             )
-        return [user_view(u) for u in found]
+            audience = self._ctx.audience(uow, actor.id)
+            return [audience.show(u) for u in found]
 
     def _security_updates(
         self,
@@ -160,6 +179,8 @@ def _checked_changes(changes: ProfileChanges) -> tuple[dict[str, Any], str | Non
         updates["city"] = policies.check_city(errors, changes.city)
     if changes.additional_inf is not None:
         updates["additional_inf"] = policies.check_about(errors, changes.additional_inf)
+    if changes.username is not None:
+        updates["username"] = policies.check_username(errors, "username", changes.username)
     updates.update(dict.fromkeys(changes.clear & _OPTIONAL))
     new_email = policies.check_email(errors, "email", changes.email) if changes.email is not None else None
     if changes.password is not None:

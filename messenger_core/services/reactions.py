@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from .. import policies
+from ..message_views import message_views
 from ..model import Actor, EventType, Reaction
 from ..payloads import reaction_data
-from ..read_models import MessageView, message_views
+from ..views import MessageView
 from .context import Context
 from .lookups import member_ids, visible_message
 

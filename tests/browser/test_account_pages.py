@@ -70,7 +70,7 @@ def test_profile_edit_avatar_and_password_change(
     city.fill("Казань")
     page.get_by_label("О себе").fill("Люблю <b>чай</b> & кофе")
     page.get_by_label("Телефон").fill("12345")
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("#f-phone_number-error")).to_contain_text("международном формате")
     page.get_by_label("Телефон").fill("+7 916 123-45-67")
     avatar = tmp_path / "me.png"
@@ -78,7 +78,7 @@ def test_profile_edit_avatar_and_password_change(
     page.get_by_label("Аватар").set_input_files(str(avatar))
     expect(page.locator("[data-avatar-preview]")).to_have_attribute("src", re.compile(r"^blob:"))
     screenshot_both(page, "profile-editing")
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("[data-form-status]")).to_have_text("Сохранено")
     expect(city).to_have_attribute("readonly", "")
     expect(page.locator("[data-avatar-preview]")).to_have_attribute(
@@ -101,16 +101,16 @@ def test_profile_edit_avatar_and_password_change(
     page.get_by_role("button", name="Изменить").click()
     page.get_by_label("Новый пароль", exact=True).fill(new_password)
     page.get_by_label("Новый пароль ещё раз").fill(new_password + "!")
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("#f-password_again-error")).to_have_text("Пароли не совпадают")
     page.get_by_label("Новый пароль ещё раз").fill(new_password)
     page.get_by_label("Текущий пароль").fill("not my password")
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("#f-old_password-error")).to_have_text("Неверный текущий пароль")
 
     # The right one: this session stays logged in, with a new ID.
     page.get_by_label("Текущий пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("[data-form-status]")).to_have_text("Сохранено")
     expect(page.locator("[data-user-id-text]")).not_to_have_text(me.user_id)
     page.reload()

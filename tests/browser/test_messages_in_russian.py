@@ -26,7 +26,7 @@ def test_a_non_image_avatar_is_refused_beside_the_avatar_field(
     page.locator("#f-avatar").set_input_files(
         {"name": "отчёт.png", "mimeType": "image/png", "buffer": b"%PDF-1.7 not a picture"}
     )
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("#f-avatar-error")).to_have_text(
         "Это не изображение: загрузите PNG, JPEG, WebP или GIF"
     )

@@ -222,6 +222,31 @@ def test_a_notification_on_a_hidden_tab(
     assert notified(page)[5] == {"title": "Дача · вас упомянули", "body": "Борис Орлов: Новое сообщение"}
 
 
+def test_messages_of_someone_blocked_never_notify(
+    browser: Any, new_page: Callable[..., Any], account: MakeAccount
+) -> None:
+    """In a group both stay members (issue 14): Борис, blocked, still writes there, and
+    Анна's hidden tab is told of Вера's message only."""
+    anna, boris, vera = account("Анна", "Белова"), account("Борис", "Шилов"), account("Вера", "Ник")
+    anna.befriend(boris)
+    anna.befriend(vera)
+    body = {"title": "Дом", "member_ids": [boris.user_id, vera.user_id]}
+    group = anna.call("POST", "/api/v1/chats", json=body)["chat"]["id"]
+    page = new_page(anna)
+    page.context.grant_permissions(["notifications"])
+    page.context.add_init_script(FAKE_NOTIFICATIONS)
+    anna.call("PUT", f"/api/v1/blocks/{boris.user_id}")
+    page.goto("/")
+    expect(chat_item(page, "Дом")).to_be_visible()
+    page.get_by_role("button", name="Включить уведомления").click()
+    page.evaluate("window.__setVisibility('hidden')")
+    boris.send(group, "От заблокированного")
+    vera.send(group, "От Веры")
+    wait_for_notifications(page, 1)
+    expect(chat_item(page, "Дом").locator(".unread-badge")).to_have_text("2")
+    assert notified(page) == [{"title": "Дом", "body": "Вера Ник: От Веры"}]
+
+
 def test_a_muted_chat_is_grey_and_out_of_the_total_in_every_tab(
     new_page: Callable[..., Any], account: MakeAccount
 ) -> None:
@@ -294,7 +319,6 @@ def test_the_unread_total_on_friends_is_live(new_page: Callable[..., Any], accou
     expect(total).to_be_hidden()
     expect(page).to_have_title("Друзья · Мессенджер")
     boris.send(chat, "и на профиле")
-    page.goto("/profile")
     expect(page.locator("[data-unread-total]")).to_have_text("1")
     expect(page).to_have_title(re.compile(r"^\(1\) "))
 

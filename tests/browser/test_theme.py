@@ -202,7 +202,7 @@ def test_profile_toggle_applies_at_once_and_survives_reload(
     page.wait_for_function(f"() => getComputedStyle(document.body).backgroundColor === {DARK_BODY!r}")
     expect(page.locator("[data-profile-form]")).to_have_attribute("data-editing", "false")
     expect(page.get_by_role("button", name="Изменить")).to_be_visible()
-    expect(page.get_by_role("button", name="Сохранить")).to_be_hidden()
+    expect(page.get_by_role("button", name="Сохранить", exact=True)).to_be_hidden()
     assert page.evaluate("() => localStorage.getItem('messenger.theme')") == "dark"
 
     # Remembered: after a reload the page is dark from the first paint, on a light system.
@@ -371,7 +371,7 @@ def test_every_page_is_readable(new_page: Callable[..., Any], account: MakeAccou
     shoot("profile-theme", page.get_by_role("group", name="Тема"))
     page.get_by_role("button", name="Изменить").click()
     page.get_by_label("Телефон").fill("12345")
-    page.get_by_role("button", name="Сохранить").click()
+    page.get_by_role("button", name="Сохранить", exact=True).click()
     expect(page.locator("#f-phone_number-error")).to_contain_text("международном формате")
     assert_readable(page, f"the profile form with errors ({scheme})")
     shoot("profile-errors")

@@ -12,8 +12,11 @@ keeps a small model of who asked whom to be friends, which chats exist and who w
 which message. Rules check the outcome the model predicts (only the author edits or
 deletes, only friends start chats, ...) and the invariants check the domain's laws on
 each side separately: only participants see a chat, keyset paging returns every
-message exactly once in both directions, friendship is symmetric, and a rotated
-identity revokes every token issued before.
+message exactly once in both directions, friendship is symmetric, a token works
+exactly while its session lives (a rotated identity, a logout, an ended session or a
+reused refresh token end it for good), a blocked user can't write to the blocker in a
+direct chat nor sees their presence, and nothing of a deleted account authenticates or
+is found (its email registers again).
 
 The users bundle holds permanent user ids, not Actors: an email or password change
 rotates the public id, so the current Actor always comes from the model. Rules draw
@@ -32,11 +35,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    consumes,
     initialize,
     invariant,
     multiple,
@@ -61,7 +66,7 @@ from messenger_core import (
     limits,
     search,
 )
-from messenger_core.limits import REPLY_PREVIEW_MAX, SEARCH_QUERY_MAX
+from messenger_core.limits import REFRESH_REUSE_GRACE_SECONDS, REPLY_PREVIEW_MAX, SEARCH_QUERY_MAX
 from messenger_core.model import (
     Actor,
     AttachmentKind,
@@ -70,10 +75,11 @@ from messenger_core.model import (
     ProfileChanges,
     TokenPair,
     TokenType,
+    Visibility,
 )
 from messenger_core.normalize import clean_text, email_key, search_key
-from messenger_core.read_models import ReplyView
 from messenger_core.services import Upload
+from messenger_core.views import ReplyView
 from tests.conftest import START, build_messenger
 from tests.postgres import empty, fresh_database
 
@@ -153,6 +159,13 @@ ghosts = st.integers(0, 11).map(lambda n: n == 11)  # now and then, name a publi
 
 
 @attrs.define
+class SessionModel:
+    generation: int = 1  # of the one refresh token that renews it
+    rotated: datetime | None = None
+    ended: bool = False
+
+
+@attrs.define
 class Account:
     id: int
     actor: Actor
@@ -163,6 +176,8 @@ class Account:
     tokens: list[TokenPair] = attrs.Factory(list)  # issued for the current identity
     revoked: list[TokenPair] = attrs.Factory(list)  # issued before a rotation
     old_ids: list[str] = attrs.Factory(list)
+    sessions: dict[int, SessionModel] = attrs.Factory(dict)  # every session ever started
+    forward_link: bool = True
 
 
 @attrs.define
@@ -213,6 +228,8 @@ class MessageModel:
     text: str | None = None
     versions: list[str] = attrs.Factory(list)  # texts it had before its edits
     author: int | None = None  # whose words: the sender, or a forward's first author
+    forwarded: bool = False
+    linked: int | None = None  # a forward: whom it links to (None: the author kept their account out)
     reactions: dict[str, set[int]] = attrs.Factory(dict)
     quoted: int | None = None  # the message it answers
     quote: ReplyView | None = None  # as the reply was sent
@@ -312,6 +329,8 @@ class AgreementMachine(RuleBasedStateMachine):
         )
         self.accounts: dict[int, Account] = {}
         self.requests: dict[frozenset[int], Request] = {}  # one per pair, pending or accepted
+        self.blocks: set[tuple[int, int]] = set()  # (blocker, blocked)
+        self.gone: dict[int, Account] = {}  # deleted accounts (still members of direct chats)
         self.chats: dict[int, ChatModel] = {}
         self.chat_ids_seen: list[int] = []
         self.message_models: dict[int, MessageModel] = {}  # messages whose chat still exists
@@ -387,6 +406,17 @@ class AgreementMachine(RuleBasedStateMachine):
     def chats_of(self, user: int) -> list[int]:
         return [cid for cid, chat in self.chats.items() if user in chat.members]
 
+    def write_refusal(self, user: int, chat_id: int) -> type[MessengerError] | None:
+        """Why the user may not write in the chat: not a member of it, or in a direct
+        chat no friend of the other (an ex-friend's chat stays readable, not writable;
+        a block ends the friendship, a deleted account too)."""
+        chat = self.chats.get(chat_id)
+        if chat is None or user not in chat.members:
+            return NotFound
+        if not chat.group and not all(self.are_friends(user, o) for o in chat.members - {user}):
+            return Forbidden
+        return None
+
     def sociable(self, data: st.DataObject, user: int, *, in_chat: bool = False) -> int:
         """Mostly a user with a chat (or a friend, unless ``in_chat``), sometimes the one drawn."""
         candidates = [u for u in self.accounts if self.chats_of(u) or (not in_chat and self.friends_of(u))]
@@ -400,9 +430,34 @@ class AgreementMachine(RuleBasedStateMachine):
 
     def keep_tokens(self, account: Account, pair: TokenPair) -> None:
         account.tokens = [*account.tokens, pair][-MAX_TOKENS_KEPT:]
+        account.sessions.setdefault(int(DECODER.decode(pair.access_token)["sid"]), SessionModel())
+
+    def live(self, people: frozenset[int] | set[int]) -> list[int]:
+        """Those of the people whose accounts exist, ascending."""
+        return sorted(p for p in people if p in self.accounts)
+
+    def blocked_between(self, a: int, b: int) -> bool:
+        return (a, b) in self.blocks or (b, a) in self.blocks
+
+    def token_works(self, account: Account, token: str, kind: TokenType) -> bool:
+        """Whether a token the account was given still authenticates as ``kind`` (expiry
+        aside): of that type, its session not ended, a refresh token of the session's
+        current generation."""
+        claims = DECODER.decode(token)
+        if claims.get("type") != kind.value:
+            return False
+        session = account.sessions.get(int(claims["sid"]))
+        if session is None or session.ended:
+            return False
+        return kind is not TokenType.REFRESH or int(claims["gen"]) == session.generation
+
+    def live_sessions(self, account: Account) -> list[int]:
+        return sorted(sid for sid, session in account.sessions.items() if not session.ended)
 
     def resolve_email(self, spec: tuple[Any, ...]) -> str:
         kind = spec[0]
+        if kind == "same email":
+            return str(spec[1])
         if kind == "taken" and self.accounts:
             accounts = list(self.accounts.values())
             taken: str = accounts[int(spec[1]) % len(accounts)].email
@@ -519,16 +574,207 @@ class AgreementMachine(RuleBasedStateMachine):
         account = data.draw(st.sampled_from(holders), label="holder")
         pair = data.draw(st.sampled_from(account.tokens + account.revoked), label="pair")
         token = data.draw(st.sampled_from([pair.access_token, pair.refresh_token]), label="token")
+        expired = self.expired(token)
         if refresh:
+            claims = DECODER.decode(token)
+            session = account.sessions.get(int(claims["sid"]))
             outcome = self.both(lambda m: m.refresh(token))
-            if outcome.ok:
-                assert self.memory.authenticate(outcome.value) == account.actor
+            if expired or claims["type"] != "refresh" or session is None or session.ended:
+                return self.expect(outcome, Unauthorized)
+            now = self.clock.now()
+            if int(claims["gen"]) == session.generation:
+                session.generation += 1
+                session.rotated = now
+            elif not (
+                int(claims["gen"]) == session.generation - 1
+                and session.rotated is not None
+                and now - session.rotated <= timedelta(seconds=REFRESH_REUSE_GRACE_SECONDS)
+            ):  # a retired refresh token came back: the whole session ends
+                session.ended = True
+                self.expect(outcome, Unauthorized)
+                assert outcome.error is not None and outcome.error.params.get("ended") == "refresh_reused"
+                return
+            self.expect(outcome, None)
+            fresh = outcome.value
+            assert int(DECODER.decode(fresh.refresh_token)["gen"]) == session.generation
+            self.keep_tokens(account, fresh)
+            for _, messenger in self.sides:
+                assert messenger.authenticate(fresh.access_token) == account.actor
         else:
             outcome = self.both(lambda m: m.authenticate(token, type=as_type))
+            works = not expired and self.token_works(account, token, as_type)
+            self.expect(outcome, None if works else Unauthorized)
             if outcome.ok:
                 assert outcome.value == account.actor
-        if pair in account.revoked and token == pair.refresh_token:
-            self.expect(outcome, Unauthorized)
+
+    def expired(self, token: str) -> bool:
+        expires = DECODER.decode(token).get("exp")
+        return expires is not None and int(self.clock.now().timestamp()) >= expires
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def some_session(self, data: st.DataObject, account: Account) -> int | None:
+        """Mostly one of the account's live sessions, sometimes an ended one or none."""
+        live = self.live_sessions(account)
+        anything = data.draw(st.sampled_from([None, *account.sessions, 10**6]), label="any session")
+        return self.steer(data, anything, live, "live session")
+
+    @rule(user=users)
+    def list_sessions(self, user: int) -> None:
+        account = self.accounts[user]
+        outcome = self.both(lambda m: m.list_sessions(account.actor))
+        self.expect(outcome, None)
+        assert [s.id for s in outcome.value] == self.live_sessions(account)
+
+    @rule(data=st.data(), user=users)
+    def end_session(self, data: st.DataObject, user: int) -> None:
+        account = self.accounts[user]
+        target = self.some_session(data, account)
+        if target is None:
+            return
+        outcome = self.both(lambda m: m.end_session(account.actor, target))
+        if target not in self.live_sessions(account):
+            return self.expect(outcome, NotFound)
+        self.expect(outcome, None)
+        account.sessions[target].ended = True
+
+    @rule(data=st.data(), user=users)
+    def end_other_sessions(self, data: st.DataObject, user: int) -> None:
+        account = self.accounts[user]
+        keep = self.some_session(data, account)
+        actor = Actor(account.actor.id, account.actor.alternative_id, keep)
+        outcome = self.both(lambda m: m.end_other_sessions(actor))
+        self.expect(outcome, None)
+        others = [sid for sid in self.live_sessions(account) if sid != keep]
+        assert outcome.value == len(others)
+        for sid in others:
+            account.sessions[sid].ended = True
+
+    @precondition(lambda self: any(a.tokens for a in self.accounts.values()))
+    @rule(data=st.data(), refresh=st.booleans())
+    def logout(self, data: st.DataObject, refresh: bool) -> None:
+        account = data.draw(st.sampled_from([a for a in self.accounts.values() if a.tokens]), label="who")
+        pair = data.draw(st.sampled_from(account.tokens + account.revoked), label="pair")
+        token, kind = (
+            (pair.refresh_token, TokenType.REFRESH) if refresh else (pair.access_token, TokenType.ACCESS)
+        )
+        outcome = self.both(lambda m: m.logout(token, type=kind))
+        self.expect(outcome, None)
+        session = account.sessions[int(DECODER.decode(token)["sid"])]
+        assert outcome.value == (not session.ended)
+        if outcome.value:
+            session.ended = True
+
+    # --- deleting an account ------------------------------------------------------------
+
+    @precondition(lambda self: len(self.accounts) > 2)
+    @rule(target=users, user=consumes(users), delete_messages=st.booleans(), again=st.booleans())
+    def delete_account(self, user: int, delete_messages: bool, again: bool) -> Any:
+        """Deleting an account: its groups go on without it, its direct chats stay (under a
+        tombstone), its messages too unless ``delete_messages``; nothing of the profile
+        stays readable, and the email is free for a new account (``again``)."""
+        account = self.accounts[user]
+        wrong = self.both(lambda m: m.delete_account(account.actor, password="wrong password!"))
+        self.expect(wrong, Forbidden)
+        outcome = self.both(
+            lambda m: m.delete_account(
+                account.actor, password=account.password, delete_messages=delete_messages
+            )
+        )
+        self.expect(outcome, None)
+        del self.accounts[user]
+        self.gone[user] = account
+        for chat_id in [c for c in self.chats_of(user) if self.chats[c].group]:
+            self.depart(chat_id, user)
+            self.learn_new_messages(chat_id, user)
+        if delete_messages:
+            for message, model in self.message_models.items():
+                if model.sender == user and not model.system and not model.deleted:
+                    model.deleted, model.text, model.versions, model.reactions = True, None, [], {}
+                    model.files = 0
+                    self.chats[model.chat_id].pins.pop(message, None)
+        self.requests = {pair: row for pair, row in self.requests.items() if user not in pair}
+        self.blocks = {pair for pair in self.blocks if user not in pair}
+        for _, messenger in self.sides:
+            with pytest.raises(Unauthorized):
+                messenger.login(email=account.email, password=account.password)
+        for chat_id in self.chats_of(user):  # its direct chats: a tombstone, nothing of the person
+            peer = self.live(self.chats[chat_id].members)[0]
+            for side, messenger in self.sides:
+                [shown] = [
+                    m.user for m in messenger.get_chat(self.actor(peer), chat_id).members if m.user.id == user
+                ]
+                assert shown.deleted and (shown.first_name, shown.second_name) == ("", ""), side
+                assert shown.user_id not in (account.actor.alternative_id, *account.old_ids), side
+                assert shown.presence is None and shown.username is None, side
+        if not again:
+            return multiple()
+        reborn = self.do_register("Новая", "Жизнь", ("same email", account.email), account.password)
+        assert reborn is not None and reborn != user, "the email of a deleted account is free again"
+        return reborn
+
+    # --- blocks and privacy -------------------------------------------------------------
+
+    @rule(data=st.data(), user=users, other=users, ghost=ghosts, block=st.booleans())
+    def block(self, data: st.DataObject, user: int, other: int, ghost: bool, block: bool) -> None:
+        """Block or unblock: a block ends the friendship or the requests between the two."""
+        user = self.sociable(data, user)
+        other = self.steer(
+            data, other, [*self.friends_of(user), *(b for a, b in self.blocks if a == user)], "whom"
+        )
+        target = self.public_id(other, ghost)
+        call = "block_user" if block else "unblock_user"
+        outcome = self.both(lambda m: getattr(m, call)(self.actor(user), target))
+        if ghost:
+            return self.expect(outcome, NotFound)
+        if other == user:
+            return self.expect(outcome, Invalid)
+        self.expect(outcome, None)
+        if block:
+            self.blocks.add((user, other))
+            self.requests.pop(frozenset((user, other)), None)
+        else:
+            self.blocks.discard((user, other))
+        listed = self.both(lambda m: m.list_blocked(self.actor(user)))
+        assert {v.user.id for v in listed.value} == {b for a, b in self.blocks if a == user}
+
+    @rule(
+        user=users,
+        last_seen=st.sampled_from([None, *Visibility]),
+        read_receipts=st.sampled_from([None, True, False]),
+        typing=st.sampled_from([None, True, False]),
+        forward_link=st.sampled_from([None, True, False]),
+    )
+    def change_privacy(
+        self,
+        user: int,
+        last_seen: Visibility | None,
+        read_receipts: bool | None,
+        typing: bool | None,
+        forward_link: bool | None,
+    ) -> None:
+        account = self.accounts[user]
+        before = self.both(lambda m: m.get_privacy(account.actor)).value
+        outcome = self.both(
+            lambda m: m.update_privacy(
+                account.actor,
+                last_seen=last_seen,
+                read_receipts=read_receipts,
+                typing=typing,
+                forward_link=forward_link,
+            )
+        )
+        self.expect(outcome, None)
+        after = outcome.value
+        wanted = {
+            "last_seen": last_seen,
+            "read_receipts": read_receipts,
+            "typing": typing,
+            "forward_link": forward_link,
+        }
+        for name, value in wanted.items():
+            assert getattr(after, name) == (getattr(before, name) if value is None else value), name
+        account.forward_link = after.forward_link
 
     # --- users and profiles -------------------------------------------------------------
 
@@ -599,7 +845,10 @@ class AgreementMachine(RuleBasedStateMachine):
             account.old_ids.append(before.alternative_id)
             account.actor = Actor(user, view.user_id)
             account.revoked = (account.revoked + account.tokens)[-2 * MAX_TOKENS_KEPT :]
-            account.tokens = [tokens]
+            for session in account.sessions.values():
+                session.ended = True  # a new identity ends every session
+            account.tokens = []
+            self.keep_tokens(account, tokens)
         else:
             assert view.user_id == before.alternative_id
 
@@ -678,6 +927,8 @@ class AgreementMachine(RuleBasedStateMachine):
             return self.expect(outcome, NotFound)
         if other == user:
             return self.expect(outcome, Invalid)
+        if self.blocked_between(user, other):
+            return self.expect(outcome, Forbidden)
         row = self.request(user, other)
         if row is None:
             self.expect(outcome, None)
@@ -830,7 +1081,7 @@ class AgreementMachine(RuleBasedStateMachine):
         chat = self.chats.get(chat_id)
         if chat is None:
             return
-        reader = self.accounts[min(chat.members, key=chat.floor)].actor
+        reader = self.accounts[min(self.live(chat.members), key=chat.floor)].actor
         last = chat.messages[-1] if chat.messages else 0
         for view in self.memory.history(reader, chat_id, after=last, limit=100):
             chat.messages.append(view.id)
@@ -944,7 +1195,7 @@ class AgreementMachine(RuleBasedStateMachine):
     def remove_member(self, data: st.DataObject, user: int, other: int, ghost: bool, by_me: bool) -> None:
         user, chat_id = self.in_a_group(data, user, ("owner", "admin", "admin", "member"))
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "whom")
         target = "me" if by_me else self.public_id(other, ghost)
         leaving = by_me or (other == user and not ghost)
         cursor = self.memory.events(self.actor(other)).cursor if not ghost else None
@@ -984,7 +1235,7 @@ class AgreementMachine(RuleBasedStateMachine):
     ) -> None:
         user, chat_id = self.in_a_group(data, user, ("owner",))
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "whom")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "whom")
         target = self.public_id(other, ghost)
         outcome = self.both(lambda m: m.set_member_role(self.actor(user), chat_id, target, role))
         refusal = self.group_refusal(user, chat_id)
@@ -1007,17 +1258,20 @@ class AgreementMachine(RuleBasedStateMachine):
         user = self.sociable(data, user, in_chat=True)
         chat_id = self.pick_chat(data, user)
         chat = self.chats.get(chat_id)
-        other = self.steer(data, other, sorted(chat.members) if chat else [], "mentioned")
+        other = self.steer(data, other, self.live(chat.members) if chat else [], "mentioned")
         target = self.public_id(other, ghost)
         outcome = self.both(
             lambda m: m.send_message(self.actor(user), chat_id=chat_id, text="смотри", mentions=[target])
         )
         if chat is None or user not in chat.members:
             return self.expect(outcome, NotFound)
+        if self.write_refusal(user, chat_id) is not None:
+            return self.expect(outcome, self.write_refusal(user, chat_id))
         if ghost or other not in chat.members:
             return self.expect(outcome, Invalid)
         self.expect(outcome, None)
-        assert outcome.value.mentions == (target,)
+        # Whom a block keeps from the sender is never mentioned by them.
+        assert outcome.value.mentions == (() if (other, user) in self.blocks else (target,))
         self.record_message(outcome.value, user)
         if other != user and chat.group:  # a direct chat counts no mentions: there is one reader
             seen = self.memory.get_chat(self.actor(other), chat_id)
@@ -1066,15 +1320,14 @@ class AgreementMachine(RuleBasedStateMachine):
             self.expect(outcome, Invalid)
             assert outcome.error is not None and "text" in outcome.error.fields
         elif chat_id is not None:
-            self.expect(outcome, None if chat_id in self.chats_of(user) else NotFound)
+            self.expect(outcome, self.write_refusal(user, chat_id))
         elif ghost:
             self.expect(outcome, NotFound)
         elif other == user:
             self.expect(outcome, Invalid)
         else:
-            # An existing chat stays open after unfriending; a new one needs a friend.
-            chat_id = self.direct_chat(user, other)
-            self.expect(outcome, None if chat_id is not None or self.are_friends(user, other) else Forbidden)
+            # A direct chat, new or old, is written in by friends only.
+            self.expect(outcome, None if self.are_friends(user, other) else Forbidden)
             if outcome.ok:
                 self.record_chat(outcome.value.chat_id, frozenset((user, other)))
         if not outcome.ok:
@@ -1086,6 +1339,9 @@ class AgreementMachine(RuleBasedStateMachine):
             assert messenger.history(actor, view.chat_id, after=view.id - 1, limit=1) == [view]
         self.record_message(view, user)
         return int(view.id)
+
+    def linked_author(self, user: int) -> int | None:
+        return user if self.accounts[user].forward_link else None
 
     def record_message(self, view: Any, user: int, **more: Any) -> None:
         """A message just written by ``user``, as the model keeps it."""
@@ -1108,7 +1364,7 @@ class AgreementMachine(RuleBasedStateMachine):
     def member_of_chat_of(self, data: st.DataObject, user: int, message: int) -> int:
         """Mostly the author or the other member of the message's chat, sometimes anyone."""
         chat = self.chats.get(self.message_chat[message])
-        return self.steer(data, user, sorted(chat.members) if chat else [], "member")
+        return self.steer(data, user, self.live(chat.members) if chat else [], "member")
 
     def check_author_rule(self, user: int, message: int, outcome: Outcome, *, edit: bool) -> None:
         """Only the author edits; the author or, in a group, its owner and admins delete;
@@ -1146,7 +1402,7 @@ class AgreementMachine(RuleBasedStateMachine):
             model.text = new
         # Every member sees what each edit replaced, the current text last.
         for _, messenger in self.sides:
-            for member in self.chats[model.chat_id].members:
+            for member in self.live(self.chats[model.chat_id].members):
                 if self.sees(member, message):
                     got = [v.text for v in messenger.edit_history(self.actor(member), message)]
                     assert got == [*model.versions, model.text], (got, model.versions, model.text)
@@ -1230,8 +1486,8 @@ class AgreementMachine(RuleBasedStateMachine):
         model = self.message_models.get(message)
         if too_long_or_empty(text):
             self.expect(outcome, Invalid)
-        elif chat_id not in self.chats_of(user):
-            self.expect(outcome, NotFound)
+        elif self.write_refusal(user, chat_id) is not None:
+            self.expect(outcome, self.write_refusal(user, chat_id))
         elif chat_id != home or model is None or model.deleted or not self.sees(user, message):
             self.expect(outcome, Invalid)
             assert outcome.error is not None and "reply_to_id" in outcome.error.fields
@@ -1264,17 +1520,23 @@ class AgreementMachine(RuleBasedStateMachine):
             return self.expect(outcome, NotFound)
         if model.deleted:
             return self.expect(outcome, Conflict)
-        if any(t not in self.chats_of(user) for t in targets):
+        refusal = next((r for t in dict.fromkeys(targets) if (r := self.write_refusal(user, t))), None)
+        if refusal is NotFound:  # a chat one is not in is no target at all
             self.expect(outcome, Invalid)
             assert outcome.error is not None and "chat_ids" in outcome.error.fields
             return
+        if refusal is not None:
+            return self.expect(outcome, refusal)
         self.expect(outcome, None)
         assert [copy.chat_id for copy in outcome.value] == list(dict.fromkeys(targets))
         for copy in outcome.value:
             assert copy.text == model.text and len(copy.attachments) == model.files
             assert copy.forwarded_from is not None
-            assert copy.forwarded_from.user_id == self.public_id(model.author or model.sender)
-            self.record_message(copy, user, author=model.author, files=model.files)
+            linked = model.linked if model.forwarded else self.linked_author(model.author or model.sender)
+            assert copy.forwarded_from.user_id == (None if linked is None else self.public_id(linked))
+            self.record_message(
+                copy, user, author=model.author, forwarded=True, linked=linked, files=model.files
+            )
 
     @rule(
         target=messages,
@@ -1294,7 +1556,7 @@ class AgreementMachine(RuleBasedStateMachine):
         ]
         ids = [u.value.id for u in uploads]
         outcome = self.both(lambda m: m.send_message(actor, chat_id=chat_id, text=text, attachment_ids=ids))
-        self.expect(outcome, None if chat_id in self.chats_of(user) else NotFound)
+        self.expect(outcome, self.write_refusal(user, chat_id))
         if not outcome.ok:
             return multiple()  # the uploads stay, unsent: rows that name their bytes
         self.record_message(outcome.value, user, files=files)
@@ -1333,7 +1595,7 @@ class AgreementMachine(RuleBasedStateMachine):
         chat = self.chats[self.message_chat[message]]
         chat.hidden.setdefault(user, set()).add(message)
         for _, messenger in self.sides:  # nobody else's view changes
-            for member in chat.members - {user}:
+            for member in self.live(chat.members - {user}):
                 if self.sees(member, message):
                     page = messenger.history(
                         self.actor(member), self.message_chat[message], around=message, limit=1
@@ -1391,7 +1653,9 @@ class AgreementMachine(RuleBasedStateMachine):
         )
         outcome = self.both(lambda m: m.search_messages(self.actor(user), q=q, has=has, limit=50))
         query = search.parse(q)
-        if len(q) > SEARCH_QUERY_MAX or (not query and has is None):  # a quoted long text is too long
+        if len(q) > SEARCH_QUERY_MAX:  # a phrase of a long message
+            return self.expect(outcome, Invalid)
+        if not query and has is None:
             return self.expect(outcome, Invalid)
         self.expect(outcome, None)
         expected = sorted(
@@ -1487,7 +1751,9 @@ class AgreementMachine(RuleBasedStateMachine):
     def paging_returns_every_message_once_both_ways(self) -> None:
         limit = 1 + self.calls % 7  # page sizes vary from step to step
         for chat_id, chat in self.chats.items():
-            reader_id = min(chat.members)
+            if not self.live(chat.members):
+                continue
+            reader_id = min(self.live(chat.members))
             reader = self.accounts[reader_id].actor
             newest = []
             for side, messenger in self.sides:
@@ -1529,7 +1795,7 @@ class AgreementMachine(RuleBasedStateMachine):
         last message and pin); replies keep their snapshot (or say the original is gone);
         reaction counts are the distinct reactors."""
         for chat_id, chat in self.chats.items():
-            for member in sorted(chat.members):
+            for member in self.live(chat.members):
                 actor = self.accounts[member].actor
                 views = [m.history(actor, chat_id, limit=100) for _, m in self.sides]
                 assert all(view == views[0] for view in views[1:])
@@ -1538,7 +1804,9 @@ class AgreementMachine(RuleBasedStateMachine):
                 for view in views[0]:
                     model = self.message_models[view.id]
                     self.check_reactions(view, model, member)
-                    if model.quote is not None:
+                    if model.deleted:  # a tombstone quotes nothing, though it was a reply
+                        assert view.reply_to is None
+                    elif model.quote is not None:
                         original = self.message_models.get(model.quoted or 0)
                         gone = (
                             original is None
@@ -1575,7 +1843,7 @@ class AgreementMachine(RuleBasedStateMachine):
                 if not model.files or model.deleted:
                     continue
                 reader = next(
-                    (u for u in sorted(self.chats[model.chat_id].members) if self.sees(u, message)), None
+                    (u for u in self.live(self.chats[model.chat_id].members) if self.sees(u, message)), None
                 )
                 if reader is None:
                     continue
@@ -1587,29 +1855,63 @@ class AgreementMachine(RuleBasedStateMachine):
                         assert stream.read() == PNG, side
 
     @invariant()
-    def rotation_revokes_older_tokens(self) -> None:
-        now = int(self.clock.now().timestamp())
+    def revoked_tokens_never_authenticate(self) -> None:
+        """A token works exactly while its session lives (for a refresh token: while it is
+        the session's current one) and it has not expired; a rotation of the public id,
+        a logout, an ended session or a reused refresh token end it for good."""
         for account in self.accounts.values():
             for pair, revoked in [(p, True) for p in account.revoked] + [(p, False) for p in account.tokens]:
                 for token, kind in (
                     (pair.access_token, TokenType.ACCESS),
                     (pair.refresh_token, TokenType.REFRESH),
                 ):
-                    expires = DECODER.decode(token).get("exp")
-                    expired = expires is not None and now >= expires  # expiry is judged first
+                    expired = self.expired(token)  # expiry is judged first
+                    works = not revoked and self.token_works(account, token, kind)
                     for side, messenger in self.sides:
                         try:
                             actor = messenger.authenticate(token, type=kind)
                         except Unauthorized as error:
                             wanted = "token_expired" if expired else "token_revoked"
-                            assert (revoked or expired) and error.reason == wanted, (
+                            assert (not works or expired) and error.reason == wanted, (
                                 side,
                                 error.reason,
                                 wanted,
                             )
                         else:
-                            assert not revoked and not expired, f"{side}: a revoked or expired token works"
+                            assert works and not expired, f"{side}: a revoked or expired token works"
                             assert actor == account.actor, side
+
+    @invariant()
+    def nothing_of_a_deleted_account_authenticates_or_is_found(self) -> None:
+        for account in self.gone.values():
+            for pair in account.tokens + account.revoked:
+                for token, kind in (
+                    (pair.access_token, TokenType.ACCESS),
+                    (pair.refresh_token, TokenType.REFRESH),
+                ):
+                    for _, messenger in self.sides:
+                        with pytest.raises(Unauthorized):
+                            messenger.authenticate(token, type=kind)
+            viewer = self.accounts[min(self.accounts)].actor
+            for public_id in (account.actor.alternative_id, *account.old_ids):
+                for _, messenger in self.sides:
+                    with pytest.raises(NotFound):
+                        messenger.get_user(viewer, public_id)
+
+    @invariant()
+    def a_block_keeps_presence_and_direct_chats_from_the_blocked(self) -> None:
+        """Whom a user blocked can't write to them in a direct chat and sees none of their
+        presence (nor the blocker theirs)."""
+        for blocker, blocked in sorted(self.blocks):
+            for a, b in ((blocker, blocked), (blocked, blocker)):
+                for side, messenger in self.sides:
+                    seen = messenger.get_user(self.actor(a), self.public_id(b))
+                    assert seen.presence is None, (side, a, b, seen.presence)
+            chat_id = self.direct_chat(blocker, blocked)
+            if chat_id is not None:
+                for side, messenger in self.sides:
+                    view = messenger.get_chat(self.actor(blocked), chat_id)
+                    assert view.cannot_send == "blocked", side
 
 
 AgreementMachine.TestCase.settings = settings(

@@ -24,6 +24,8 @@ EXPECTED_TABLES = {
         "first_name", "second_name", "first_name_key", "second_name_key", "phone_number",
         "age", "city", "additional_inf", "avatar", "created_date", "is_confirmed",
         "notify_preview", "notify_muted_mentions",
+        "username", "username_key", "last_seen", "last_seen_visibility", "read_receipts",
+        "typing_indicator", "forward_link", "is_deleted",
     ],
     "friendships": [
         "requester_id", "addressee_id", "status", "created_date", "user_low", "user_high",
@@ -55,6 +57,12 @@ EXPECTED_TABLES = {
     "events": ["id", "user_id", "chat_id", "type", "data", "created_date", "message_id"],
     "rate_limits": ["key", "full_at"],
     "sqlite_sequence": ["name", "seq"],
+    "sessions": [
+        "id", "user_id", "device", "ip", "created_date", "last_used_date", "generation",
+        "rotated_date", "ended_date", "end_reason",
+    ],
+    "blocks": ["blocker_id", "blocked_id", "created_date"],
+    "exports": ["user_id", "state", "created_date", "blob_key", "size", "ready_date"],
 }  # fmt: skip
 
 # index → (table, columns, unique, partial)
@@ -80,6 +88,13 @@ EXPECTED_INDEXES = {
     ),
     "message_mentions_message": ("message_mentions", ("message_id",), False, False),
     "events_created": ("events", ("created_date",), False, False),
+    "users_username": ("users", ("username",), True, True),
+    "sessions_user": ("sessions", ("user_id", "id"), False, False),
+    "sessions_ended": ("sessions", ("ended_date",), False, True),
+    "sqlite_autoindex_blocks_1": ("blocks", ("blocker_id", "blocked_id"), True, False),
+    "blocks_blocked": ("blocks", ("blocked_id", "blocker_id"), False, False),
+    "messages_sender": ("messages", ("sender_id", "id"), False, False),
+    "attachments_uploader": ("attachments", ("uploader_id", "id"), False, False),
     "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
     "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
     "reactions_user": ("reactions", ("user_id", "message_id"), False, False),
@@ -142,6 +157,9 @@ EXPECTED_FOREIGN_KEYS = {
     },
     "rate_limits": set(),
     "sqlite_sequence": set(),
+    "sessions": {("user_id", "users", "id", "NO ACTION")},
+    "blocks": {("blocker_id", "users", "id", "NO ACTION"), ("blocked_id", "users", "id", "NO ACTION")},
+    "exports": {("user_id", "users", "id", "NO ACTION")},
 }
 
 
@@ -169,7 +187,7 @@ SEARCH_INDEXES = {
     "sqlite_autoindex_message_search_idx_1": ("message_search_idx", ("segid", "term"), True, False),
     "sqlite_autoindex_message_search_words_1": ("message_search_words", ("word",), True, False),
 }
-SEARCH_TRIGGERS = [("users_search_insert",), ("users_search_update",), ("users_search_delete",)]
+SEARCH_TRIGGERS = [("users_search_delete",), ("users_search_insert",), ("users_search_update",)]
 
 
 @pytest.fixture
@@ -209,7 +227,7 @@ def schema(conn: sqlite3.Connection) -> dict[str, Any]:
             for table in tables
         },
         "views_and_triggers": conn.execute(
-            "SELECT name FROM sqlite_master WHERE type IN ('view', 'trigger')"
+            "SELECT name FROM sqlite_master WHERE type IN ('view', 'trigger') ORDER BY name"
         ).fetchall(),
     }
 

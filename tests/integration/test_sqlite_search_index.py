@@ -89,13 +89,13 @@ def indexed(conn: sqlite3.Connection, user_id: int) -> str:
 
 
 def expected(user: User) -> str:
-    return search_text(user.first_name, user.second_name, user.alternative_id)
+    return search_text(user.first_name, user.second_name, user.alternative_id, user.username)
 
 
 def test_search_text_is_the_folded_keys_one_per_line() -> None:
-    assert search_text("Алёна", "Straße", "AbC1") == "алена\nstrasse\nabc1"
-    assert search_text("ﬁ", "Ｘ", "Bell\x07\n") == "fi\nx\nbell"
-    assert search_text("", "", "") == "\n\n"
+    assert search_text("Алёна", "Straße", "AbC1") == "алена\nstrasse\nabc1\n"
+    assert search_text("ﬁ", "Ｘ", "Bell\x07\n", "ivan_01") == "fi\nx\nbell\nivan_01"
+    assert search_text("", "", "") == "\n\n\n"
 
 
 def test_the_insert_trigger_indexes_search_text(factory: SqliteUnitOfWorkFactory) -> None:
@@ -138,6 +138,17 @@ def test_the_back_fill_of_step_2_indexes_search_text(tmp_path: Path) -> None:
     assert len(users) == len(ids)
     assert {u.id: indexed(conn, u.id) for u in users} == {u.id: expected(u) for u in users}
     conn.close()
+
+
+def test_the_username_is_indexed_and_follows_changes(factory: SqliteUnitOfWorkFactory) -> None:
+    with factory() as uow:
+        user = uow.users.add(new_user(1, "Alena", "Smith"))
+        conn = factory.connection()
+        named = attrs.evolve(user, username="alena_s")
+        uow.users.update(named)
+        assert indexed(conn, user.id) == expected(named) == "alena\nsmith\nabç0001е\nalena_s"
+        uow.users.update(attrs.evolve(named, username=None))
+        assert indexed(conn, user.id).endswith("\n")
 
 
 def test_the_triggers_agree_with_search_text_for_any_names(factory: SqliteUnitOfWorkFactory) -> None:

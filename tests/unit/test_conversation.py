@@ -171,6 +171,22 @@ def test_a_forward_copies_to_each_chat_and_names_its_source(
     assert messenger.history(room.vera, room.other)[-1].text == "Новость"
 
 
+def test_a_forward_names_without_linking_whom_forward_link_hides(messenger: Messenger, room: Room) -> None:
+    original = say(messenger, room.boris, room.chat, "Новость")
+    [before] = messenger.forward_message(room.anna, original, chat_ids=[room.other])
+    messenger.update_privacy(room.boris, forward_link=False)
+    [hidden] = messenger.forward_message(room.anna, original, chat_ids=[room.other])
+    assert hidden.forwarded_from is not None
+    assert (hidden.forwarded_from.user_id, hidden.forwarded_from.name) == (None, "Boris Talk")
+    [again] = messenger.forward_message(room.vera, hidden.id, chat_ids=[room.other])
+    assert again.forwarded_from == hidden.forwarded_from  # a forward of the forward links no more
+    # The setting speaks for forwards made while it is off: one made before keeps its link.
+    assert before.forwarded_from is not None and before.forwarded_from.user_id == room.boris.alternative_id
+    messenger.update_privacy(room.boris, forward_link=True)
+    [linked] = messenger.forward_message(room.anna, original, chat_ids=[room.other])
+    assert linked.forwarded_from is not None and linked.forwarded_from.user_id == room.boris.alternative_id
+
+
 def test_a_forward_goes_only_where_you_may_write(messenger: Messenger, room: Room) -> None:
     original = say(messenger, room.anna, room.chat, "секрет")
     with pytest.raises(NotFound):

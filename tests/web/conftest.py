@@ -20,6 +20,7 @@ from falcon import testing
 from PIL import Image
 
 from adapters.hashing_argon2 import Argon2PasswordHasher
+from adapters.jobs import InlineJobs
 from entrypoints.bootstrap import build_messenger, prepare_database
 from entrypoints.config import Settings
 from entrypoints.web.app import create_app
@@ -233,7 +234,7 @@ def make_api(tmp_path: Path) -> Iterator[Callable[..., Api]]:
         if wiring == "sqlite":
             Path(settings.DATABASE_PATH).parent.mkdir(parents=True, exist_ok=True)
             prepare_database(settings)
-            messenger = build_messenger(settings, clock=clock)
+            messenger = build_messenger(settings, clock=clock, jobs=InlineJobs())
         elif wiring == "bootstrap":
             messenger = build_messenger(settings, memory=True, clock=clock)
         else:

@@ -32,7 +32,8 @@ from tests.web.conftest import (
     png_bytes,
 )
 
-SHORT_USER = {"user_id", "first_name", "second_name", "avatar"}
+SHORT_USER = {"user_id", "first_name", "second_name", "avatar", "username", "deleted"}
+PRESENCE = {"online", "last_seen"}  # where the privacy rules show it
 FULL_USER = SHORT_USER | {
     "email",
     "phone_number",
@@ -403,11 +404,15 @@ def test_refresh_from_the_body_the_query_and_the_cookie(api: Api, ivan: Person) 
         {"params": {"jwt": ivan.refresh_token}},
         {"headers": {"Cookie": cookie_header({"refresh_token_cookie": ivan.refresh_token})}},
     ]
+    refresh = ivan.refresh_token
     for source in sources:
+        source = json.loads(json.dumps(source).replace(ivan.refresh_token, refresh))
         result = api.post("/api/v1/refresh", **source)
         assert result.status_code == 200, (source, result.text)
-        assert set(result.json) == {"access_token"}
+        assert set(result.json) == {"access_token", "refresh_token"}
         assert cookies_of(result)["access_token_cookie"] == result.json["access_token"]
+        assert cookies_of(result)["refresh_token_cookie"] == result.json["refresh_token"]
+        refresh = result.json["refresh_token"]  # each renewal retires the one it was given
         me = api.get("/api/v1/users/me", headers={"Authorization": f"Bearer {result.json['access_token']}"})
         assert me.json["user"]["user_id"] == ivan.user_id
 
@@ -515,7 +520,7 @@ def test_the_current_user_in_full(api: Api, ivan: Person, path: str) -> None:
 
 def test_another_user_is_short_and_yourself_is_full(api: Api, ivan: Person, anna: Person) -> None:
     other = api.get(f"/api/v1/users/{anna.user_id}", ivan).json["user"]
-    assert set(other) == SHORT_USER
+    assert set(other) == SHORT_USER | PRESENCE
     assert (other["first_name"], other["second_name"]) == ("Анна", "Сидорова")
     yourself = api.get(f"/api/v1/users/{ivan.user_id}", ivan).json["user"]
     assert set(yourself) == FULL_USER
@@ -548,7 +553,7 @@ def test_search_is_case_insensitive_in_cyrillic(api: Api, people: list[Person]) 
     assert _names(api.get("/api/v1/users", me, params={"search_request": "ПЕТРОВА"})) == ["Анна Петрова"]
     assert _names(api.get("/api/v1/users", me, params={"search_request": "smi"})) == ["John Smith"]
     shorts = api.get("/api/v1/users", me, params={"search_request": "smi"}).json["users"]
-    assert set(shorts[0]) == SHORT_USER
+    assert set(shorts[0]) == SHORT_USER | PRESENCE
 
 
 @pytest.mark.parametrize("wiring", ["fast", "sqlite"])
@@ -1001,12 +1006,25 @@ def test_send_errors(api: Api, ivan: Person, anna: Person) -> None:
     assert_error(api.post(f"/api/v1/chats/{chat + 1}/messages", ivan, json={"text": "x"}), 404)
 
 
-def test_a_former_friend_may_still_write_in_the_existing_chat(api: Api, ivan: Person, anna: Person) -> None:
+def test_a_former_friend_reads_the_chat_but_cannot_write_in_it(api: Api, ivan: Person, anna: Person) -> None:
+    """The rule changed: sending in a direct chat needs the friendship (it used to stay open)."""
     chat = api.friends_with_chat(ivan, anna)
+    api.send(anna, chat, "пока")
     api.delete(f"/api/v1/users_friends/{anna.user_id}", ivan)
-    result = api.post("/api/v1/messages", ivan, json={"receiver_id": anna.user_id, "text": "ещё тут?"})
-    assert result.status_code == 201
-    assert result.json["message"]["chat_id"] == chat
+    for who, other in ((ivan, anna), (anna, ivan)):
+        by_user = api.post("/api/v1/messages", who, json={"receiver_id": other.user_id, "text": "ещё тут?"})
+        assert_error(by_user, 403, "no_longer_friends")
+        assert_error(
+            api.post(f"/api/v1/chats/{chat}/messages", who, json={"text": "эй"}), 403, "no_longer_friends"
+        )
+        seen = api.get(f"/api/v1/chats/{chat}", who).json["chat"]
+        assert (seen["can_send"], seen["cannot_send"]) == (False, "no_longer_friends")
+        assert [m["text"] for m in api.get(f"/api/v1/chats/{chat}/messages", who).json["messages"]] == [
+            "пока"
+        ]
+    api.befriend(anna, ivan)
+    assert api.get(f"/api/v1/chats/{chat}", ivan).json["chat"]["can_send"] is True
+    api.send(ivan, chat, "снова друзья")
 
 
 def test_latest_message_of_each_chat(api: Api, ivan: Person, anna: Person) -> None:
@@ -1393,7 +1411,7 @@ def test_events_since_a_cursor(api: Api, ivan: Person, anna: Person) -> None:
     assert events[0]["data"]["user"]["user_id"] == ivan.user_id
     assert result.json["cursor"] == events[0]["id"] > cursor
     again = api.get_with_body("/api/v1/events", {"since": result.json["cursor"], "jwt": anna.access_token})
-    assert again.json == {"events": [], "cursor": result.json["cursor"]}
+    assert again.json == {"events": [], "cursor": result.json["cursor"], "signals": [], "signal_cursor": 0}
 
 
 def test_message_events_carry_urls(api: Api, ivan: Person, anna: Person, pack: Any) -> None:
@@ -1424,7 +1442,7 @@ def test_events_wait_at_most_the_timeout(api: Api, ivan: Person) -> None:
     started = time.monotonic()
     result = api.get("/api/v1/events", ivan, params={"since": str(cursor), "timeout": "0.3"})
     waited = time.monotonic() - started
-    assert result.json == {"events": [], "cursor": cursor}
+    assert result.json == {"events": [], "cursor": cursor, "signals": [], "signal_cursor": 0}
     assert 0.25 <= waited < 3
 
 
@@ -1473,7 +1491,7 @@ def test_long_polls_past_the_cap_answer_at_once(make_api: Callable[..., Api]) ->
     busy = api.get("/api/v1/events", ivan, params=waiting)
     assert time.monotonic() - started < 5
     assert busy.status_code == 200 and busy.headers["X-Long-Poll"] == "busy"
-    assert busy.json == {"events": [], "cursor": cursor}
+    assert busy.json == {"events": [], "cursor": cursor, "signals": [], "signal_cursor": 0}
     api.send(ivan, chat, "разбудить")
     poll.join(timeout=10)
     assert [e["type"] for e in answers[0].json["events"]] == ["message.new"]

@@ -1,6 +1,9 @@
 """The authorization matrix: every API route that touches a user's data, tried by the
-owner, a friend (the other member of the chat), a stranger, an anonymous client and a
-client holding the owner's token from before a password change (revoked).
+owner, a friend (the other member of the chat), a stranger, an anonymous client, a
+client holding the owner's token from before a password change (revoked), a user the
+owner blocked (an ex-friend with a chat of their own; as a stranger unless a row says),
+the token of a session the owner ended (ended) and that of a deleted account (deleted):
+those two are refused everywhere.
 
 One test per (route, actor); the id reads ``<route> [<actor>] -> <status>``. Rows that
 change or destroy something prepare a fresh target for each actor, so no row depends on
@@ -25,6 +28,7 @@ from entrypoints.web.app import API_ROUTES, create_app
 from tests.web.test_group_authorization import COVERED as GROUP_ROUTES
 
 ACTORS = ("owner", "friend", "stranger", "anonymous", "revoked")
+EXTRA_ACTORS = ("blocked", "ended", "deleted")
 PASSWORD = "old password 123"
 NEW_PASSWORD = "new password 456"
 BOUNDARY = "matrix-boundary"
@@ -76,6 +80,19 @@ class World:
             self.owner,
             json={"text": "a photo", "attachment_ids": [self.photo_id]},
         )
+        self.ok("PATCH", "/api/v1/users/me", self.owner, json={"username": "matrix_owner"})
+        # The blocked user was a friend with a chat; the owner blocked them.
+        self.blocked_id, self.blocked = self.user("Blocked")
+        self.blocked_chat = self.befriend(self.owner, self.owner_id, self.blocked, self.blocked_id)
+        self.ok("PUT", f"/api/v1/blocks/{self.blocked_id}", self.owner)
+        # A second session of the owner, ended from the first: its token is dead.
+        email = "owner1@example.com"
+        self.ended = self.ok("POST", "/api/v1/login", None, json={"email": email, "password": NEW_PASSWORD})[
+            "access_token"
+        ]
+        self.ok("DELETE", "/api/v1/sessions", self.owner, params={"others": "true"})
+        _, self.deleted = self.user("Gone")
+        self.ok("DELETE", "/api/v1/users/me", self.deleted, json={"password": PASSWORD})
 
     # --- setting things up through the API itself --------------------------------------
 
@@ -127,11 +144,14 @@ class World:
 
     def token(self, actor: str, call: Call) -> str | None:
         return {
-            "owner": self.owner,
+            "owner": call.owner or self.owner,
             "friend": call.friend or self.friend,
             "stranger": call.stranger or self.stranger,
             "anonymous": None,
             "revoked": self.revoked,
+            "blocked": call.blocked or self.blocked,
+            "ended": self.ended,
+            "deleted": self.deleted,
         }[actor]
 
 
@@ -146,6 +166,8 @@ class Call:
     upload: bool = False
     friend: str | None = None
     stranger: str | None = None
+    owner: str | None = None
+    blocked: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
@@ -160,11 +182,49 @@ class Row:
     expected: tuple[int, int, int, int, int]  # owner, friend, stranger, anonymous, revoked
     prepare: Prepare
     check: Check | None = None
+    blocked: int | None = None  # the blocked user's status, when not the stranger's
 
 
 def no_email_for_others(world: World, actor: str, result: testing.Result) -> None:
     if actor != "owner":
         assert "email" not in result.json["user"], "a short profile never shows the email"
+    if actor == "blocked":
+        user = result.json["user"]
+        assert {"online", "last_seen"}.isdisjoint(user), "a blocked user sees no presence"
+        assert user["avatar"].endswith("v=default"), "nor the avatar"
+
+
+def own_sessions_only(world: World, actor: str, result: testing.Result) -> None:
+    sessions = result.json["sessions"]
+    assert [s["current"] for s in sessions].count(True) == 1, sessions
+
+
+def owners_other_session(world: World, actor: str) -> Call:
+    login = {"email": "owner1@example.com", "password": NEW_PASSWORD}
+    token = world.ok("POST", "/api/v1/login", None, json=login)["access_token"]
+    other = next(s["id"] for s in world.ok("GET", "/api/v1/sessions", token)["sessions"] if s["current"])
+    return Call("DELETE", f"/api/v1/sessions/{other}")
+
+
+def fresh_user(method: str) -> Prepare:
+    def prepare(world: World, actor: str) -> Call:
+        user_id, _ = world.user("Target")
+        return Call(method, f"/api/v1/blocks/{user_id}")
+
+    return prepare
+
+
+def with_export(world: World, actor: str) -> Call:
+    token = world.token(actor, Call("GET", ""))
+    if token is not None:
+        world.request("POST", "/api/v1/users/me/export", token)  # 202, or 429 if there is one
+    return Call("GET", "/api/v1/users/me/export")
+
+
+def delete_fresh_account(world: World, actor: str) -> Call:
+    # A fresh account plays the owner, so the world's owner stays.
+    user_id, token = world.user("Leaving")
+    return Call("DELETE", f"/api/v1/users/{user_id}", json={"password": PASSWORD}, owner=token)
 
 
 def own_friends_only(world: World, actor: str, result: testing.Result) -> None:
@@ -174,22 +234,22 @@ def own_friends_only(world: World, actor: str, result: testing.Result) -> None:
 
 def chat_hidden_from_stranger(world: World, actor: str, result: testing.Result) -> None:
     ids = {c["id"] for c in result.json["chats"]}
-    assert (world.chat_id in ids) == (actor != "stranger"), ids
+    assert (world.chat_id in ids) == (actor not in ("stranger", "blocked")), ids
 
 
 def no_messages_for_stranger(world: World, actor: str, result: testing.Result) -> None:
     chats = {m["chat_id"] for m in result.json["messages"]}
-    assert (world.chat_id in chats) == (actor != "stranger"), chats
+    assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
 
 
 def stranger_finds_nothing_of_the_chat(world: World, actor: str, result: testing.Result) -> None:
     chats = {m["chat_id"] for m in result.json["messages"]}
-    assert (world.chat_id in chats) == (actor != "stranger"), chats
+    assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
 
 
 def stranger_sees_no_chat_events(world: World, actor: str, result: testing.Result) -> None:
     chats = {e["data"].get("message", {}).get("chat_id") for e in result.json["events"]}
-    assert (world.chat_id in chats) == (actor != "stranger"), chats
+    assert (world.chat_id in chats) == (actor not in ("stranger", "blocked")), chats
 
 
 def fresh_friend_chat(
@@ -280,6 +340,7 @@ def fixed(method: str, path: str, **kwargs: Any) -> Prepare:
             "chat": world.chat_id,
             "message": world.message_id,
             "photo": world.photo_id,
+            "blocked_chat": world.blocked_chat,
         }
 
         def fill(value: Any) -> Any:
@@ -367,6 +428,7 @@ ROWS: tuple[Row, ...] = (
         "/api/v1/users_friends",
         (422, 409, 200, 401, 401),
         ask_owner,
+        blocked=403,
     ),
     Row(
         "POST /api/v1/users_friends accept {asker}",
@@ -640,12 +702,97 @@ ROWS: tuple[Row, ...] = (
         stranger_sees_no_chat_events,
     ),
     Row("GET /api/v1/events", "/api/v1/events", EVERYONE, fixed("GET", "/api/v1/events")),
+    # the blocked user's own chat with the owner: readable, not writable
+    Row(
+        "GET /api/v1/chats/{blocked chat}/messages",
+        "/api/v1/chats/{chat_id:int}/messages",
+        (200, 404, 404, 401, 401),
+        fixed("GET", "/api/v1/chats/{blocked_chat}/messages"),
+        blocked=200,
+    ),
+    Row(
+        "POST /api/v1/chats/{blocked chat}/messages",
+        "/api/v1/chats/{chat_id:int}/messages",
+        (403, 404, 404, 401, 401),
+        fixed("POST", "/api/v1/chats/{blocked_chat}/messages", json={"text": "hello"}),
+        blocked=403,
+    ),
+    # privacy and account control
+    Row(
+        "GET /api/v1/sessions",
+        "/api/v1/sessions",
+        EVERYONE,
+        fixed("GET", "/api/v1/sessions"),
+        own_sessions_only,
+    ),
+    Row(
+        "DELETE /api/v1/sessions?others=true",
+        "/api/v1/sessions",
+        EVERYONE,
+        fixed("DELETE", "/api/v1/sessions", params={"others": "true"}),
+    ),
+    Row(
+        "DELETE /api/v1/sessions/{owner's other session}",
+        "/api/v1/sessions/{session_id:int}",
+        (200, 404, 404, 401, 401),
+        owners_other_session,
+    ),
+    Row("GET /api/v1/blocks", "/api/v1/blocks", EVERYONE, fixed("GET", "/api/v1/blocks")),
+    Row("PUT /api/v1/blocks/{someone}", "/api/v1/blocks/{user_id}", EVERYONE, fresh_user("PUT")),
+    Row("DELETE /api/v1/blocks/{someone}", "/api/v1/blocks/{user_id}", EVERYONE, fresh_user("DELETE")),
+    Row(
+        "GET /api/v1/users/me/privacy",
+        "/api/v1/users/me/privacy",
+        EVERYONE,
+        fixed("GET", "/api/v1/users/me/privacy"),
+    ),
+    Row(
+        "PATCH /api/v1/users/me/privacy",
+        "/api/v1/users/me/privacy",
+        EVERYONE,
+        fixed("PATCH", "/api/v1/users/me/privacy", json={"typing": True}),
+    ),
+    Row(
+        "POST /api/v1/chats/{chat}/typing",
+        "/api/v1/chats/{chat_id:int}/typing",
+        (204, 204, 404, 401, 401),
+        fixed("POST", "/api/v1/chats/{chat}/typing"),
+    ),
+    Row(
+        "GET /api/v1/users/by-username/matrix_owner",
+        "/api/v1/users/by-username/{username}",
+        EVERYONE,
+        fixed("GET", "/api/v1/users/by-username/matrix_owner"),
+        no_email_for_others,
+    ),
+    Row(
+        "POST /api/v1/users/me/export",
+        "/api/v1/users/me/export",
+        (202, 202, 202, 401, 401),
+        fixed("POST", "/api/v1/users/me/export"),
+        blocked=202,
+    ),
+    Row("GET /api/v1/users/me/export", "/api/v1/users/me/export", EVERYONE, with_export),
+    Row(
+        "DELETE /api/v1/users/{leaving}",
+        "/api/v1/users/{user_id}",
+        (200, 403, 403, 401, 401),
+        delete_fresh_account,
+    ),
 )
+
+
+def _expected(row: Row) -> list[tuple[str, int]]:
+    """The row's status for each actor: the extra actors' follow from the five."""
+    stranger = row.expected[ACTORS.index("stranger")]
+    extra = {"blocked": stranger if row.blocked is None else row.blocked, "ended": 401, "deleted": 401}
+    return [*zip(ACTORS, row.expected, strict=True), *extra.items()]
+
 
 CASES = [
     pytest.param(row, actor, status, id=f"{row.route} [{actor}] -> {status}")
     for row in ROWS
-    for actor, status in zip(ACTORS, row.expected, strict=True)
+    for actor, status in _expected(row)
 ]
 
 
@@ -670,9 +817,9 @@ def test_authorization(world: World, row: Row, actor: str, expected: int) -> Non
     assert result.status_code == expected, result.text[:300]
     if actor == "anonymous":
         assert result.json["error"]["code"] == "token_missing"
-    if actor == "revoked":
+    if actor in ("revoked", "ended", "deleted"):
         assert result.json["error"]["code"] == "token_revoked"
-    if row.check is not None and result.status_code < 300:
+    if row.check is not None and result.status_code < 300 and result.content:
         row.check(world, actor, result)
 
 

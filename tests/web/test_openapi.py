@@ -680,6 +680,56 @@ def test_a_story_over_every_resource_matches_the_document(app: falcon.App, docum
     assert {"access_token", "refresh_token"} <= rotated.json.keys()
     revoked = call("GET", "/api/v1/users/{user_id}", anna, path_params={"user_id": "me"})
     assert revoked.json["error"]["code"] == "token_revoked"
+
+    # privacy and account control
+    anna, anna_id = rotated.json["access_token"], rotated.json["user_id"]
+    me = {"user_id": "me"}
+    other = call("POST", "/api/v1/login", json={"email": "anna@example.com", "password": "another password"})
+    sessions = call("GET", "/api/v1/sessions", anna).json["sessions"]
+    elsewhere = {"session_id": next(s["id"] for s in sessions if not s["current"])}
+    call("DELETE", "/api/v1/sessions/{session_id}", anna, path_params=elsewhere)
+    assert call("DELETE", "/api/v1/sessions/{session_id}", anna, path_params=elsewhere).status_code == 404
+    assert call("GET", "/api/v1/sessions", other.json["access_token"]).status_code == 401
+    assert call("DELETE", "/api/v1/sessions", anna, params={"others": "true"}).json["ended"] == 0
+    assert call("DELETE", "/api/v1/sessions", anna).status_code == 422
+    call("GET", "/api/v1/users/me/privacy", anna)
+    call("PATCH", "/api/v1/users/me/privacy", anna, json={"last_seen": "friends", "forward_link": False})
+    assert call("PATCH", "/api/v1/users/me/privacy", anna, json={"last_seen": "aliens"}).status_code == 422
+    call("PATCH", "/api/v1/users/{user_id}", anna, path_params=me, json={"username": "Anna_T"})
+    taken = call("PATCH", "/api/v1/users/{user_id}", vera, path_params=me, json={"username": "anna_t"})
+    assert taken.status_code == 409
+    found = call("GET", "/api/v1/users/by-username/{username}", vera, path_params={"username": "ANNA_T"})
+    assert found.json["user"]["user_id"] == anna_id
+    nobody = call(
+        "GET", "/api/v1/users/by-username/{username}", vera, path_params={"username": "nobody_here"}
+    )
+    assert nobody.status_code == 404
+    with_vera = {"chat_id": call("POST", "/api/v1/chats", vera, json={"user_id": anna_id}).json["chat"]["id"]}
+    signal_cursor = call("GET", "/api/v1/events", anna).json["signal_cursor"]
+    assert call("POST", "/api/v1/chats/{chat_id}/typing", vera, path_params=with_vera).status_code == 204
+    assert call("POST", "/api/v1/chats/{chat_id}/typing", boris, path_params=with_vera).status_code == 404
+    typing = call("GET", "/api/v1/events", anna, params={"since": "0", "signals_since": str(signal_cursor)})
+    assert [s["type"] for s in typing.json["signals"]] == ["chat.typing"]
+    call("PUT", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": vera_id})
+    assert call("GET", "/api/v1/blocks", anna).json["blocks"][0]["user_id"] == vera_id
+    blocked = call(
+        "POST", "/api/v1/chats/{chat_id}/messages", vera, path_params=with_vera, json={"text": "hi"}
+    )
+    assert blocked.json["error"]["code"] == "blocked"
+    assert call("PUT", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": "nobody"}).status_code == 404
+    call("DELETE", "/api/v1/blocks/{user_id}", anna, path_params={"user_id": vera_id})
+    assert call("GET", "/api/v1/users/me/export", boris).status_code == 404
+    assert call("POST", "/api/v1/users/me/export", anna).status_code == 202
+    assert call("GET", "/api/v1/users/me/export", anna).json["export"]["state"] == "ready"
+    archive = call("GET", "/api/v1/users/me/export", anna, params={"download": "true"})
+    assert archive.content.startswith(b"PK")
+    assert call("POST", "/api/v1/users/me/export", anna).status_code == 429
+    wrong = call("DELETE", "/api/v1/users/{user_id}", vera, path_params=me, json={"password": "nope"})
+    assert wrong.status_code == 403
+    call("DELETE", "/api/v1/users/{user_id}", vera, path_params=me, json={"password": PASSWORD})
+    assert call("GET", "/api/v1/users/{user_id}", vera, path_params=me).status_code == 401
+    call("POST", "/api/v1/logout", anna)
+    assert call("GET", "/api/v1/users/{user_id}", anna, path_params=me).status_code == 401
     call("GET", "/api/v1/openapi.json")
 
     # Every operation was called at least once.

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 
 from adapters.testing import ManualClock
@@ -57,7 +58,8 @@ def claims_of(token: str) -> dict[str, Any]:
 
 def access_claims(person: Person, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    return {"sub": person.user_id, "type": "access", "iat": now, "exp": now + 3600} | changes
+    session = jwt.decode(person.access_token, options={"verify_signature": False})["sid"]
+    return {"sub": person.user_id, "type": "access", "iat": now, "exp": now + 3600, "sid": session} | changes
 
 
 def me(api: Api, token: str) -> Any:

@@ -16,12 +16,15 @@ from .files import AttachmentsResource, StickersResource
 from .friends import FriendsResource
 from .groups import ChatMembersResource, ChatPhotoResource, ReadersResource
 from .notifications import ChatMuteResource, SettingsResource
+from .privacy import BlocksResource, ExportResource, PrivacyResource, TypingResource, UsernameResource
 from .search import MessageSearchResource
+from .sessions import SessionsResource
 from .users import AvatarResource, UsersResource, default_avatar
 
 __all__ = [
     "AttachmentsResource",
     "AvatarResource",
+    "BlocksResource",
     "ChatClearResource",
     "ChatMembersResource",
     "ChatMuteResource",
@@ -30,6 +33,7 @@ __all__ = [
     "ChatsResource",
     "EditHistoryResource",
     "EventsResource",
+    "ExportResource",
     "ForwardResource",
     "FriendsResource",
     "LoginResource",
@@ -37,13 +41,17 @@ __all__ = [
     "MessageSearchResource",
     "MessagesResource",
     "PinsResource",
+    "PrivacyResource",
     "ReactionsResource",
     "ReadersResource",
     "RefreshResource",
     "Resource",
+    "SessionsResource",
     "SettingsResource",
     "StickersResource",
     "TokensResource",
+    "TypingResource",
+    "UsernameResource",
     "UsersResource",
     "default_avatar",
     "not_found",

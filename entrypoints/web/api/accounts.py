@@ -9,7 +9,16 @@ import falcon
 from messenger_core.model import TokenType
 
 from .. import render, schema
-from ..auth import clear_token_cookies, json_body, same_origin, set_token_cookies, token_from
+from ..auth import (
+    check_csrf,
+    clear_token_cookies,
+    json_body,
+    same_origin,
+    set_token_cookies,
+    signing_out_token,
+    token_from,
+)
+from ..devices import device_label
 from ..errors import CrossSite
 from ..schema import fields_of
 from .base import Resource, params
@@ -20,8 +29,11 @@ class LoginResource(Resource):
         if not same_origin(req):  # another site must not sign a browser into our app
             raise CrossSite("cross_site")
         body = schema.parse(schema.Login, json_body(req))
+        device = device_label(req.get_header("User-Agent"))
         tokens = self.limits.guard_password_check(
-            body.email, req.remote_addr, lambda: self.messenger.login(**fields_of(body))
+            body.email,
+            req.remote_addr,
+            lambda: self.messenger.login(**fields_of(body), device=device, ip=req.remote_addr),
         )
         set_token_cookies(resp, self.settings, tokens)
         resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
@@ -31,13 +43,20 @@ class RefreshResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         token, _ = token_from(req, TokenType.REFRESH)
         body = schema.parse(schema.Refresh, {k: v for k, v in params(req).items() if k == "expires_in"})
-        access = self.messenger.refresh(token, expires_in=body.expires_in)
-        set_token_cookies(resp, self.settings, access=access)
-        resp.media = {"access_token": access}
+        tokens = self.messenger.refresh(token, expires_in=body.expires_in)
+        set_token_cookies(resp, self.settings, tokens)
+        resp.media = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
 
 
 class LogoutResource(Resource):
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """End the session of the token sent (access or refresh, expired too), and clear
+        the cookies; without a token, only the cookies."""
+        token, type, from_cookie = signing_out_token(req)
+        if from_cookie:
+            check_csrf(req)  # another site must not sign our users out
+        if token is not None:
+            self.messenger.logout(token, type=type)
         clear_token_cookies(resp, self.settings)
         resp.media = {"success": "OK"}
 

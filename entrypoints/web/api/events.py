@@ -43,8 +43,15 @@ class EventsResource(Resource):
             if timeout > 0 and not waiting:
                 timeout = 0  # a cap is reached: answer now, the client polls again
                 resp.set_header("X-Long-Poll", "busy")
-            batch = self.messenger.events(actor, since=query.since, timeout=timeout)
-        resp.media = {"events": [render.event(e) for e in batch.events], "cursor": batch.cursor}
+            batch = self.messenger.events(
+                actor, since=query.since, timeout=timeout, signals_since=query.signals_since
+            )
+        resp.media = {
+            "events": [render.event(e) for e in batch.events],
+            "cursor": batch.cursor,
+            "signals": [render.signal(s) for s in batch.signals],
+            "signal_cursor": batch.signal_cursor,
+        }
 
     @contextlib.contextmanager
     def _place(self, user: str, address: str, *, wanted: bool) -> Iterator[bool]:

@@ -8,7 +8,7 @@ from messenger_core import Forbidden
 from messenger_core.model import ProfileChanges
 
 from .. import render, schema
-from ..auth import json_body, set_token_cookies
+from ..auth import clear_token_cookies, json_body, set_token_cookies
 from ..media import send_file
 from ..schema import fields_of
 from .base import Resource, params, upload_from
@@ -60,6 +60,19 @@ class UsersResource(Resource):
             resp.media |= {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
 
     on_patch_item = on_put_item
+
+    def on_delete_item(self, req: falcon.Request, resp: falcon.Response, user_id: str) -> None:
+        """Delete your account: the password is checked under the sign-in limits."""
+        actor = self.actor(req)
+        if user_id not in ("me", actor.alternative_id):
+            raise Forbidden("not_yours")
+        body = schema.parse(schema.AccountDeletion, json_body(req))
+        email = self.messenger.get_user(actor).email
+        self.limits.guard_password_check(
+            email, req.remote_addr, lambda: self.messenger.delete_account(actor, **fields_of(body))
+        )
+        clear_token_cookies(resp, self.settings)
+        resp.media = {"success": "OK"}
 
 
 class AvatarResource(Resource):

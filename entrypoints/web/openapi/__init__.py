@@ -30,6 +30,7 @@ from . import (
     paths_friends,
     paths_groups,
     paths_notifications,
+    paths_privacy,
     paths_search,
     paths_users,
 )
@@ -52,6 +53,7 @@ PATH_GROUPS = (
     paths_groups,
     paths_files,
     paths_events,
+    paths_privacy,
 )
 METHODS = ("get", "put", "post", "delete", "patch")
 

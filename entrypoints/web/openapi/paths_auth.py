@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import attrs
 
+from messenger_core.limits import REFRESH_REUSE_GRACE_SECONDS
 from messenger_core.tokens import TokenPolicy
 
 from .. import render, schema
@@ -46,21 +47,27 @@ def _login(c: Components) -> Schema:
 
 
 def _refresh(c: Components) -> Schema:
-    access = c.add("AccessToken", obj({"access_token": string()}, ["access_token"]))
+    pair = c.add(
+        "TokenPair",
+        obj({"access_token": string(), "refresh_token": string()}, ["access_token", "refresh_token"]),
+    )
     return op(
         "refresh",
         "auth",
-        "A new access token for a refresh token",
+        "A new access token and the next refresh token; the one sent is retired",
         security=[{"refreshCookie": []}, {"jwtQuery": []}, {}],
         description="The refresh token comes from the JSON body (`refresh_token` or `jwt`), the "
-        "query parameter `jwt` or the cookie `refresh_token_cookie` (not from Authorization).",
+        "query parameter `jwt` or the cookie `refresh_token_cookie` (not from Authorization). "
+        "Refresh tokens rotate: each renewal answers with the next one and retires the one sent. "
+        f"A retired one presented again (after a {REFRESH_REUSE_GRACE_SECONDS} s grace for tabs "
+        "renewing at once) ends the whole session: 401 token_revoked with params.ended = refresh_reused.",
         parameters=c.parameters(schema.Refresh),
         # The resource reads expires_in alone: other fields are let through.
         requestBody=body(
             c.request(schema.Refresh, closed=False, description="Other fields are ignored"), required=False
         ),
         responses={
-            "200": ok(access, "The new access token (the access cookie is set too)", headers=SET_COOKIE),
+            "200": ok(pair, "The new tokens (the cookies are set too)", headers=SET_COOKIE),
             **errors(400, 401, 413, 415, 422),
         },
     )
@@ -70,10 +77,12 @@ def _logout(c: Components) -> Schema:
     return op(
         "logout",
         "auth",
-        "Clear the token cookies",
+        "End the current session on the server and clear the token cookies",
         public=True,
-        description="Tokens themselves stay valid until they expire; changing the password revokes them all.",
-        responses={"200": ok(success(c), headers=SET_COOKIE)},
+        description="The session of the token sent (the access token, else the refresh token; expired "
+        "ones too) ends: its tokens stop working at once. Without a token only the cookies are "
+        "cleared. With a cookie token, the same CSRF proof as any change is needed (403).",
+        responses={"200": ok(success(c), headers=SET_COOKIE), **errors(403)},
     )
 
 

@@ -67,6 +67,12 @@ def _role_changed(c: Components) -> Schema:
     return obj({"chat_id": INTEGER, "user_id": string(), "role": role}, ["chat_id", "user_id", "role"])
 
 
+def _export_ready(c: Components) -> Schema:
+    return obj(
+        {"size": {"type": "integer", "minimum": 0}, "ready_date": {"type": "number"}}, ["size", "ready_date"]
+    )
+
+
 def _reaction(c: Components) -> Schema:
     fields = {
         "chat_id": INTEGER,
@@ -120,6 +126,7 @@ _GROUPS: dict[str, tuple[tuple[EventType, ...], Callable[[Components], Schema]]]
     "SettingsUpdatedEvent": ((E.SETTINGS_UPDATED,), _settings),
     "UserEvent": ((E.FRIEND_REQUEST, E.FRIEND_ACCEPTED, E.USER_UPDATED), _user),
     "UserIdEvent": ((E.FRIEND_DENIED, E.FRIEND_CANCELLED, E.FRIEND_REMOVED), _user_id),
+    "ExportReadyEvent": ((E.EXPORT_READY,), _export_ready),
 }
 
 
@@ -161,11 +168,22 @@ def _events(c: Components) -> Schema:
         description="Without `since`: no events and the current cursor. With it: the events after "
         f"it, waiting up to `timeout` seconds (0 to {c.settings.LONG_POLL_MAX_TIMEOUT:g}) for the "
         "first. When too many requests already wait, the answer comes at once with the "
-        "header X-Long-Poll: busy. 410 means the cursor is unknown or too old: reload.",
+        "header X-Long-Poll: busy. 410 means the cursor is unknown or too old: reload. "
+        "`signals` are ephemeral events (chat.typing), never stored: those after `signals_since` "
+        "(none without it) that have not expired; pass the answer's `signal_cursor` back. While "
+        "a request waits, you are online.",
         parameters=c.parameters(schema.EventsQuery),
         responses={
             "200": ok(
-                obj({"events": array(_event(c)), "cursor": cursor}, ["events", "cursor"]),
+                obj(
+                    {
+                        "events": array(_event(c)),
+                        "cursor": cursor,
+                        "signals": array(c.answer(render.SignalOut)),
+                        "signal_cursor": {"type": ["integer", "null"], "minimum": 0},
+                    },
+                    ["events", "cursor", "signals", "signal_cursor"],
+                ),
                 "The events, oldest first, and the cursor for the next request",
                 headers=busy,
             ),

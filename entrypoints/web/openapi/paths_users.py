@@ -7,8 +7,22 @@ from messenger_core.model import ProfileChanges
 
 from .. import render, schema
 from .generate import Components, Schema, obj
-from .parts import AUTH_ERRORS, array, body, errors, json_content, multipart, ok, one, op, path_param, string
-from .responses import image_responses
+from .parts import (
+    AUTH_ERRORS,
+    CHANGE_ERRORS,
+    array,
+    body,
+    errors,
+    json_content,
+    multipart,
+    ok,
+    one,
+    op,
+    path_param,
+    string,
+    success,
+)
+from .responses import SET_COOKIE, image_responses
 
 USER_ID = path_param("user_id", string(), "A user_id, or `me`")
 # bootstrap leaves the avatar's side at the core's default
@@ -23,6 +37,7 @@ def paths(c: Components) -> dict[str, Schema]:
             "get": _get_user(c),
             "put": _profile_edit(c, "updateProfile"),
             "patch": _profile_edit(c, "patchProfile"),
+            "delete": _delete_account(c),
         },
         "/api/v1/users/{user_id}/avatar": {
             "parameters": [USER_ID],
@@ -117,6 +132,21 @@ def _profile_edit(c: Components, operation_id: str) -> Schema:
             "200": ok(answer, "The user; with new tokens when email or password changed"),
             **errors(400, 401, 403, 409, 413, 415, 422),
         },
+    )
+
+
+def _delete_account(c: Components) -> Schema:
+    return op(
+        "deleteAccount",
+        "users",
+        "Delete your account (`me`)",
+        description="Needs the password (under the sign-in limits). Every session ends; profile, "
+        "avatar, friendships, requests, blocks and the export go; the email can register again. "
+        "Your messages stay in others' chats under a tombstone (`deleted: true` on the short user) "
+        "with your files, unless `delete_messages`: then they become tombstones for everyone and "
+        "your files are deleted. You leave every group.",
+        requestBody=body(c.request(schema.AccountDeletion)),
+        responses={"200": ok(success(c), headers=SET_COOKIE), **errors(*CHANGE_ERRORS, 422, 429)},
     )
 
 

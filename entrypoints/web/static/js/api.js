@@ -51,13 +51,32 @@ export function refreshAccess() {
 }
 
 let leaving = false;
+// A page on its way elsewhere (a link, "Выйти") must not be sent to /login by a request
+// that the navigation itself ended: signing out revokes the session, and the event
+// stream's wait answers 401 before the next page arrives. A navigation that does not
+// leave (a download) gives the flag back.
+addEventListener("beforeunload", () => {
+  leaving = true;
+  setTimeout(() => {
+    leaving = false;
+  }, 10000);
+});
 let writing = Promise.resolve(); // this page's latest change: it may be renewing the cookies
 
-export function goToLogin() {
+// Why a session ended, as the login page explains it (pages.ENDED_NOTICES).
+const ENDED = ["ended_elsewhere", "password_changed", "refresh_reused", "idle"];
+
+/** Off to /login, saying why the session ended when the server said so. */
+export function goToLogin(ended) {
   if (leaving) return;
   leaving = true;
   const here = location.pathname + location.search;
-  location.assign(`/login?next=${encodeURIComponent(here)}`);
+  const why = ENDED.includes(ended) ? `&ended=${encodeURIComponent(ended)}` : "";
+  location.assign(`/login?next=${encodeURIComponent(here)}${why}`);
+}
+
+function endedOf(data) {
+  return data && data.error && data.error.params ? data.error.params.ended : undefined;
 }
 
 async function readBody(response) {
@@ -110,7 +129,7 @@ export async function api(path, { method = "GET", body, query, signal } = {}, re
       await writing;
       return api(path, { method, body, query, signal }, true);
     }
-    goToLogin();
+    goToLogin(endedOf(data));
     return new Promise(() => {}); // the page is leaving: callers need not handle this
   }
   if (!response.ok) throw new ApiError(response.status, data);
@@ -144,7 +163,7 @@ export function upload(path, file, { method = "POST", onProgress } = {}) {
             send(true).then(resolve, reject);
             return;
           }
-          goToLogin();
+          goToLogin(endedOf(data));
           return; // the page is leaving
         }
         if (xhr.status >= 200 && xhr.status < 300) resolve(data);

@@ -1,4 +1,5 @@
-// The live event stream: long-polls GET /api/v1/events and hands events to subscribers.
+// The live event stream: long-polls GET /api/v1/events and hands events to subscribers,
+// and the ephemeral signals (chat.typing) beside them, marked ``ephemeral``.
 
 import { api } from "./api.js";
 
@@ -70,6 +71,7 @@ export function startEvents() {
 
 async function loop() {
   let cursor = null;
+  let signalCursor = null;
   let backoff = RETRY_FIRST_MS;
   let online = true;
   for (;;) {
@@ -78,6 +80,7 @@ async function loop() {
       // Back from a failure, a poll that answers at once: the connection is known to be
       // back (the banner goes) without waiting out a long poll.
       const query = cursor === null ? {} : { since: cursor, timeout: online ? 25 : 0 };
+      if (cursor !== null && signalCursor !== null) query.signals_since = signalCursor;
       polling = new AbortController();
       const data = await api("/api/v1/events", { query, signal: polling.signal });
       if (!online) {
@@ -85,8 +88,10 @@ async function loop() {
         setOnline(true);
       }
       backoff = RETRY_FIRST_MS;
-      const events = data.events || [];
+      const signals = (data.signals || []).map((signal) => ({ ...signal, ephemeral: true }));
+      const events = [...(data.events || []), ...signals];
       cursor = data.cursor;
+      if (data.signal_cursor !== undefined && data.signal_cursor !== null) signalCursor = data.signal_cursor;
       for (const event of events) {
         for (const fn of subscribers) {
           try {

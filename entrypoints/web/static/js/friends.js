@@ -5,6 +5,7 @@ import { avatar, debounce, fullName, h } from "./dom.js";
 import { onResync, subscribe } from "./events.js";
 import { t } from "./i18n.js";
 import { refreshIncomingCount } from "./nav.js";
+import { blockedIds, blockToggle } from "./privacy.js";
 
 const me = () => document.body.dataset.userId;
 const input = document.querySelector("[data-search-input]");
@@ -18,7 +19,7 @@ const lists = {
 };
 const EMPTY = { incoming: "noIncoming", outgoing: "noOutgoing", friends: "noFriends" };
 
-const state = { incoming: [], outgoing: [], friends: [], results: [], query: "" };
+const state = { incoming: [], outgoing: [], friends: [], results: [], query: "", blocked: new Set() };
 
 function relation(userId) {
   if (userId === me()) return "me";
@@ -92,13 +93,21 @@ function buttonsFor(user) {
   }
 }
 
-function personItem(user) {
+function searchButtons(user) {
+  if (user.user_id === me()) return buttonsFor(user);
+  const blocked = state.blocked.has(user.user_id);
+  // Someone you blocked can be unblocked here; anyone else added (as before) or blocked.
+  const toggle = blockToggle(user, blocked, () => loadLists());
+  return blocked ? [toggle] : [...buttonsFor(user), toggle];
+}
+
+function personItem(user, { inSearch = false } = {}) {
   return h(
     "li",
     { class: "person", dataset: { userId: user.user_id } },
     avatar(user, 44),
     h("span", { class: "person-body" }, h("span", { class: "person-name", text: fullName(user) }), h("span", { class: "person-id", text: `ID ${user.user_id}` })),
-    h("span", { class: "person-actions" }, buttonsFor(user)),
+    h("span", { class: "person-actions" }, inSearch ? searchButtons(user) : buttonsFor(user)),
   );
 }
 
@@ -114,7 +123,7 @@ function renderList(kind) {
 }
 
 function renderResults() {
-  lists.search.replaceChildren(...state.results.map(personItem));
+  lists.search.replaceChildren(...state.results.map((user) => personItem(user, { inSearch: true })));
 }
 
 function renderAll() {
@@ -123,9 +132,11 @@ function renderAll() {
 }
 
 async function loadLists() {
-  const [incoming, outgoing, friends] = await Promise.all(
-    ["incoming", "outgoing", "friends"].map((type) => api("/api/v1/users_friends", { query: { type } })),
-  );
+  const [incoming, outgoing, friends, blocked] = await Promise.all([
+    ...["incoming", "outgoing", "friends"].map((type) => api("/api/v1/users_friends", { query: { type } })),
+    blockedIds(),
+  ]);
+  state.blocked = blocked;
   state.incoming = incoming.friends;
   state.outgoing = outgoing.friends;
   state.friends = friends.friends;

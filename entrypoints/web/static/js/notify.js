@@ -7,6 +7,7 @@ import { api } from "./api.js";
 import { fullName } from "./dom.js";
 import { subscribe } from "./events.js";
 import { t } from "./i18n.js";
+import { blockedIds } from "./privacy.js";
 
 const supported = "Notification" in window;
 const PREVIEW_MAX = 140;
@@ -15,9 +16,22 @@ let settings = { notify_preview: true, notify_muted_mentions: true };
 let settingsLoaded = null;
 const settingsWatchers = new Set();
 
+// The people the reader blocked: their messages never notify (in groups, where they can
+// still write). Loaded with the settings; this page's own blocks and unblocks keep it.
+let blocked = new Set();
+document.addEventListener("blocks-changed", (event) => {
+  if (event.detail.blocked) blocked.add(event.detail.userId);
+  else blocked.delete(event.detail.userId);
+});
+
 /** The reader's notification settings, loaded once per page. */
 export function loadSettings() {
   if (!settingsLoaded) {
+    blockedIds()
+      .then((ids) => {
+        blocked = ids;
+      })
+      .catch(() => {});
     settingsLoaded = api("/api/v1/settings")
       .then((data) => setSettings(data.settings))
       .catch(() => settings);
@@ -71,7 +85,7 @@ function preview(message) {
 export function maybeNotify(chat, message, { looking, open }) {
   if (!supported || Notification.permission !== "granted") return null;
   if (!chat || message.sender_id === document.body.dataset.userId || message.kind === "system") return null;
-  if (message.is_deleted || looking) return null;
+  if (message.is_deleted || looking || blocked.has(message.sender_id)) return null;
   if (isMuted(chat) && !(mentionsMe(message) && settings.notify_muted_mentions)) return null;
   const sender = chat.members.find((m) => m.user_id === message.sender_id);
   const name = sender ? fullName(sender) : "";

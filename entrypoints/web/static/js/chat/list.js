@@ -1,10 +1,11 @@
 // The chat list beside the history, and the unread total in the title and the nav.
 
 import { api } from "../api.js";
-import { avatar, fullName, h, isoTime, shortTime } from "../dom.js";
+import { avatar, h, isoTime, shortTime } from "../dom.js";
 import { t } from "../i18n.js";
 import { setUnreadTotal } from "../nav.js";
 import { isMuted, unreadTotal } from "../notify.js";
+import { displayName } from "../privacy.js";
 import { groupPhotoUrl, isGroup, person } from "./people.js";
 import { hooks, listEl, state, statusEl } from "./state.js";
 import { systemText } from "./system.js";
@@ -63,7 +64,7 @@ function chatItem(chat) {
         h(
           "span",
           { class: "chat-item-top" },
-          h("span", { class: "chat-item-name", text: peer ? fullName(peer) : chat.title }),
+          h("span", { class: "chat-item-name", text: peer ? displayName(peer) : chat.title }),
           muted ? h("span", { class: "icon icon-bell-off icon-sm chat-item-muted", role: "img", "aria-label": t("muted"), title: t("muted") }) : null,
           h("time", {
             class: "chat-item-time",

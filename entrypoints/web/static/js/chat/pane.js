@@ -3,14 +3,16 @@
 // history, so Back closes it (popstate). A group's header opens its members panel; the
 // header's menu clears the chat for us; the pane redraws when the chat changes.
 
-import { avatar, fullName, h, icon } from "../dom.js";
+import { avatar, h, icon } from "../dom.js";
 import { t } from "../i18n.js";
+import { displayName } from "../privacy.js";
 import { clearChat, wireEditLast } from "./actions.js";
 import { autoGrow, composerView, wireComposer } from "./composer.js";
 import { readDraft } from "./drafts.js";
 import { closeChat, historyView, leaveChat, loadLatest, redrawMessages, wireHistory } from "./history.js";
 import { fetchChat, peerOf, renderChatList } from "./list.js";
 import { jumpTo } from "./jump.js";
+import { wirePresence } from "./presence.js";
 import { closeMembers, refreshMembers, toggleMembers } from "./members.js";
 import { wireMenu } from "./menu.js";
 import { muteItems } from "./mute.js";
@@ -128,7 +130,7 @@ function headerView(view, chat) {
     { class: "chat-header" },
     backButton(),
     avatar(peer, 40),
-    h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? fullName(peer) : chat.title }),
+    h("div", { class: "chat-header-text" }, h("h2", { class: "chat-title", text: peer ? displayName(peer) : chat.title }),
       h("p", { class: "chat-subtitle", text: peer ? `ID ${peer.user_id}` : "" })),
     searchButton(view),
     chatMenuButton(view),
@@ -232,6 +234,7 @@ export async function openChat(chatId, { focus = true, push = true } = {}) {
   restoreDraft(view);
   showPinned(view, chat);
   refreshPins(view);
+  wirePresence(view, chat);
   renderChatList();
   await loadLatest(view, { readUpTo: chat.last_read_message_id, unread: chat.unread_count });
   if (state.open === view) updateNewBelow(view);
