@@ -33,12 +33,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from messenger_core.errors import Unavailable
 from messenger_core.ports import (
     AttachmentRepository,
+    BlockRepository,
     ChatRepository,
     EventRepository,
+    ExportRepository,
     FriendshipRepository,
     MessageRepository,
     PinRepository,
     ReactionRepository,
+    SessionRepository,
     StickerRepository,
     StoredFileRepository,
     UserRepository,
@@ -47,12 +50,15 @@ from messenger_core.ports import (
 from . import migrations
 from .repositories import (
     PostgresAttachmentRepository,
+    PostgresBlockRepository,
     PostgresChatRepository,
     PostgresEventRepository,
+    PostgresExportRepository,
     PostgresFriendshipRepository,
     PostgresMessageRepository,
     PostgresPinRepository,
     PostgresReactionRepository,
+    PostgresSessionRepository,
     PostgresStickerRepository,
     PostgresStoredFileRepository,
     PostgresUserRepository,
@@ -124,6 +130,9 @@ class PostgresUnitOfWork:
     stickers: StickerRepository
     events: EventRepository
     stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __init__(self, factory: PostgresUnitOfWorkFactory, *, read_only: bool) -> None:
         self._factory = factory
@@ -139,6 +148,9 @@ class PostgresUnitOfWork:
         self.stickers = PostgresStickerRepository(session)
         self.events = PostgresEventRepository(session)
         self.stored_files = PostgresStoredFileRepository(session)
+        self.sessions = PostgresSessionRepository(session)
+        self.blocks = PostgresBlockRepository(session)
+        self.exports = PostgresExportRepository(session)
 
     def __enter__(self) -> Self:
         local = self._factory._local
