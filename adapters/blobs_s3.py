@@ -20,6 +20,14 @@ Range handling stay exactly as they are for the filesystem (media.py), a URL tha
 works for anyone who holds it for its lifetime never leaves the server, and the
 storage need not be reachable from the clients' network. The cost is the bytes
 passing through the app process (see docs/postgres.md for when to change that).
+
+Free space is unlimited as far as this store knows: a bucket has no disk to fill, so no
+write is refused with ``storage_full`` and UPLOAD_MIN_FREE_BYTES (the filesystem
+store's reserve) does not apply; the provider's own quota, if any, is an error of the
+provider. A blob's time (``scan``) is its object's LastModified, when its upload was
+completed. What a write leaves unfinished (``remove_unfinished``) is a multipart upload
+never completed nor aborted (a process killed mid-way), which S3 keeps, and bills,
+until it is aborted.
 """
 
 from __future__ import annotations
@@ -27,7 +35,8 @@ from __future__ import annotations
 import io
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, cast
 
 import boto3
@@ -35,7 +44,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from messenger_core.errors import NotFound, TooLarge
-from messenger_core.model import BlobInfo
+from messenger_core.model import BlobInfo, StoredBlob
 
 _KEY = re.compile(r"[0-9a-f]{32}")
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB, but for the last
@@ -139,16 +148,52 @@ class S3BlobStore:
             self._client.delete_object(Bucket=self.bucket, Key=self.object_name(key))
 
     def keys(self) -> set[str]:
-        """Every finished blob's key (for tests and the stray-object sweep)."""
-        found: set[str] = set()
+        """Every finished blob's key (for tests)."""
+        return {blob.key for blob in self.scan()}
+
+    def scan(self) -> Iterator[StoredBlob]:
+        """Every object under the prefix that is a blob, page by page of
+        ``list_objects_v2`` (a thousand objects per request); other objects in the
+        bucket are no blobs and are left alone. Uploads in progress are no objects yet."""
         paginator = self._client.get_paginator("list_objects_v2")
-        start = f"{self.prefix}/" if self.prefix else ""
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=start):
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._start()):
             for item in page.get("Contents", ()):
                 key = item["Key"].rsplit("/", 1)[-1]
                 if _KEY.fullmatch(key) and item["Key"] == self.object_name(key):
-                    found.add(key)
-        return found
+                    yield StoredBlob(key=key, written=_utc(item["LastModified"]))
+
+    def remove_unfinished(self, before: datetime) -> int:
+        """Abort the multipart uploads of blobs under the prefix that were begun before
+        ``before`` and never completed nor aborted; a write begun since goes on."""
+        removed = 0
+        paginator = self._client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._start()):
+            for upload in page.get("Uploads", ()):
+                key = upload["Key"].rsplit("/", 1)[-1]
+                if not (_KEY.fullmatch(key) and upload["Key"] == self.object_name(key)):
+                    continue
+                if _utc(upload["Initiated"]) >= before:
+                    continue
+                try:
+                    self._client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )
+                except ClientError as error:
+                    if str(error.response.get("Error", {}).get("Code", "")) == "NoSuchUpload":
+                        continue  # completed or aborted meanwhile
+                    raise
+                removed += 1
+        return removed
+
+    def _start(self) -> str:
+        return f"{self.prefix}/" if self.prefix else ""
+
+
+def _utc(value: datetime) -> datetime:
+    """An aware UTC time (botocore gives aware times; a naive one is taken as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _is_missing(error: ClientError) -> bool:

@@ -22,7 +22,7 @@ TEMPLATE = "messenger_template"
 _TABLES = (
     "users, friendships, chats, chat_members, sticker_packs, stickers, messages, message_mentions,"
     " attachments, events, rate_limits, message_versions, reactions, pins,"
-    " hidden_messages, message_search"
+    " hidden_messages, message_search, sessions, blocks, exports"
 )
 _lock = threading.Lock()
 _cluster: ThrowawayPostgres | None = None

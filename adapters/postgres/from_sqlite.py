@@ -31,7 +31,7 @@ from psycopg import sql
 from . import migrations
 from .search_index import index_every_message
 
-SQLITE_VERSION = 7  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 10  # the SQLite schema version (PRAGMA user_version) this copy reads
 # Not copied: message_search and its words (rebuilt from the messages) and rate_limits (a
 # throttle's state: every key starts with a full bucket).
 BATCH = 5000
@@ -72,9 +72,27 @@ TABLES: tuple[Table, ...] = (
             "avatar",
             "created_date",
             "is_confirmed",
+            "notify_preview",
+            "notify_muted_mentions",
+            "username",
+            "username_key",
+            "last_seen",
+            "last_seen_visibility",
+            "read_receipts",
+            "typing_indicator",
+            "forward_link",
+            "is_deleted",
         ),
-        times=("created_date",),
-        flags=("is_confirmed",),
+        times=("created_date", "last_seen"),
+        flags=(
+            "is_confirmed",
+            "notify_preview",
+            "notify_muted_mentions",
+            "read_receipts",
+            "typing_indicator",
+            "forward_link",
+            "is_deleted",
+        ),
     ),
     Table("sticker_packs", ("id",), ("id", "title")),
     Table("stickers", ("id",), ("id", "pack_id", "position", "image_key", "mime")),
@@ -106,8 +124,9 @@ TABLES: tuple[Table, ...] = (
             "joined_date",
             "joined_event_id",
             "visible_after_message_id",
+            "muted_until",
         ),
-        times=("joined_date",),
+        times=("joined_date", "muted_until"),
         identity=False,
     ),
     Table(
@@ -199,6 +218,37 @@ TABLES: tuple[Table, ...] = (
         ("id", "user_id", "chat_id", "message_id", "type", "data", "created_date"),
         times=("created_date",),
         json=("data",),
+        identity=False,
+    ),
+    Table(
+        "sessions",
+        ("id",),
+        (
+            "id",
+            "user_id",
+            "device",
+            "ip",
+            "created_date",
+            "last_used_date",
+            "generation",
+            "rotated_date",
+            "ended_date",
+            "end_reason",
+        ),
+        times=("created_date", "last_used_date", "rotated_date", "ended_date"),
+    ),
+    Table(
+        "blocks",
+        ("blocker_id", "blocked_id"),
+        ("blocker_id", "blocked_id", "created_date"),
+        times=("created_date",),
+        identity=False,
+    ),
+    Table(
+        "exports",
+        ("user_id",),
+        ("user_id", "state", "created_date", "blob_key", "size", "ready_date"),
+        times=("created_date", "ready_date"),
         identity=False,
     ),
 )
@@ -378,7 +428,8 @@ def _to_target(table: Table, row: sqlite3.Row) -> list[Any]:
             value = None if value is None else bool(value)
         values.append(value)
     if table.name == "users":
-        values.append("\n".join((row["first_name_key"], row["second_name_key"], row["alternative_id_key"])))
+        keys = ("first_name_key", "second_name_key", "alternative_id_key", "username_key")
+        values.append("\n".join(row[key] for key in keys))  # normalize.search_text
     return values
 
 

@@ -31,10 +31,12 @@ from messenger_core.errors import Conflict
 from messenger_core.limits import REACTION_USERS_SHOWN
 from messenger_core.model import (
     Attachment,
+    Block,
     Chat,
     ChatMember,
     Event,
     EventType,
+    Export,
     Friendship,
     MemberRole,
     Message,
@@ -44,14 +46,17 @@ from messenger_core.model import (
     NewChat,
     NewMember,
     NewMessage,
+    NewSession,
     NewUser,
     Pin,
     Reaction,
     ReactionSummary,
+    SessionEnd,
     Sticker,
     StickerPack,
     User,
 )
+from messenger_core.model import Session as SignIn
 from messenger_core.normalize import email_key, search_key, search_text
 from messenger_core.search import Filter
 
@@ -135,6 +140,7 @@ def _like(term: str) -> str:
 _UNIQUE_USER_COLUMNS = {
     "users_email_key_unique": "email_taken",
     "users_alternative_id_unique": "alternative_id_taken",
+    "users_username_unique": "username_taken",
 }
 
 
@@ -152,22 +158,27 @@ class PostgresUserRepository:
             "alternative_id_key": search_key(values["alternative_id"]),
             "first_name_key": search_key(values["first_name"]),
             "second_name_key": search_key(values["second_name"]),
-            "search_text": search_text(values["first_name"], values["second_name"], values["alternative_id"]),
+            "username_key": search_key(values.get("username") or ""),
+            "search_text": search_text(
+                values["first_name"], values["second_name"], values["alternative_id"], values.get("username")
+            ),
         }
 
     def _check_free(self, values: dict[str, Any], own_id: int | None) -> None:
-        """Conflict when another user has the email or the public id; asked first, so a
-        refused add uses up no id (the unique indexes still decide a race)."""
+        """Conflict when another user has the email, the public id or the username;
+        asked first, so a refused add uses up no id (the unique indexes still decide a race)."""
         found = self._s.execute(
-            "SELECT email_key = %(email_key)s AS email FROM users"
-            " WHERE (email_key = %(email_key)s OR alternative_id = %(alternative_id)s)"
-            " AND id IS DISTINCT FROM %(own)s",
-            {**values, "own": own_id},
+            "SELECT email_key = %(email_key)s AS email, alternative_id = %(alternative_id)s AS public"
+            " FROM users WHERE (email_key = %(email_key)s OR alternative_id = %(alternative_id)s"
+            " OR username = %(username)s) AND id IS DISTINCT FROM %(own)s",
+            {"username": None, **values, "own": own_id},
         ).fetchall()
         if any(row["email"] for row in found):
             raise Conflict("email_taken")
-        if found:
+        if any(row["public"] for row in found):
             raise Conflict("alternative_id_taken")
+        if found:
+            raise Conflict("username_taken")
 
     def _guarded(self, query: Any, values: dict[str, Any]) -> psycopg.Cursor[dict[str, Any]]:
         try:
@@ -209,6 +220,13 @@ class PostgresUserRepository:
         row = self._s.one("SELECT * FROM users WHERE email_key = %s", (email_key(email),))
         return rows.user(row) if row else None
 
+    def get_by_username(self, username: str) -> User | None:
+        row = self._s.one("SELECT * FROM users WHERE username = %s", (username.lower(),))
+        return rows.user(row) if row else None
+
+    def set_last_seen(self, user_id: int, at: datetime) -> None:
+        self._s.write("UPDATE users SET last_seen = %s WHERE id = %s", (rows.time(at), user_id))
+
     def update(self, user: User) -> None:
         self._s.check_writable()
         values = self._keys(rows.to_row(user))
@@ -234,7 +252,7 @@ class PostgresUserRepository:
         # Terms of 3+ characters narrow the rows through the trigram index on
         # search_text (a LIKE the index answers); strpos() then decides, field by field,
         # matching the folded criteria literally.
-        conditions: list[str] = ["true"]
+        conditions: list[str] = ["NOT is_deleted"]
         params: list[Any] = []
         terms = (text or "").split()
         for term in (*terms, first_name or "", second_name or ""):
@@ -244,9 +262,9 @@ class PostgresUserRepository:
         for term in terms:
             conditions.append(
                 "(strpos(first_name_key, %s) > 0 OR strpos(second_name_key, %s) > 0"
-                " OR strpos(alternative_id_key, %s) > 0)"
+                " OR strpos(alternative_id_key, %s) > 0 OR strpos(username_key, %s) > 0)"
             )
-            params += [term, term, term]
+            params += [term, term, term, term]
         if first_name is not None:
             conditions.append("strpos(first_name_key, %s) > 0")
             params.append(first_name)
@@ -419,6 +437,12 @@ class PostgresChatRepository:
         self._s.write(
             "UPDATE chat_members SET visible_after_message_id = %s WHERE chat_id = %s AND user_id = %s",
             (message_id, chat_id, user_id),
+        )
+
+    def set_muted_until(self, chat_id: int, user_id: int, until: datetime | None) -> None:
+        self._s.write(
+            "UPDATE chat_members SET muted_until = %s WHERE chat_id = %s AND user_id = %s",
+            (None if until is None else rows.time(until), chat_id, user_id),
         )
 
     def touch(self, chat_id: int, *, last_message_id: int | None, at: datetime) -> None:
@@ -601,6 +625,13 @@ class PostgresMessageRepository:
     def remove_versions(self, message_id: int) -> None:
         self._s.write("DELETE FROM message_versions WHERE message_id = %s", (message_id,))
 
+    def sent_by(self, user_id: int, after_id: int, limit: int) -> list[Message]:
+        found = self._s.execute(
+            "SELECT * FROM messages WHERE sender_id = %s AND id > %s ORDER BY id LIMIT %s",
+            (user_id, after_id, limit),
+        )
+        return [rows.message(row) for row in found]
+
 
 class PostgresAttachmentRepository:
     """Uploaded files' metadata; unbound rows are orphans until a message takes them."""
@@ -665,6 +696,13 @@ class PostgresAttachmentRepository:
         found = self._s.write("DELETE FROM attachments WHERE message_id = %s RETURNING *", (message_id,))
         return sorted((rows.attachment(row) for row in found), key=lambda a: (a.position, a.id))
 
+    def uploaded_by(self, user_id: int, after_id: int, limit: int) -> list[Attachment]:
+        found = self._s.execute(
+            "SELECT * FROM attachments WHERE uploader_id = %s AND id > %s ORDER BY id LIMIT %s",
+            (user_id, after_id, limit),
+        )
+        return [rows.attachment(row) for row in found]
+
     def add_copies(
         self, sources: Sequence[Attachment], message_id: int, uploader_id: int
     ) -> list[Attachment]:
@@ -699,6 +737,15 @@ class PostgresAttachmentRepository:
             (rows.time(before), limit),
         )
         return [rows.attachment(row) for row in found]
+
+    def unsent_bytes(self, uploader_id: int) -> int:
+        # Unsent rows are few (they expire): the partial index attachments_orphans holds only them.
+        row = self._s.one(
+            "SELECT coalesce(sum(size), 0) AS n FROM attachments"
+            " WHERE message_id IS NULL AND uploader_id = %s",
+            (uploader_id,),
+        )
+        return int(row["n"]) if row else 0
 
     def remove(self, attachment_id: int) -> None:
         self._s.write("DELETE FROM attachments WHERE id = %s", (attachment_id,))
@@ -938,3 +985,165 @@ class PostgresEventRepository:
     def prune_before(self, before: datetime) -> int:
         cursor = self._s.write("DELETE FROM events WHERE created_date < %s", (rows.time(before),))
         return cursor.rowcount
+
+
+class PostgresStoredFileRepository:
+    """Which blob keys rows name. Each column holding keys has an index (migrations 3
+    and 6), so asking costs a lookup per key and column, whatever the size of the tables."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def referenced(self, keys: Sequence[str]) -> set[str]:
+        wanted = list(set(keys))
+        if not wanted:
+            return set()
+        found = self._s.execute(
+            "SELECT k FROM unnest(%s::text[]) AS k WHERE"
+            " EXISTS (SELECT 1 FROM attachments WHERE storage_key = k)"
+            " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k)"
+            " OR EXISTS (SELECT 1 FROM users WHERE avatar = k)"
+            " OR EXISTS (SELECT 1 FROM chats WHERE photo = k)"
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = k)",
+            (wanted,),
+        )
+        return {row["k"] for row in found}
+
+
+class PostgresSessionRepository:
+    """Signed-in devices; ended ones stay, with their reason, until pruned."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, new: NewSession) -> SignIn:
+        values = rows.to_row(new) | {"last_used_date": rows.time(new.created_date)}
+        session_id = _insert(self._s, "sessions", values)
+        return SignIn(id=session_id, last_used_date=new.created_date, **attrs.asdict(new, recurse=False))
+
+    def get(self, session_id: int) -> SignIn | None:
+        row = self._s.one("SELECT * FROM sessions WHERE id = %s", (session_id,))
+        return rows.session(row) if row else None
+
+    def update(self, session: SignIn) -> None:
+        values = rows.to_row(session)
+        self._s.write(
+            sql.SQL("UPDATE sessions SET {} WHERE id = %(id)s").format(
+                sql.SQL(", ").join(
+                    sql.SQL("{} = {}").format(sql.Identifier(name), sql.Placeholder(name))
+                    for name in values
+                    if name != "id"
+                )
+            ),
+            values,
+        )
+
+    def active_for(self, user_id: int) -> list[SignIn]:
+        found = self._s.execute(
+            "SELECT * FROM sessions WHERE user_id = %s AND ended_date IS NULL ORDER BY id", (user_id,)
+        )
+        return [rows.session(row) for row in found]
+
+    def end_all(
+        self, user_id: int, reason: SessionEnd, at: datetime, *, keep: int | None = None
+    ) -> list[int]:
+        found = self._s.write(
+            "UPDATE sessions SET ended_date = %s, end_reason = %s"
+            " WHERE user_id = %s AND ended_date IS NULL AND id IS DISTINCT FROM %s RETURNING id",
+            (rows.time(at), reason.value, user_id, keep),
+        ).fetchall()
+        return sorted(row["id"] for row in found)
+
+    def prune_ended_before(self, before: datetime) -> int:
+        cursor = self._s.write("DELETE FROM sessions WHERE ended_date < %s", (rows.time(before),))
+        return cursor.rowcount
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._s.write("DELETE FROM sessions WHERE user_id = %s", (user_id,))
+
+
+class PostgresBlockRepository:
+    """Blocks, one row per direction, found from either side through two indexes."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def add(self, block: Block) -> bool:
+        cursor = self._s.write(
+            "INSERT INTO blocks (blocker_id, blocked_id, created_date) VALUES (%s, %s, %s)"
+            " ON CONFLICT DO NOTHING",
+            (block.blocker_id, block.blocked_id, rows.time(block.created_date)),
+        )
+        return cursor.rowcount > 0
+
+    def remove(self, blocker_id: int, blocked_id: int) -> bool:
+        cursor = self._s.write(
+            "DELETE FROM blocks WHERE blocker_id = %s AND blocked_id = %s", (blocker_id, blocked_id)
+        )
+        return cursor.rowcount > 0
+
+    def exists(self, blocker_id: int, blocked_id: int) -> bool:
+        row = self._s.one(
+            "SELECT 1 AS found FROM blocks WHERE blocker_id = %s AND blocked_id = %s",
+            (blocker_id, blocked_id),
+        )
+        return row is not None
+
+    def list_by(self, blocker_id: int) -> list[Block]:
+        found = self._s.execute(
+            "SELECT * FROM blocks WHERE blocker_id = %s ORDER BY created_date, blocked_id", (blocker_id,)
+        )
+        return [rows.block(row) for row in found]
+
+    def involving(self, user_id: int) -> list[Block]:
+        found = self._s.execute(
+            "SELECT * FROM blocks WHERE blocker_id = %(u)s"
+            " UNION ALL SELECT * FROM blocks WHERE blocked_id = %(u)s",
+            {"u": user_id},
+        )
+        return [rows.block(row) for row in found]
+
+    def remove_all_for(self, user_id: int) -> None:
+        self._s.write("DELETE FROM blocks WHERE blocker_id = %(u)s OR blocked_id = %(u)s", {"u": user_id})
+
+
+class PostgresExportRepository:
+    """The latest data export of each user."""
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+
+    def get(self, user_id: int) -> Export | None:
+        row = self._s.one("SELECT * FROM exports WHERE user_id = %s", (user_id,))
+        return rows.export(row) if row else None
+
+    def put(self, export: Export) -> None:
+        values = rows.to_row(export)
+        self._s.write(
+            sql.SQL("INSERT INTO exports ({}) VALUES ({}) ON CONFLICT (user_id) DO UPDATE SET {}").format(
+                sql.SQL(", ").join(map(sql.Identifier, values)),
+                sql.SQL(", ").join(map(sql.Placeholder, values)),
+                sql.SQL(", ").join(
+                    sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name))
+                    for name in values
+                    if name != "user_id"
+                ),
+            ),
+            values,
+        )
+
+    def remove(self, user_id: int) -> None:
+        self._s.write("DELETE FROM exports WHERE user_id = %s", (user_id,))
+
+    def pending(self) -> list[Export]:
+        found = self._s.execute(
+            "SELECT * FROM exports WHERE state = 'pending' ORDER BY created_date, user_id"
+        )
+        return [rows.export(row) for row in found]
+
+    def ready_before(self, before: datetime) -> list[Export]:
+        found = self._s.execute(
+            "SELECT * FROM exports WHERE state = 'ready' AND ready_date < %s ORDER BY ready_date, user_id",
+            (rows.time(before),),
+        )
+        return [rows.export(row) for row in found]

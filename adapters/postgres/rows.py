@@ -20,12 +20,15 @@ from psycopg.types.json import Json
 
 from messenger_core.model import (
     Attachment,
+    Block,
     Chat,
     ChatMember,
     Event,
+    Export,
     Friendship,
     Message,
     Pin,
+    Session,
     Sticker,
     User,
 )
@@ -144,6 +147,18 @@ def pin(row: Row) -> Pin:
 
 def sticker(row: Row) -> Sticker:
     return from_row(row, Sticker)
+
+
+def session(row: Row) -> Session:
+    return from_row(row, Session)
+
+
+def block(row: Row) -> Block:
+    return from_row(row, Block)
+
+
+def export(row: Row) -> Export:
+    return from_row(row, Export)
 
 
 def event(row: Row) -> Event:

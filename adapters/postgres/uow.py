@@ -33,26 +33,34 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from messenger_core.errors import Unavailable
 from messenger_core.ports import (
     AttachmentRepository,
+    BlockRepository,
     ChatRepository,
     EventRepository,
+    ExportRepository,
     FriendshipRepository,
     MessageRepository,
     PinRepository,
     ReactionRepository,
+    SessionRepository,
     StickerRepository,
+    StoredFileRepository,
     UserRepository,
 )
 
 from . import migrations
 from .repositories import (
     PostgresAttachmentRepository,
+    PostgresBlockRepository,
     PostgresChatRepository,
     PostgresEventRepository,
+    PostgresExportRepository,
     PostgresFriendshipRepository,
     PostgresMessageRepository,
     PostgresPinRepository,
     PostgresReactionRepository,
+    PostgresSessionRepository,
     PostgresStickerRepository,
+    PostgresStoredFileRepository,
     PostgresUserRepository,
     ReadOnlyUnitError,
     Session,
@@ -121,6 +129,10 @@ class PostgresUnitOfWork:
     pins: PinRepository
     stickers: StickerRepository
     events: EventRepository
+    stored_files: StoredFileRepository
+    sessions: SessionRepository
+    blocks: BlockRepository
+    exports: ExportRepository
 
     def __init__(self, factory: PostgresUnitOfWorkFactory, *, read_only: bool) -> None:
         self._factory = factory
@@ -135,6 +147,10 @@ class PostgresUnitOfWork:
         self.pins = PostgresPinRepository(session)
         self.stickers = PostgresStickerRepository(session)
         self.events = PostgresEventRepository(session)
+        self.stored_files = PostgresStoredFileRepository(session)
+        self.sessions = PostgresSessionRepository(session)
+        self.blocks = PostgresBlockRepository(session)
+        self.exports = PostgresExportRepository(session)
 
     def __enter__(self) -> Self:
         local = self._factory._local

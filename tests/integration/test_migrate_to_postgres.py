@@ -24,7 +24,17 @@ from adapters.testing import ManualClock
 from entrypoints import bootstrap
 from entrypoints.config import Settings
 from messenger_core import Messenger
-from messenger_core.model import Actor, FriendListKind
+from messenger_core.model import (
+    MUTED_FOREVER,
+    Actor,
+    Export,
+    ExportState,
+    FriendListKind,
+    NewSession,
+    ProfileChanges,
+    SessionEnd,
+    Visibility,
+)
 from scripts.live_server import ROOT
 from tests.conftest import START, build_messenger
 from tests.postgres import cluster
@@ -70,6 +80,10 @@ def views(messenger: Messenger, actor: Actor) -> dict[str, object]:
         "stickers": messenger.list_sticker_packs(),
         "found": [messenger.search_messages(actor, q=q) for q in ("ответ", "при", "д")],
         "pins": [messenger.list_pins(actor, c.id) for c in chats],
+        "settings": messenger.notification_settings(actor),
+        "privacy": messenger.get_privacy(actor),
+        "blocked": messenger.list_blocked(actor),
+        "sessions": messenger.list_sessions(actor),
     }
 
 
@@ -88,6 +102,41 @@ def converse(messenger: Messenger, database: Path) -> None:
             messenger.edit_message(actor, reply.id, text="ответ, исправленный")
             messenger.pin_message(actor, chat.id, reply.id)
             messenger.hide_message(actor, page[-1].id)
+    # Mutes (one until a time, one for good) and notification settings turned off.
+    for actor, until in zip(
+        everyone[:2], (START + timedelta(days=2, microseconds=7), MUTED_FOREVER), strict=True
+    ):
+        messenger.mute_chat(actor, messenger.list_chats(actor)[0].id, until)
+    messenger.update_notification_settings(everyone[0], notify_preview=False)
+    messenger.update_notification_settings(everyone[1], notify_muted_mentions=False)
+    # Privacy: a username, privacy settings, a block, a last-seen time.
+    messenger.update_profile(everyone[0], ProfileChanges(username="first_one"))
+    messenger.update_privacy(everyone[1], last_seen=Visibility.FRIENDS, read_receipts=False, typing=False)
+    messenger.block_user(everyone[2], everyone[3].alternative_id)
+
+
+def sign_in_and_export(uow_factory: SqliteUnitOfWorkFactory, user_id: int) -> None:
+    """Sessions (one ended, one going on) and a ready export: rows of their own tables."""
+    with uow_factory() as uow:
+        made = [
+            uow.sessions.add(NewSession(user_id=user_id, device=device, ip=ip, created_date=START))
+            for device, ip in (("Firefox", "127.0.0.1"), ("phone", None))
+        ]
+        uow.sessions.update(made[1].rotated(START + timedelta(minutes=5)))
+        uow.sessions.end_all(user_id, SessionEnd.LOGOUT, START + timedelta(hours=1), keep=made[1].id)
+        uow.users.set_last_seen(user_id, START + timedelta(minutes=30))
+        ready = START + timedelta(minutes=2)
+        uow.exports.put(
+            Export(
+                user_id=user_id,
+                state=ExportState.READY,
+                created_date=START,
+                blob_key="ab" * 16,
+                size=3,
+                ready_date=ready,
+            )
+        )
+        uow.commit()
 
 
 def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Path) -> None:
@@ -95,6 +144,7 @@ def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Pa
     before = SqliteUnitOfWorkFactory(demo)
     try:
         converse(build_messenger(before, ManualClock(START)), demo)
+        sign_in_and_export(before, actors(demo)[0].id)
     finally:
         before.close()
     url = target()
@@ -102,7 +152,15 @@ def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Pa
     assert reports and all(r.agrees for r in reports), reports
     counted = {r.name: r.target_rows for r in reports}
     assert counted["users"] == 8 and counted["messages"] > 0 and counted["stickers"] > 10
-    for table in ("message_versions", "reactions", "pins", "hidden_messages"):
+    for table in (
+        "message_versions",
+        "reactions",
+        "pins",
+        "hidden_messages",
+        "sessions",
+        "blocks",
+        "exports",
+    ):
         assert counted[table] > 0, table
 
     sqlite_uow, postgres_uow = SqliteUnitOfWorkFactory(demo), PostgresUnitOfWorkFactory(url)
@@ -115,6 +173,24 @@ def test_the_demo_database_reads_the_same_from_postgres(demo: Path, tmp_path: Pa
             assert seen == views(on_sqlite, actor)
             found += len(on_postgres.search_messages(actor, q="ответ").messages)
         assert found >= 3  # the copy's search index holds the conversation's messages
+        first, second = actors(demo)[:2]
+        with postgres_uow(read_only=True) as uow:
+            users = uow.users.get_many([first.id, second.id])
+            muted = {
+                m.muted_until
+                for a in (first, second)
+                for c in uow.chats.list_for_user(a.id)
+                for m in uow.chats.members(c.id)
+                if m.user_id == a.id and m.muted_until is not None
+            }
+        assert users[first.id].notify_preview is False and users[second.id].notify_muted_mentions is False
+        assert muted == {START + timedelta(days=2, microseconds=7), MUTED_FOREVER}
+        with postgres_uow(read_only=True) as uow, sqlite_uow(read_only=True) as source:
+            assert uow.users.get_by_username("first_one") == source.users.get_by_username("first_one")
+            assert uow.users.get(first.id) == source.users.get(first.id)
+            assert uow.sessions.get(1) == source.sessions.get(1) and uow.sessions.get(1) is not None
+            assert uow.sessions.get(2) == source.sessions.get(2)
+            assert uow.exports.get(first.id) == source.exports.get(first.id) is not None
         # New rows get ids after the copied ones, in both.
         fresh = [
             m.register(first_name="New", second_name="User", email="new@example.org", password="x" * 12)

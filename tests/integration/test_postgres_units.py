@@ -311,6 +311,9 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "pins",
         "hidden_messages",
         "message_search",
+        "sessions",
+        "blocks",
+        "exports",
     }
     assert {
         "users_search",
@@ -332,6 +335,15 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "attachments_storage_key",
         "message_search_doc",
         "message_search_chat",
+        "users_avatar",
+        "chats_photo",
+        "stickers_image_key",
+        "users_username_unique",
+        "sessions_user",
+        "sessions_ended",
+        "blocks_blocked",
+        "messages_sender",
+        "attachments_uploader",
     } <= indexes
     assert versions == (migrations.LATEST_VERSION,)
 
