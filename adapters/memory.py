@@ -881,6 +881,7 @@ class MemoryStoredFiles:
         named.update(s.image_key for pack in self._s.packs.values() for s in pack.stickers)
         for a in self._s.attachments.values():
             named.update((a.storage_key, a.thumbnail_key))
+        named.update(e.blob_key for e in self._s.exports.values())
         return {key for key in keys if key in named}
 
 

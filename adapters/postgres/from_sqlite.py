@@ -31,7 +31,7 @@ from psycopg import sql
 from . import migrations
 from .search_index import index_every_message
 
-SQLITE_VERSION = 10  # the SQLite schema version (PRAGMA user_version) this copy reads
+SQLITE_VERSION = 11  # the SQLite schema version (PRAGMA user_version) this copy reads
 # Not copied: message_search and its words (rebuilt from the messages) and rate_limits (a
 # throttle's state: every key starts with a full bucket).
 BATCH = 5000

@@ -340,6 +340,8 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE INDEX messages_sender ON messages (sender_id, id)",
         "CREATE INDEX attachments_uploader ON attachments (uploader_id, id)",
     ),
+    # 8: exports' ZIPs are blobs the stray-file sweep must find named (SQLite's step 11).
+    ("CREATE INDEX exports_blob_key ON exports (blob_key) WHERE blob_key IS NOT NULL",),
 )
 
 LATEST_VERSION = len(STEPS)

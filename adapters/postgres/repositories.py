@@ -1004,7 +1004,8 @@ class PostgresStoredFileRepository:
             " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = k)"
             " OR EXISTS (SELECT 1 FROM users WHERE avatar = k)"
             " OR EXISTS (SELECT 1 FROM chats WHERE photo = k)"
-            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = k)",
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = k)"
+            " OR EXISTS (SELECT 1 FROM exports WHERE blob_key = k)",
             (wanted,),
         )
         return {row["k"] for row in found}

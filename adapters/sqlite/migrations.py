@@ -405,6 +405,9 @@ STEPS: Sequence[Sequence[Statement]] = (
         "CREATE INDEX messages_sender ON messages (sender_id, id)",
         "CREATE INDEX attachments_uploader ON attachments (uploader_id, id)",
     ),
+    # 11: exports keep their ZIP in the blob store too: the sweep of stray files asks
+    # for their keys as for every other column that holds one.
+    ("CREATE INDEX exports_blob_key ON exports (blob_key) WHERE blob_key IS NOT NULL",),
 )
 
 LATEST_VERSION = len(STEPS)

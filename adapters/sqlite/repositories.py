@@ -826,7 +826,8 @@ class SqliteStoredFileRepository:
             " OR EXISTS (SELECT 1 FROM attachments WHERE thumbnail_key = value)"
             " OR EXISTS (SELECT 1 FROM users WHERE avatar = value)"
             " OR EXISTS (SELECT 1 FROM chats WHERE photo = value)"
-            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = value)",
+            " OR EXISTS (SELECT 1 FROM stickers WHERE image_key = value)"
+            " OR EXISTS (SELECT 1 FROM exports WHERE blob_key = value)",
             (json.dumps(list(keys)),),
         )
         return {row[0] for row in found}

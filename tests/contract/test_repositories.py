@@ -19,6 +19,8 @@ from messenger_core.model import (
     Chat,
     ChatKind,
     EventType,
+    Export,
+    ExportState,
     Friendship,
     FriendshipStatus,
     Message,
@@ -892,8 +894,12 @@ def test_referenced_names_the_keys_some_row_holds(uow_factory: UnitOfWorkFactory
         sent = uow.attachments.add(new_attachment(alena, "sent.jpg"))
         uow.attachments.attach([sent.id], message.id)
         unsent = uow.attachments.add(attrs.evolve(new_attachment(boris, "unsent.pdf"), thumbnail_key=None))
+        uow.exports.put(
+            Export(user_id=alena.id, state=ExportState.READY, created_date=T0, blob_key="export-zip")
+        )
         uow.commit()
     named = {
+        "export-zip",
         "avatar-alena",
         "photo-group",
         "cat-1",

@@ -344,6 +344,7 @@ def test_migrations_build_a_blank_database_with_every_table_and_index() -> None:
         "blocks_blocked",
         "messages_sender",
         "attachments_uploader",
+        "exports_blob_key",
     } <= indexes
     assert versions == (migrations.LATEST_VERSION,)
 

@@ -95,6 +95,7 @@ EXPECTED_INDEXES = {
     "blocks_blocked": ("blocks", ("blocked_id", "blocker_id"), False, False),
     "messages_sender": ("messages", ("sender_id", "id"), False, False),
     "attachments_uploader": ("attachments", ("uploader_id", "id"), False, False),
+    "exports_blob_key": ("exports", ("blob_key",), False, True),
     "message_versions_message": ("message_versions", ("message_id", "id"), False, False),
     "sqlite_autoindex_reactions_1": ("reactions", ("message_id", "emoji", "user_id"), True, False),
     "reactions_user": ("reactions", ("user_id", "message_id"), False, False),
