@@ -4,6 +4,7 @@ other adapter find the same messages."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -72,8 +73,10 @@ def remember_words(conn: sqlite3.Connection, words: set[str]) -> None:
     """Add words to the list of words the index holds (a word is never taken off it: one
     no message holds any more only adds a term that finds nothing to a query)."""
     if words:
-        conn.executemany(
-            "INSERT OR IGNORE INTO message_search_words (word) VALUES (?)", ((w,) for w in words)
+        # One statement for all of them (executemany would run one per word).
+        conn.execute(
+            "INSERT OR IGNORE INTO message_search_words (word) SELECT value FROM json_each(?)",
+            (json.dumps(sorted(words), ensure_ascii=False),),
         )
 
 

@@ -17,6 +17,10 @@ import pytest
 from browser_kit import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Account, Server, Watch, make_account, sticker_images
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
+# Assertions poll for their condition; on a loaded machine (a second process burning a
+# core, chromium and the server sharing two) an answer can take longer than Playwright's
+# 5 s default, so they poll for longer. Nothing here asserts how long anything took.
+playwright_sync.expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
