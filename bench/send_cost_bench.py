@@ -149,8 +149,9 @@ def measure(folder: Path, sends: int) -> list[str]:
             before = [(commit - begin) * 1000 for begin, commit, _ in watch.held]
             commit = [(end - commit) * 1000 for _, commit, end in watch.held]
             rows.append(
-                f"| {name} | {len(ours)} | {fts} | {statistics.median(held):.3f} | {percentile(held, 0.99):.3f} "
-                f"| {statistics.median(before):.3f} | {statistics.median(commit):.3f} "
+                f"| {name} | {len(ours)} | {fts} | {statistics.median(held):.3f} "
+                f"| {percentile(held, 0.99):.3f} | {statistics.median(before):.3f} "
+                f"| {statistics.median(commit):.3f} "
                 f"| {statistics.median(calls):.3f} |"
             )
     finally:
