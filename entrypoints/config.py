@@ -67,7 +67,7 @@ class Settings:
     RATE_LIMITS_ENABLED: bool = True
     LOGIN_FAILURES_PER_ACCOUNT: int = 10  # per 15 minutes, for one account from one address
     LOGIN_FAILURES_PER_ADDRESS: int = 50  # per 15 minutes, whatever the accounts
-    PASSWORD_CHECKS_PER_MINUTE: int = 20  # per account (twice that per address), successes too
+    PASSWORD_CHECKS_PER_MINUTE: int = 20  # per account and address, twice that per address; successes count
     REGISTRATIONS_PER_ADDRESS: int = 20  # per hour
     SEARCHES_PER_MINUTE: int = 120
     MESSAGES_PER_MINUTE: int = 120  # per user, also the burst

@@ -210,7 +210,7 @@ class RateLimits:
     store: RateLimitStore
     login_failures: Bucket  # per account and address
     address_failures: Bucket  # per address, whatever the account
-    account_checks: Bucket  # password checks per account
+    account_checks: Bucket  # password checks per account and address
     address_checks: Bucket  # password checks per address
     registration: Bucket
     search: Bucket
@@ -261,14 +261,16 @@ class RateLimits:
 
     def guard_password_check(self, email: str, address: str | None, check: Callable[[], T]) -> T:
         """Run a password check (login, confirmation, a current-password check) under the
-        sign-in limits: it costs a token of the account and of the address; a failure
-        counts against the account from this address and against the address; a
-        success clears the account's failures from this address."""
+        sign-in limits: it costs a token of the account from this address and of the
+        address; a failure counts against the account from this address and against the
+        address; a success clears the account's failures from this address. Nothing is
+        counted against the account from every address, so no one elsewhere can spend
+        the owner's allowance (guessing from many addresses meets each one's limits)."""
         pair, where = f"{email.strip().casefold()}\n{address or 'unknown'}", address or "unknown"
         if self.enabled:
             self.login_failures.check(pair)
             self.address_failures.check(where)
-            self.account_checks.take(email.strip().casefold())
+            self.account_checks.take(pair)
             self.address_checks.take(where)
         try:
             result = check()

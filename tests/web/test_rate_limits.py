@@ -134,6 +134,16 @@ def test_an_attacker_cannot_lock_the_owner_out_from_another_address(tmp_path: Pa
     assert login(c, "owner@example.com", "password123", "10.1.2.3").status_code == 200  # the owner
 
 
+def test_guesses_from_many_addresses_never_spend_the_owners_allowance(tmp_path: Path) -> None:
+    c = client(tmp_path, PASSWORD_CHECKS_PER_MINUTE=2, LOGIN_FAILURES_PER_ACCOUNT=3)
+    register(c, "owner@example.com")
+    for attacker in range(30):  # a botnet: each address guesses until its own limits stop it
+        address = f"10.9.{attacker}.1"
+        statuses = {login(c, "owner@example.com", f"guess-{n}", address).status_code for n in range(4)}
+        assert statuses <= {401, 429} and 429 in statuses
+    assert login(c, "owner@example.com", "password123", "10.1.2.3").status_code == 200  # the owner
+
+
 def test_every_password_check_costs_a_token_so_logins_cannot_burn_the_cpu(tmp_path: Path) -> None:
     c = client(tmp_path, PASSWORD_CHECKS_PER_MINUTE=2)
     register(c, "busy@example.com")
