@@ -10,7 +10,10 @@ Folders are made 0700 and files 0600: uploads are readable by the server's user 
 ``min_free_bytes`` is a reserve: while the disk holding the root has less free space (for
 this user, as ``df`` shows it), writes are refused with ``Unavailable("storage_full")``
 before a byte is written, so uploads never fill the disk the database may share. A disk
-that fills during a write (ENOSPC, a quota) refuses it the same way.
+that fills during a write (ENOSPC, a quota) refuses it the same way. A folder the server
+cannot use (not writable, a file where a folder should be, an I/O error) is
+``Unavailable("storage_unavailable")``, on writes and reads alike: the operator's
+business, never a client's error.
 
 Keys are 128 random bits in hex. User file names never reach the disk, and a key is
 checked against that shape before it becomes a path, so no key can leave the root.
@@ -63,15 +66,17 @@ class FilesystemBlobStore:
         """Stream the chunks into a fresh blob. Past ``max_size`` bytes raise
         ``TooLarge`` and remove the partial upload; readers only ever see complete
         blobs because the file is renamed into place after an fsync. Refused with
-        ``Unavailable("storage_full")`` under the free-space reserve or on a full disk."""
-        if self._min_free and self.free_bytes() < self._min_free:
-            raise Unavailable("storage_full")
+        ``Unavailable("storage_full")`` under the free-space reserve or on a full disk,
+        ``Unavailable("storage_unavailable")`` when the folder cannot be used."""
         try:
-            return self._write(chunks, max_size)
+            if self._min_free and self.free_bytes() < self._min_free:
+                raise Unavailable("storage_full")
+            return self._write(_Source(chunks), max_size)
+        except _SourceFailed as failed:  # the client's stream, not the disk (a reset, say)
+            raise failed.error from None
         except OSError as error:
-            if error.errno in _DISK_FULL:
-                raise Unavailable("storage_full") from error
-            raise
+            code = "storage_full" if error.errno in _DISK_FULL else "storage_unavailable"
+            raise Unavailable(code) from error
 
     def _write(self, chunks: Iterable[bytes], max_size: int) -> BlobInfo:
         _make_private_folders(self._tmp)
@@ -97,12 +102,15 @@ class FilesystemBlobStore:
         return BlobInfo(key=key, size=size)
 
     def open(self, key: str) -> BinaryIO:
-        """The blob opened for binary reading; ``NotFound`` when missing."""
+        """The blob opened for binary reading; ``NotFound`` when missing,
+        ``Unavailable("storage_unavailable")`` when the folder cannot be read."""
         if _KEY.fullmatch(key):
             try:
                 return self._blob_path(key).open("rb")
             except (FileNotFoundError, IsADirectoryError):
                 pass
+            except OSError as error:
+                raise Unavailable("storage_unavailable") from error
         raise NotFound("stored_file")
 
     def path(self, key: str) -> str | None:
@@ -119,6 +127,8 @@ class FilesystemBlobStore:
             return path.stat().st_size
         except FileNotFoundError:
             return None
+        except OSError as error:
+            raise Unavailable("storage_unavailable") from error
 
     def delete(self, key: str) -> None:
         """Remove the blob; missing (or a malformed key) is fine."""
@@ -162,6 +172,29 @@ class FilesystemBlobStore:
             return None
         path = self._blob_path(key)
         return path if path.is_file() else None
+
+
+class _SourceFailed(Exception):
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class _Source:
+    """The chunks of a write, whose own failures are told apart from the disk's."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise
+        except Exception as error:
+            raise _SourceFailed(error) from error
 
 
 def _entries(folder: Path) -> list[os.DirEntry[str]]:

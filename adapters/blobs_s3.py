@@ -32,6 +32,7 @@ until it is aborted.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import secrets
@@ -41,15 +42,18 @@ from typing import Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from messenger_core.errors import NotFound, TooLarge
+from messenger_core.errors import NotFound, TooLarge, Unavailable
 from messenger_core.model import BlobInfo, StoredBlob
 
 _KEY = re.compile(r"[0-9a-f]{32}")
 PART_SIZE = 8 * 1024 * 1024  # S3 parts are at least 5 MiB, but for the last
 READ_BUFFER = 256 * 1024
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+# What the storage, not the client, got wrong: the service unreachable, the bucket gone,
+# credentials refused. Uploads and downloads answer ``storage_unavailable`` for them.
+_STORAGE_ERRORS = (BotoCoreError, ClientError)
 
 
 class S3BlobStore:
@@ -83,6 +87,15 @@ class S3BlobStore:
         self._client.head_bucket(Bucket=self.bucket)
 
     def write(self, chunks: Iterable[bytes], *, max_size: int) -> BlobInfo:
+        """Stream the chunks into a new object (multipart past one part); past
+        ``max_size`` ``TooLarge``, a service that fails ``Unavailable``; either way no
+        upload is left behind."""
+        try:
+            return self._write(chunks, max_size)
+        except _STORAGE_ERRORS as error:
+            raise Unavailable("storage_unavailable") from error
+
+    def _write(self, chunks: Iterable[bytes], max_size: int) -> BlobInfo:
         key = secrets.token_hex(16)
         name = self.object_name(key)
         buffer = bytearray()
@@ -112,7 +125,8 @@ class S3BlobStore:
                 )
         except BaseException:
             if upload_id is not None:
-                self._client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
+                with contextlib.suppress(*_STORAGE_ERRORS):  # else the sweep aborts it later
+                    self._client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload_id)
             raise
         return BlobInfo(key=key, size=size)
 
@@ -140,7 +154,9 @@ class S3BlobStore:
         except ClientError as error:
             if _is_missing(error):
                 return None
-            raise
+            raise Unavailable("storage_unavailable") from error
+        except BotoCoreError as error:
+            raise Unavailable("storage_unavailable") from error
         return int(head["ContentLength"])
 
     def delete(self, key: str) -> None:

@@ -185,3 +185,21 @@ def test_a_disk_that_fills_during_a_write_is_storage_full(
         store.write([b"bytes"], max_size=10)
     assert caught.value.code == "storage_full"
     assert _files_under(root) == []
+
+
+def test_a_folder_that_cannot_be_used_is_storage_unavailable(store: FilesystemBlobStore, root: Path) -> None:
+    """A broken upload folder — here a file where the folders of uploads and of a blob's
+    shard should be (permissions would not stop root) — is the storage's failure, not the
+    client's: writes and reads say storage_unavailable."""
+    key = store.write([b"kept"], max_size=10).key
+    shutil.rmtree(root / "tmp")
+    (root / "tmp").write_bytes(b"not a folder")
+    with pytest.raises(Unavailable) as writing:
+        store.write([b"bytes"], max_size=10)
+    assert writing.value.code == "storage_unavailable"
+    shard = root / key[0:2] / key[2:4]
+    shutil.rmtree(shard)
+    shard.write_bytes(b"not a folder")
+    with pytest.raises(Unavailable) as reading:
+        store.open(key)
+    assert reading.value.code == "storage_unavailable"

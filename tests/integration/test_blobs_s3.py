@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from adapters.blobs_s3 import PART_SIZE, S3BlobStore
-from messenger_core.errors import TooLarge
+from messenger_core.errors import TooLarge, Unavailable
 from scripts.throwaway_s3 import ThrowawayS3
 
 
@@ -43,6 +46,34 @@ def test_a_refused_multipart_upload_is_aborted(store: S3BlobStore, server: Throw
         store.write((b"x" * 65536 for _ in range(10**6)), max_size=PART_SIZE + 1)
     assert store.keys() == before
     assert server.client().list_multipart_uploads(Bucket="blobs").get("Uploads", []) == []
+
+
+def test_a_bucket_that_is_gone_is_storage_unavailable(server: ThrowawayS3) -> None:
+    gone = S3BlobStore("no-such-bucket", client=server.client())
+    with pytest.raises(Unavailable) as small:
+        gone.write([b"bytes"], max_size=100)
+    with pytest.raises(Unavailable) as multipart:
+        gone.write((b"x" * 65536 for _ in range(200)), max_size=PART_SIZE * 2)
+    assert {small.value.code, multipart.value.code} == {"storage_unavailable"}
+
+
+def test_a_service_that_cannot_be_reached_is_storage_unavailable() -> None:
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="key",
+        aws_secret_access_key="secret",
+        config=Config(retries={"max_attempts": 1}),
+    )
+    unreachable = S3BlobStore("blobs", client=client)
+    for attempt in (lambda: unreachable.write([b"bytes"], max_size=100), lambda: unreachable.open("ab" * 16)):
+        with pytest.raises(Unavailable) as failed:
+            attempt()
+        assert failed.value.code == "storage_unavailable"
 
 
 def test_reads_seek_like_a_file(store: S3BlobStore) -> None:

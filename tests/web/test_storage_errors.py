@@ -5,12 +5,14 @@ reported as failed."""
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from falcon import testing
 
+from adapters.blobs_fs import FilesystemBlobStore
 from adapters.memory import MemoryBlobStore
 from adapters.sqlite import SqliteUnitOfWorkFactory
 from entrypoints.bootstrap import build_messenger, prepare_database
@@ -117,3 +119,34 @@ def test_a_committed_delete_is_reported_done_even_if_its_file_stays(tmp_path: Pa
     assert deleted.status_code == 200, deleted.text
     page = site.client.simulate_get(f"/api/v1/chats/{chat_id}/messages", headers=b).json["messages"]
     assert [m["is_deleted"] for m in page] == [True]
+
+
+def upload(site: Site, who: dict[str, str], data: bytes) -> testing.Result:
+    boundary = "b0undary"
+    body = (
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n').encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    headers = who | {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    return site.client.simulate_post("/api/v1/attachments", body=body, headers=headers)
+
+
+def test_a_broken_upload_folder_is_503_storage_unavailable_with_one_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = tmp_path / "up"
+    site = Site(tmp_path, blobs=FilesystemBlobStore(root))
+    a, _, _ = site.friends()
+    stored = upload(site, a, b"kept bytes").json["attachment"]
+    shutil.rmtree(root)
+    root.write_bytes(b"a file where the upload folder was")
+    with caplog.at_level(logging.ERROR):
+        refused = upload(site, a, b"more bytes")
+        unreadable = site.client.simulate_get(f"/api/v1/attachments/{stored['id']}", headers=a)
+    for answer in (refused, unreadable):
+        assert answer.status_code == 503, answer.text
+        assert answer.json["error"]["code"] == "storage_unavailable"
+    lines = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(lines) == 2 and all("storage unavailable" in r.getMessage() for r in lines)
+    assert all(r.exc_info is None for r in lines)  # one line each, no traceback

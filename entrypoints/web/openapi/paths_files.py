@@ -64,7 +64,8 @@ def _upload(c: Components) -> Schema:
         "kind (photo, video, audio, file) comes from the content. An upload not sent within "
         f"{c.settings.ORPHAN_UPLOAD_HOURS} hours is removed. Your uploads not yet sent may hold "
         f"{c.settings.UNSENT_UPLOAD_BYTES} bytes (413 `unsent_uploads_full`); uploaded bytes are "
-        "throttled per hour (429); a server short of disk space answers 503 `storage_full`.",
+        "throttled per hour (429); a server short of disk space answers 503 `storage_full`, one whose "
+        "upload folder or object store cannot be used 503 `storage_unavailable`.",
         requestBody=multipart(upload),
         responses={
             "201": ok(one("attachment", c.answer(render.AttachmentOut)), "The upload"),
@@ -81,7 +82,7 @@ def _download() -> Schema:
         description="Photos, video and audio are served inline with their type; everything else "
         "as application/octet-stream with Content-Disposition: attachment. Single byte "
         "ranges are honoured.",
-        responses={**file_responses(), **errors(*AUTH_ERRORS, 404)},
+        responses={**file_responses(), **errors(*AUTH_ERRORS, 404, 503)},
     )
 
 
@@ -92,6 +93,6 @@ def _thumbnail() -> Schema:
         f"A photo's thumbnail (at most {THUMBNAIL_SIDE} px; JPEG, or PNG when transparent)",
         responses={
             **image_responses({"image/jpeg": {"schema": string()}, "image/png": {"schema": string()}}),
-            **errors(*AUTH_ERRORS, 404),
+            **errors(*AUTH_ERRORS, 404, 503),
         },
     )

@@ -36,9 +36,9 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     429: "Too many attempts (sign-in failures, registrations, searches): wait `Retry-After` seconds "
     "(also `params.retry_after`)",
     500: "Something went wrong on the server: a bug, and the server's log has it",
-    503: "The server's storage cannot take the change now (a full disk, or an upload while the disk "
-    "has less than `UPLOAD_MIN_FREE_BYTES` free; a read-only or busy database): nothing was changed; "
-    "try again later",
+    503: "The server's storage cannot be used now (a full disk, or an upload while the disk "
+    "has less than `UPLOAD_MIN_FREE_BYTES` free; a read-only or busy database; an upload folder or "
+    "object store that cannot be written or read): nothing was changed; try again later",
 }
 
 SET_COOKIE = {
