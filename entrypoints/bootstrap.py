@@ -301,6 +301,15 @@ def prepare_database(settings: Settings) -> bool:
         finally:
             database.close()
         return False
+    build_database(settings)
+    return True
+
+
+def build_database(settings: Settings) -> None:
+    """Build the configured SQLite database anew under a temporary name, with the
+    built-in pack (and the demo data when DEMO_DATA is on), and only once it is complete
+    put it in place of any database there: a build that fails leaves what was there."""
+    path = Path(settings.DATABASE_PATH)
     building = path.with_name(f"{path.name}.building")
     remove_database(building)
     database = open_database(settings, building)
@@ -312,11 +321,11 @@ def prepare_database(settings: Settings) -> bool:
             install_built_in_stickers(_setup_messenger(settings, database))
     finally:
         database.close()
+    remove_database(path)  # with its log and index files, which belong to it alone
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
         if source.exists():  # the log and index files go with the database they belong to
             os.replace(source, target)
     log.info("created database %s%s", path, " with demo data" if settings.DEMO_DATA else "")
-    return True
 
 
 def _prepare_postgres(settings: Settings) -> bool:

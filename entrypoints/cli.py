@@ -128,7 +128,7 @@ def serve(settings: Settings) -> int:
 def make_demo_data(settings: Settings, *, force: bool) -> int:
     import attrs
 
-    from .bootstrap import prepare_database, remove_database
+    from .bootstrap import build_database, check_blob_store, prepare_database
 
     if settings.uses_postgres:
         if not prepare_database(attrs.evolve(settings, DEMO_DATA=True)):
@@ -140,12 +140,12 @@ def make_demo_data(settings: Settings, *, force: bool) -> int:
         print(f"demo data written to {settings.database_label}")
         return 0
     path = Path(settings.DATABASE_PATH)
-    if path.exists():
-        if not force:
-            print(f"{path} exists; use --force to replace it", file=sys.stderr)
-            return 1
-        remove_database(path)
-    prepare_database(attrs.evolve(settings, DEMO_DATA=True))
+    if path.exists() and not force:
+        print(f"{path} exists; use --force to replace it", file=sys.stderr)
+        return 1
+    # Built aside and put in place when complete: a failed --force keeps the old database.
+    check_blob_store(settings)
+    build_database(attrs.evolve(settings, DEMO_DATA=True))
     print(f"demo data written to {path}")
     return 0
 

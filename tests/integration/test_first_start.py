@@ -57,3 +57,34 @@ def test_a_start_that_fails_half_way_leaves_no_database_and_the_next_builds_it(
     assert "half@example.com" not in emails
     assert "alena@example.com" in emails and len(emails) == 8
     assert not Path(f"{database}.building").exists()
+
+
+def test_a_forced_rebuild_that_fails_keeps_the_old_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entrypoints.cli import make_demo_data
+
+    made = settings(tmp_path)
+    assert prepare_database(made) is True
+    database = Path(made.DATABASE_PATH)
+    with sqlite3.connect(database) as conn:  # the operator's own change, kept unless replaced
+        conn.execute("UPDATE users SET first_name = 'Сохранённая' WHERE email = 'alena@example.com'")
+    conn.close()
+
+    def dies(messenger: Any, **kwargs: Any) -> None:
+        raise StartFailed
+
+    monkeypatch.setattr(demo, "load_demo_data", dies)
+    with pytest.raises(StartFailed):
+        make_demo_data(made, force=True)
+    with sqlite3.connect(database) as conn:
+        names = [row[0] for row in conn.execute("SELECT first_name FROM users")]
+    conn.close()
+    assert "Сохранённая" in names and len(names) == 8
+
+    monkeypatch.undo()
+    assert make_demo_data(made, force=True) == 0  # a rebuild that completes replaces it
+    with sqlite3.connect(database) as conn:
+        names = [row[0] for row in conn.execute("SELECT first_name FROM users")]
+    conn.close()
+    assert "Сохранённая" not in names and len(names) == 8

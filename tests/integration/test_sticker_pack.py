@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -78,6 +79,21 @@ def test_every_new_database_has_the_built_in_pack(tmp_path: Path, before: set[Pa
     again = run_cli(tmp_path, "init-db")  # a second start adds nothing
     assert again.returncode == 0, again.stderr
     assert stored(tmp_path) == before
+
+
+def test_a_database_from_before_the_built_in_pack_gets_it_on_start(tmp_path: Path, before: set[Path]) -> None:
+    database = tmp_path / "db" / "db.sqlite3"
+    with sqlite3.connect(database) as conn:  # as a database from before the pack shipped
+        conn.execute("DELETE FROM stickers")
+        conn.execute("DELETE FROM sticker_packs")
+    conn.close()
+    done = run_cli(tmp_path, "init-db")
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(database) as conn:
+        packs = conn.execute("SELECT count(*) FROM sticker_packs").fetchone()[0]
+        stickers = conn.execute("SELECT count(*) FROM stickers").fetchone()[0]
+    conn.close()
+    assert (packs, stickers) == (1, len(shipped_stickers()))
 
 
 def test_the_shipped_folder_is_added_as_it_is(tmp_path: Path, before: set[Path]) -> None:

@@ -1521,6 +1521,17 @@ def test_confirmation_token_from_a_json_body(api: Api, ivan: Person) -> None:
     assert result.status_code == 200 and result.json["token"]
 
 
+def test_confirmation_token_from_posted_credentials(api: Api, ivan: Person) -> None:
+    """The recommended form: the password in a POST body, never in the query string."""
+    asked = api.post("/api/v1/tokens", json={"email": ivan.email, "password": ivan.password})
+    assert asked.status_code == 200, asked.text
+    confirmed = api.post("/api/v1/tokens", json={"token": asked.json["token"]})
+    assert confirmed.json["user"]["is_confirmed"] is True
+    wrong = api.post("/api/v1/tokens", json={"email": ivan.email, "password": "wrong one"})
+    assert_error(wrong, 401, "bad_credentials")
+    assert_error(api.post("/api/v1/tokens", json={"email": ivan.email}), 422, fields={"password"})
+
+
 def test_confirmation_errors(api: Api, ivan: Person) -> None:
     assert_error(
         api.get("/api/v1/tokens", params={"email": ivan.email, "password": "wrong one"}),

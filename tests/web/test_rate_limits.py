@@ -173,6 +173,19 @@ def test_current_password_guesses_are_under_the_sign_in_limits(tmp_path: Path) -
     assert c.simulate_get("/api/v1/users/me", headers=me).json["user"]["email"] == "me@example.com"
 
 
+def test_posted_confirmation_credentials_are_under_the_sign_in_limits(tmp_path: Path) -> None:
+    c = client(tmp_path, LOGIN_FAILURES_PER_ACCOUNT=2)
+    register(c, "me@example.com")
+
+    def ask(password: str) -> testing.Result:
+        body = {"email": "me@example.com", "password": password}
+        return c.simulate_post("/api/v1/tokens", json=body, remote_addr="10.0.0.7")
+
+    assert [ask("wrong-1").status_code, ask("wrong-2").status_code] == [401, 401]
+    throttled = ask("password123")
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+
+
 def test_sends_and_friend_requests_have_buckets(tmp_path: Path) -> None:
     c = client(tmp_path, MESSAGES_PER_MINUTE=3, FRIEND_REQUESTS_PER_HOUR=1)
     for email in ("a@example.com", "b@example.com", "c@example.com"):
