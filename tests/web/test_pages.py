@@ -511,7 +511,14 @@ def test_the_sign_in_forms_mark_their_required_fields(site: Site) -> None:
     login = site.get("/login").text
     assert "novalidate" not in login  # the browser stops an empty sign-in itself
     for path in ("/login", "/register"):  # registration explains each field in the reader's language
-        assert re.search(r'name="email"[^>]*required', site.get(path).text), path
+        html = site.get(path).text
+        assert re.search(r'name="email"[^>]*required', html), path
+        # Each required field's label says so where one can see it, in the reader's language.
+        marks = re.findall(r'<span class="required-mark" title="([^"]+)" aria-hidden="true">\*</span>', html)
+        assert marks and len(marks) == len(re.findall(r"<input[^>]* required", html)), path
+        assert set(marks) == {"обязательное поле"}, path
+    english = site.get("/login", headers={"Accept-Language": "en"}).text
+    assert 'title="required"' in english
 
 
 def test_the_page_data_carries_the_limits_that_are_settings(tmp_path: Path) -> None:
