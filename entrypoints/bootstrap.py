@@ -20,12 +20,11 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from adapters.blobs_fs import FilesystemBlobStore
-from adapters.blobs_s3 import S3BlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
 from adapters.images_pillow import PillowImageProcessor
@@ -36,10 +35,6 @@ from adapters.memory import MemoryBlobStore, MemoryRateLimitStore, MemoryUnitOfW
 from adapters.notify_polling import PollingEventNotifier
 from adapters.notify_threading import ThreadingEventNotifier
 from adapters.notify_workers import WorkerEventNotifier
-from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
-from adapters.postgres.from_sqlite import CopyError, Progress, TableReport, copy_sqlite_to_postgres
-from adapters.postgres.notifier import PostgresEventNotifier
-from adapters.postgres.rate_limits import PostgresRateLimitStore
 from adapters.signals_inprocess import InProcessSignals
 from adapters.sqlite import SqliteRateLimitStore, SqliteUnitOfWorkFactory
 from adapters.system import SecretsRandom, SystemClock
@@ -64,6 +59,13 @@ from messenger_core.ports import (
 from messenger_core.services import Upload
 
 from .config import Settings, StartError, redact_url, s3_location
+
+# PostgreSQL (psycopg) and S3 (boto3) are imported only where they are configured: together
+# they add ~45 MiB to every worker, which a server on the SQLite default never uses.
+if TYPE_CHECKING:
+    from adapters.blobs_s3 import S3BlobStore
+    from adapters.postgres import PostgresUnitOfWorkFactory
+    from adapters.postgres.from_sqlite import Progress, TableReport
 
 log = logging.getLogger("messenger")
 
@@ -156,6 +158,8 @@ def open_database(settings: Settings, path: str | os.PathLike[str] | None = None
 def open_storage(settings: Settings) -> SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory:
     """The configured database, SQLite or PostgreSQL, as it is: no migration."""
     if settings.uses_postgres and settings.DATABASE_URL:
+        from adapters.postgres import PostgresUnitOfWorkFactory
+
         return PostgresUnitOfWorkFactory(
             settings.DATABASE_URL,
             pool_size=settings.DATABASE_POOL_SIZE,
@@ -170,6 +174,8 @@ def build_blob_store(settings: Settings, *, reserve: bool = True) -> FilesystemB
     if settings.BLOB_STORE == "filesystem":
         free = settings.UPLOAD_MIN_FREE_BYTES if reserve else 0
         return FilesystemBlobStore(settings.UPLOAD_FOLDER, min_free_bytes=free)
+    from adapters.blobs_s3 import S3BlobStore
+
     bucket, prefix, options = s3_location(settings.BLOB_STORE)
     return S3BlobStore(
         bucket, prefix=prefix, endpoint_url=options.get("endpoint_url"), region=options.get("region")
@@ -182,7 +188,7 @@ def check_blob_store(settings: Settings) -> None:
         return
     store = build_blob_store(settings)
     try:
-        assert isinstance(store, S3BlobStore)
+        assert not isinstance(store, FilesystemBlobStore)
         store.check()
     except Exception as error:
         reason = " ".join(str(error).split()) or type(error).__name__
@@ -198,7 +204,10 @@ def build_server(
     database = open_storage(settings)
     signals = WorkerSignals(notifier) if isinstance(notifier, WorkerEventNotifier) else None
     messenger = build_messenger(settings, uow=database, notifier=notifier, signals=signals)
-    if isinstance(database, PostgresUnitOfWorkFactory):
+    if not isinstance(database, SqliteUnitOfWorkFactory):
+        from adapters.postgres import PostgresUnitOfWorkFactory
+        from adapters.postgres.rate_limits import PostgresRateLimitStore
+
         assert settings.DATABASE_URL
         limits = PostgresUnitOfWorkFactory(settings.DATABASE_URL, pool_size=4, name="messenger-limits")
         return messenger, PostgresRateLimitStore(limits)
@@ -272,11 +281,17 @@ def event_notifier(settings: Settings, uow: UnitOfWorkFactory) -> EventNotifier:
     """Conditions in this process; or, when several processes share the database, those
     plus a poll of the event table while someone waits (NOTIFIER = "polling"), or plus a
     LISTEN for the NOTIFYs that committing units send (NOTIFIER = "postgres")."""
-    if settings.NOTIFIER == "postgres" and isinstance(uow, PostgresUnitOfWorkFactory):
-        return PostgresEventNotifier(uow.url, origin=uow.origin)
-    if settings.NOTIFIER == "polling" and isinstance(
-        uow, SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory
-    ):
+    databases: tuple[type[SqliteUnitOfWorkFactory | PostgresUnitOfWorkFactory], ...] = (
+        SqliteUnitOfWorkFactory,
+    )
+    if settings.uses_postgres:
+        from adapters.postgres import PostgresUnitOfWorkFactory
+        from adapters.postgres.notifier import PostgresEventNotifier
+
+        if settings.NOTIFIER == "postgres" and isinstance(uow, PostgresUnitOfWorkFactory):
+            return PostgresEventNotifier(uow.url, origin=uow.origin)
+        databases += (PostgresUnitOfWorkFactory,)
+    if settings.NOTIFIER == "polling" and isinstance(uow, databases):
         return PollingEventNotifier(
             uow.latest_event_id, settings.MULTIPROCESS_POLL_INTERVAL, users_with_events=uow.users_with_events
         )
@@ -332,6 +347,8 @@ def _prepare_postgres(settings: Settings) -> bool:
     """Migrate the PostgreSQL database; a blank one gets the sticker pack (and the demo
     data when DEMO_DATA is on). Several processes may start at once: migrations take a
     lock, and whoever finds the schema blank fills it."""
+    from adapters.postgres import PostgresUnitOfWorkFactory, postgres_problem
+
     database = open_storage(settings)
     assert isinstance(database, PostgresUnitOfWorkFactory)
     try:
@@ -366,6 +383,9 @@ def migrate_to_postgres(
     """Copy the SQLite database at ``source`` into the PostgreSQL database at
     ``target_url`` (adapters/postgres/from_sqlite.py); StartError in one line when it
     cannot be done."""
+    from adapters.postgres import postgres_problem
+    from adapters.postgres.from_sqlite import CopyError, copy_sqlite_to_postgres
+
     try:
         return copy_sqlite_to_postgres(source, target_url, force=force, progress=progress)
     except CopyError as error:
