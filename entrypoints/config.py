@@ -299,6 +299,10 @@ def _settings_from(values: dict[str, Any]) -> Settings:
         raise ConfigError("SQLITE_SYNCHRONOUS must be 'FULL' or 'NORMAL'")
     if settings.SMTP_SECURITY not in ("starttls", "tls", "none"):
         raise ConfigError("SMTP_SECURITY must be 'starttls', 'tls' or 'none'")
+    if settings.PUBLIC_URL and not settings.PUBLIC_URL.startswith(("https://", "http://")):
+        raise ConfigError("PUBLIC_URL must be the site's address, e.g. 'https://chat.example.org'")
+    if settings.SMTP_HOST and not settings.PUBLIC_URL:
+        raise ConfigError("PUBLIC_URL must be set with SMTP_HOST: mailed links need the site's address")
     settings = _check_storage(settings)
     if settings.GROUP_MAX_MEMBERS < 2:
         raise ConfigError("GROUP_MAX_MEMBERS must be at least 2")

@@ -4,12 +4,17 @@ composition root picks."""
 from __future__ import annotations
 
 import logging
+import ssl
+import subprocess
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
@@ -80,3 +85,85 @@ def test_smtp_is_chosen_when_configured(smtp: tuple[Inbox, int]) -> None:
     )
     build_mailer(settings).send_confirmation("b@example.org", "t1")
     assert "https://x.org/confirm?token=t1" in inbox.messages[0].get_content()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1, made with Debian's openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+class Accounts:
+    """aiosmtpd's authenticator: one account, and every attempt remembered."""
+
+    def __init__(self) -> None:
+        self.attempts: list[tuple[bytes, bytes]] = []
+
+    def __call__(
+        self, server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        ok = (data.login, data.password) == (b"bot", b"s3cret")
+        self.attempts.append((data.login, data.password))
+        return AuthResult(success=ok)
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_a_relay_with_tls_and_a_login_takes_the_confirmation(
+    certificate: tuple[Path, Path], security: str
+) -> None:
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    # The mailer checks the relay's certificate (the system's CAs by default): here, the test's.
+    trusting = ssl.create_default_context(cafile=str(cert))
+    inbox, accounts, port = Inbox(), Accounts(), free_port()
+    options: dict[str, Any] = (
+        {"tls_context": server_tls, "require_starttls": True, "auth_require_tls": True}
+        if security == "starttls"
+        else {"ssl_context": server_tls, "auth_require_tls": False}  # aiosmtpd's check knows STARTTLS only
+    )
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=accounts, **options)
+    controller.start()
+    try:
+        mailer = SmtpMailer(
+            host="127.0.0.1",
+            port=port,
+            security=security,
+            username="bot",
+            password="s3cret",
+            sender="noreply@example.org",
+            link_template="https://chat.example.org/confirm?token={token}",
+            tls_context=trusting,
+        )
+        mailer.send_confirmation("anna@example.org", "tok")
+    finally:
+        controller.stop()
+    [mail] = inbox.messages
+    assert "https://chat.example.org/confirm?token=tok" in mail.get_content()
+    # Inside TLS only: the STARTTLS relay offers no AUTH before it, the other speaks only TLS.
+    assert accounts.attempts == [(b"bot", b"s3cret")]

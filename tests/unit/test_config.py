@@ -47,6 +47,8 @@ def test_env_config_parses_python_literals(tmp_path: Path, monkeypatch: pytest.M
         ("UPLOAD_MIN_FREE_BYTES", "-1", "negative"),
         ("WORKERS", "0", "WORKERS"),
         ("HASHING_THREADS", "0", "HASHING_THREADS"),
+        ("SMTP_HOST", "'mail.example.org'", "PUBLIC_URL must be set"),  # links would be relative
+        ("PUBLIC_URL", "'chat.example.org'", "site's address"),
     ],
 )
 def test_env_config_refuses_bad_values(
