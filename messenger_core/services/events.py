@@ -51,14 +51,15 @@ class Events:
         while True:
             version = notifier.version(actor.id)
             with self._ctx.uow(read_only=True) as uow:
-                # A wait outlives the check of its token: an identity rotated meanwhile
-                # (a password change) ends it, and nothing after it is delivered.
-                if current_user(uow, actor.id).alternative_id != actor.alternative_id:
-                    raise Unauthorized("token_revoked")
-                # So does the end of its session (signed out, ended from elsewhere).
+                # A wait outlives the check of its token: the end of its session (signed
+                # out, ended from elsewhere, a password change) ends it, with the reason a
+                # new request would be told, and nothing after it is delivered.
                 session = uow.sessions.get(actor.session_id) if actor.session_id is not None else None
                 if session is not None and session.end_reason is not None:
                     raise Unauthorized("token_revoked", ended=session.end_reason.value)
+                # So does an identity rotated meanwhile (a token of no session, too).
+                if current_user(uow, actor.id).alternative_id != actor.alternative_id:
+                    raise Unauthorized("token_revoked")
                 if since > uow.events.latest_id() or since < uow.events.oldest_retained_id():
                     raise Gone("resync")
                 found = uow.events.after(actor.id, since, limit)

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from scripts.live_server import LiveServer, bearer, befriend, expect, sign_up
+from scripts.live_server import PASSWORD, LiveServer, bearer, befriend, expect, sign_up
 
 pytestmark = pytest.mark.e2e
 
@@ -144,6 +144,35 @@ def test_a_waiter_wakes_on_a_send_an_edit_and_a_delete(server: LiveServer, pool:
     body, _, _ = waiting.result()
     assert [e["type"] for e in body["events"]] == ["message.deleted"]
     assert body["events"][0]["data"]["message"]["id"] == message["id"]
+
+
+def test_a_password_change_ends_a_long_poll_already_waiting(
+    server: LiveServer, pool: ThreadPoolExecutor
+) -> None:
+    """Revocation reaches a wait in flight, whichever worker holds it: the poll answers
+    401 token_revoked at once instead of delivering events to a token no longer good."""
+    url = server.url
+    pair = make_pair(url)
+    cursor = cursor_of(url, pair.bob_token)
+
+    def poll() -> requests.Response:
+        return requests.get(
+            f"{url}/api/v1/events",
+            params={"since": cursor, "timeout": POLL},
+            headers=bearer(pair.bob_token),
+            timeout=POLL + 10,
+        )
+
+    waiting = pool.submit(poll)
+    settle()
+    change = {"old_password": PASSWORD, "password": "a new password 123"}
+    expect(
+        requests.patch(f"{url}/api/v1/users/me", json=change, headers=bearer(pair.bob_token), timeout=30), 200
+    )
+    ended = waiting.result(timeout=WOKEN)  # woken, not timed out
+    assert ended.status_code == 401, ended.text
+    error = ended.json()["error"]
+    assert (error["code"], error["params"]["ended"]) == ("token_revoked", "password_changed")
 
 
 def test_timeout_is_honoured_with_nothing_happening(server: LiveServer) -> None:
