@@ -179,6 +179,14 @@ def test_hostile_message_is_shown_as_text(new_page: Callable[..., Any], account:
     expect(other.locator(".chat-item-preview").first).to_have_text(hostile)
     other.reload()
     expect(other.locator(".history .message-text").last).to_have_text(hostile)
+    # Text that would reorder its neighbours or drive a terminal: overrides and escapes are
+    # gone, and the text sets its own direction (dir="auto"), so an Arabic or Hebrew line
+    # cannot flip the page around it.
+    me.send(chat_id, "abc\u202edlrow\x1b[31m red \u05e9\u05dc\u05d5\u05dd")
+    shown = other.locator(".history .message-text").last
+    expect(shown).to_have_text("abcdlrow[31m red \u05e9\u05dc\u05d5\u05dd")
+    expect(shown).to_have_attribute("dir", "auto")
+    expect(other.locator(".chat-item-preview").first).to_have_attribute("dir", "auto")
     other.wait_for_timeout(300)
     assert dialogs == []
 
