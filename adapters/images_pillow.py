@@ -52,7 +52,7 @@ MIME_BY_FORMAT = {
 }
 # A 40-megapixel image takes 160 MB decoded (Pillow keeps RGB in 4 bytes a pixel).
 DEFAULT_MAX_PIXELS = 40_000_000
-DEFAULT_MAX_DECODES = 2  # images decoded at once by one processor
+DEFAULT_MAX_DECODES = 2  # images decoded at once by one processor (a server shares it among workers)
 BIG_DECODE_PIXELS = 4_000_000  # from this size on, freed memory is handed back after a decode
 BAND_PIXELS = 1_000_000  # source pixels converted and shrunk at a time (~4 MB)
 ORIENTATION = 0x0112  # the EXIF tag

@@ -72,7 +72,7 @@ def run(folder: Path, at_once: int, threads: int, seconds: float) -> str:
         for email in emails:
             sign_up(server.url, email)
         idle = probe(server.url, token, IDLE_SECONDS)
-        stop, done = threading.Event(), []
+        stop, done = threading.Event(), list[int]()
         started = time.monotonic()
         workers = storm(server.url, emails, stop, done)
         busy = probe(server.url, token, seconds)

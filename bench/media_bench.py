@@ -3,7 +3,8 @@
     python -m bench.media_bench [--rounds 5]
 
 Starts ``python __main__.py`` (waitress) on a free loopback port with a temporary
-database and UPLOAD_FOLDER (``scripts.live_server.LiveServer``), then
+database and UPLOAD_FOLDER (``scripts.live_server.LiveServer``), every other setting its
+default (``WORKERS`` = one per CPU: the server's memory is that of all its workers), then
 
 1. peak memory: the server's resident set size while 4 clients upload 16 MiB each at
    once (the default MAX_CONTENT_LENGTH), against its idle size after a warm-up. The
@@ -64,28 +65,31 @@ def multipart(name: str, data: bytes) -> tuple[bytes, dict[str, str]]:
     return body, {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
 
 
-def memory(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM of a process, in bytes."""
-    found = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            found[key] = int(value.split()[0]) * 1024
+def memory(pids: list[int]) -> dict[str, int]:
+    """VmRSS and VmHWM of the server's processes (every worker), summed, in bytes. The
+    sum of high-water marks is an upper bound: the workers need not peak at once."""
+    found = {"VmRSS": 0, "VmHWM": 0}
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in found:
+                found[key] += int(value.split()[0]) * 1024
     return found
 
 
-def reset_high_water_mark(pid: int) -> bool:
+def reset_high_water_mark(pids: list[int]) -> bool:
     try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        for pid in pids:
+            Path(f"/proc/{pid}/clear_refs").write_text("5")
         return True
     except OSError:  # not allowed here: VmHWM then counts from the server's start
         return False
 
 
 class Sampler:
-    """Samples a process's VmRSS on a thread until stopped; keeps the largest."""
+    """Samples the server's VmRSS (all workers) on a thread until stopped; keeps the largest."""
 
-    def __init__(self, pid: int, interval: float = 0.005) -> None:
+    def __init__(self, pid: list[int], interval: float = 0.005) -> None:
         self.pid = pid
         self.interval = interval
         self.peak = 0
@@ -119,7 +123,7 @@ class Memory:
 
 
 def peak_memory(server: LiveServer, token: str) -> Memory:
-    pid = server.process.pid if server.process else 0
+    pid = server.worker_pids()  # every worker (WORKERS defaults to one per CPU)
     # Warm up: import and touch every code path of an upload and a download once.
     body, headers = multipart("warm-up.bin", os.urandom(256 * 1024))
     warm = upload(server.url, token, body, headers)
@@ -171,7 +175,7 @@ def image_burst(
 ) -> Burst:
     """``len(tokens)`` clients upload ``data`` at once; the server's memory around it,
     against ``idle`` (the server's RSS right before, when not given)."""
-    pid = server.process.pid if server.process else 0
+    pid = server.worker_pids()  # every worker (WORKERS defaults to one per CPU)
     body, headers = multipart("big.png", data)
     headers = headers | {"Content-Type": headers["Content-Type"].replace("octet-stream", "png")}
 
@@ -208,7 +212,7 @@ def image_bursts(server: LiveServer, tokens: list[str]) -> list[Burst]:
         file=sys.stderr,
     )
     time.sleep(0.5)
-    pid = server.process.pid if server.process else 0
+    pid = server.worker_pids()  # every worker (WORKERS defaults to one per CPU)
     idle = memory(pid)["VmRSS"]  # every burst is held against the idle server, not the last burst
     bursts = [
         ("attachments, 40 MP PNG", forty, False),

@@ -27,7 +27,7 @@ import orjson
 from adapters.blobs_fs import FilesystemBlobStore
 from adapters.emoji_unicode import UnicodeEmojiCatalog
 from adapters.hashing_argon2 import Argon2PasswordHasher
-from adapters.images_pillow import PillowImageProcessor
+from adapters.images_pillow import DEFAULT_MAX_DECODES, PillowImageProcessor
 from adapters.jobs import InlineJobs, ThreadJobs
 from adapters.mail_log import LoggingMailer
 from adapters.mail_smtp import SmtpMailer
@@ -123,7 +123,7 @@ def build_messenger(
         hasher=hasher or Argon2PasswordHasher(threads=settings.hashing_threads),
         codec=codec or PyJwtCodec(settings.SECRET_KEY or ""),
         blobs=blobs,
-        images=images or PillowImageProcessor(),
+        images=images or PillowImageProcessor(max_decodes=image_decodes(settings)),
         notifier=notifier or event_notifier(settings, uow),
         mailer=mailer or build_mailer(settings),
         signals=signals or InProcessSignals(),
@@ -131,6 +131,12 @@ def build_messenger(
         emoji=UnicodeEmojiCatalog(),
         settings=core or messenger_settings(settings),
     )
+
+
+def image_decodes(settings: Settings) -> int:
+    """Images one process decodes at once: the server's bound (DEFAULT_MAX_DECODES, each
+    up to ~160 MB decoded) shared out among its workers, at least one each."""
+    return max(1, DEFAULT_MAX_DECODES // settings.workers)
 
 
 def build_mailer(settings: Settings) -> Mailer:
