@@ -283,7 +283,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
     began, load_at_start = time.perf_counter(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
-        server = LiveServer(Path(tmp), extra_env={"SQLITE_SYNCHRONOUS": repr(args.synchronous)})
+        # One process (WORKERS=1), pinned to one CPU and wrk to the other: the per-process
+        # figures (bench.scale_bench measures the default of one worker per CPU).
+        server = LiveServer(
+            Path(tmp), extra_env={"SQLITE_SYNCHRONOUS": repr(args.synchronous), "WORKERS": "1"}
+        )
         server.start()
         try:
             assert server.process is not None

@@ -371,7 +371,8 @@ def measure_capacity(
     folder: Path, members: list[Member], sender: Member, count: int, first: int, settings: dict[str, str]
 ) -> CapacityResult:
     threads = count + RESERVED
-    env = settings | {"THREADS": str(threads), "RESERVED_THREADS": str(RESERVED)}
+    # One process (WORKERS=1): the table is what one process holds.
+    env = settings | {"THREADS": str(threads), "RESERVED_THREADS": str(RESERVED), "WORKERS": "1"}
     server = LiveServer(folder, extra_env=env)
     server.start()
     assert server.process is not None
@@ -488,7 +489,8 @@ def run(args: argparse.Namespace) -> str:
         folder = Path(tmp)
         threads = args.waiters + RESERVED
         settings = {"NOTIFIER": repr(args.notifier), "SQLITE_SYNCHRONOUS": repr(args.synchronous)}
-        env = settings | {"THREADS": str(threads), "RESERVED_THREADS": str(RESERVED)}
+        # One process (WORKERS=1): the tables are what one process holds and delivers.
+        env = settings | {"THREADS": str(threads), "RESERVED_THREADS": str(RESERVED), "WORKERS": "1"}
         server = LiveServer(folder, extra_env=env)
         server.start()
         try:

@@ -15,8 +15,10 @@ connections of one kind at a time:
   answer came back at once with nothing (the waiter cap is reached, ``X-Long-Poll: busy``)
   wait 3 s and poll again; reconnect and retry when the server closed the connection.
 
-Then a second server with ``CONNECTION_LIMIT=--limit``, held by 1.5× as many idle and
-fast-trickling sockets: what happens at the limit.
+Then a second server, one process (``WORKERS=1``: the limit is each worker's) with
+``CONNECTION_LIMIT=--limit``, held by 1.5× as many idle and fast-trickling sockets: what
+happens at the limit. The first server runs ``WORKERS`` workers (one per CPU); its sockets and
+memory are those of every worker together.
 
 While they are held, a fresh client opens a new connection and asks for
 ``GET /api/v1/stickers`` (401 without a token: no database, no argon2), every 0.5 s for
@@ -261,14 +263,21 @@ def scenario(
     make: Callable[[], RawSockets | LongPollers],
     hold: float,
 ) -> Row:
-    pid = server.process.pid if server.process else 0
-    baseline_sockets, baseline_rss = server_sockets(pid), rss_mib(pid)
+    pids = server.worker_pids()  # every worker: WORKERS defaults to one per CPU
+
+    def sockets() -> int:
+        return sum(server_sockets(pid) for pid in pids)
+
+    def rss() -> float:
+        return sum(rss_mib(pid) for pid in pids)
+
+    baseline_sockets, baseline_rss = sockets(), rss()
     clients = make()
     progress(f"{settings}: {count} × {held}")
     clients.open()
     time.sleep(0.5)  # let the server accept what it will
-    accepted = server_sockets(pid) - baseline_sockets
-    rss = rss_mib(pid) - baseline_rss
+    accepted = sockets() - baseline_sockets
+    grown = rss() - baseline_rss
     times: list[float | None] = []
     deadline = time.monotonic() + hold
     while time.monotonic() < deadline:
@@ -288,7 +297,7 @@ def scenario(
             note += f", {len(stats.errors)} errors ({stats.errors[0][:60]})"
     clients.close()
     settle = time.monotonic() + 15  # the server lets go of them before the next scenario
-    while server_sockets(pid) > baseline_sockets and time.monotonic() < settle:
+    while sockets() > baseline_sockets and time.monotonic() < settle:
         time.sleep(0.1)
     return Row(
         settings=settings,
@@ -296,7 +305,7 @@ def scenario(
         count=count,
         accepted=accepted,
         closed=closed,
-        rss_delta=rss,
+        rss_delta=grown,
         answered=len(answered),
         probes=len(times),
         first_ms=times[0],
@@ -371,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         beyond = min(MAX_SOCKETS, args.limit * 3 // 2)
         runs.append(
             (
-                {"CONNECTION_LIMIT": str(args.limit)},
+                {"CONNECTION_LIMIT": str(args.limit), "WORKERS": "1"},  # the limit is per worker
                 ["idle (send nothing)", "trickle a header line every 2 s"],
                 beyond,
             )
