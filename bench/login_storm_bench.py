@@ -99,8 +99,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             progress(f"HASHING_THREADS={at_once}, {args.threads} threads signing in")
             rows.append(run(Path(tmp) / f"at{at_once}", at_once, args.threads, args.seconds))
     print(f"{args.threads} threads sign in for {args.seconds:.0f} s; a probe asks users/me.\n")
+    workers = Settings().workers
+    print(f"HASHING_THREADS is per worker; the server runs WORKERS={workers} (the default: one per CPU).\n")
     print(
-        "| hashes at once | users/me p50 ms, idle | p50 ms, storm | p95 ms, storm"
+        "| HASHING_THREADS | users/me p50 ms, idle | p50 ms, storm | p95 ms, storm"
         " | max ms, storm | probes | sign-ins/s |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|")
