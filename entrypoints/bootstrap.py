@@ -346,6 +346,7 @@ def build_database(settings: Settings) -> None:
     for source, target in zip(_database_files(building), _database_files(path), strict=True):
         if source.exists():  # the log and index files go with the database they belong to
             os.replace(source, target)
+    remove_database(building)  # what is left of it: its writers' lock file
     log.info("created database %s%s", path, " with demo data" if settings.DEMO_DATA else "")
 
 
