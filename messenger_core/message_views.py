@@ -99,11 +99,14 @@ def message_views(
         return []
     ids = [m.id for m in messages]
     present = list(uow.chats.members(chat_id) if members is None else members)
-    shown = receipts_shown(uow, chat_id, present)
-    readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     reactions = uow.reactions.summaries(ids, -1 if viewer is None else viewer)
     reactors = {u for summaries in reactions.values() for r in summaries for u in r.user_ids}
-    users = uow.users.get_many(named_users(messages) | reactors)
+    # One read for everyone the page names and, in a chat of two (where their settings
+    # decide whether receipts show), its members; a group's members are never all read.
+    deciders = {m.user_id for m in present} if len(present) <= 2 else set()
+    users = uow.users.get_many(named_users(messages) | reactors | deciders)
+    shown = receipts_shown(uow, chat_id, present, users)
+    readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     attachments = uow.attachments.for_messages(ids)
     gone = _gone_originals(uow, viewer, messages)
     wanted = {m.sticker_id for m in messages if m.sticker_id is not None}
@@ -177,14 +180,22 @@ def _message_view(
     )
 
 
-def receipts_shown(uow: UnitOfWork, chat_id: int, members: list[ChatMember] | None = None) -> bool:
+def receipts_shown(
+    uow: UnitOfWork,
+    chat_id: int,
+    members: list[ChatMember] | None = None,
+    users: Mapping[int, User] | None = None,
+) -> bool:
     """Whether read marks show in the chat: always in groups; in a direct chat only while
-    both people send read receipts (turning them off hides them both ways)."""
+    both people send read receipts (turning them off hides them both ways). ``users``
+    holds the members' records when the caller has read them."""
     chat = uow.chats.get(chat_id)
     if chat is None or chat.is_group:
         return True
     ids = [m.user_id for m in (members if members is not None else uow.chats.members(chat_id))]
-    return all(u.read_receipts for u in uow.users.get_many(ids).values())
+    if users is None or not all(i in users for i in ids):
+        users = uow.users.get_many(ids)
+    return all(users[i].read_receipts for i in ids if i in users)
 
 
 def reply_view(quote: Mapping[str, Any] | None, users: Mapping[int, User], *, gone: bool) -> ReplyView | None:
