@@ -19,7 +19,9 @@ What must hold across workers, and where it does:
   every worker at once (the token cache holds only verified signatures);
 - long-poll places per user and per address: counted in memory every worker shares
   (``SharedPlaces``); a dead worker's places are cleared before its replacement starts;
-- clean-up (unsent uploads, old events, full buckets) runs in worker 0 only.
+- clean-up (unsent uploads, old events, full buckets) runs in worker 0 only;
+- connections: each worker takes new ones only while it holds about as many as the least
+  loaded one (``ConnectionShares``), so a burst of them is shared out.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .balance import ConnectionShares, balance
 from .config import Settings
 
 if TYPE_CHECKING:
@@ -94,6 +97,7 @@ class Place:
     inbox: int
     siblings: Sequence[int]
     places: SharedPlaces
+    shares: ConnectionShares
     supervisor_alive: int
 
 
@@ -114,6 +118,8 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
     app = create_app(messenger, settings, rate_limits=rate_limits, places=place.places if place else None)
     served: Any = app if settings.WORK_THREADS is None else WorkGate(app, settings.WORK_THREADS)
     server = create_server(served, sockets=[listener], **waitress_options(settings))
+    if place is not None:
+        balance(server, place.shares, place.slot)
     if place is None or place.slot == 0:
         _start_maintenance(messenger, rate_limits, settings.MAINTENANCE_INTERVAL)
     # waitress's loop ends on SystemExit or KeyboardInterrupt and then lets the request
@@ -173,6 +179,7 @@ class Supervisor:
         self.listener = listener
         self.count = workers
         self.places = SharedPlaces(workers)
+        self.shares = ConnectionShares(workers)
         self.pipes = [os.pipe() for _ in range(workers)]  # each worker's wake-ups
         for _, writer in self.pipes:
             os.set_blocking(writer, False)
@@ -219,6 +226,7 @@ class Supervisor:
                     inbox=self.pipes[slot][0],
                     siblings=[writer for other, (_, writer) in enumerate(self.pipes) if other != slot],
                     places=self.places,
+                    shares=self.shares,
                     supervisor_alive=self.alive_reader,
                 )
                 status = run_worker(self.settings, self.listener, place)
@@ -265,6 +273,7 @@ class Supervisor:
             if slot is None:
                 continue
             self.places.clear(slot)  # its long-polls are gone with it
+            self.shares.clear(slot)  # and its connections
             if not restart:
                 continue
             lived = time.monotonic() - self.started[slot]
