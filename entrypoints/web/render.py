@@ -385,7 +385,7 @@ def sticker_pack(pack: StickerPackView) -> StickerPackOut:
 def event(view: Event) -> EventOut:
     data = dict(view.data)
     if "message" in data:
-        data["message"] = _with_message_urls(data["message"])
+        data["message"] = _with_message_urls(dict(data["message"]))  # stored data stays as it is
     if "user" in data:
         data["user"] = _with_avatar_url(data["user"])
     return {"id": view.id, "type": view.type.value, "data": data}
@@ -462,7 +462,13 @@ def _with_attachment_urls(data: dict[str, Any]) -> AttachmentOut:
 
 
 def _with_message_urls(data: dict[str, Any]) -> MessageOut:
+    """``data`` (a dict of its own: its top-level values are replaced, never changed)
+    with the URLs of its sticker, files and the avatars its system line names."""
     sticker = data["sticker"]
+    if sticker is not None:
+        data["sticker"] = {"id": sticker["id"], "url": sticker_url(sticker["id"])}
+    if data["attachments"]:
+        data["attachments"] = [_with_attachment_urls(a) for a in data["attachments"]]
     system = data.get("system")
     if system is not None:
         actor = system["actor"]
@@ -471,12 +477,5 @@ def _with_message_urls(data: dict[str, Any]) -> MessageOut:
             "actor": None if actor is None else _with_avatar_url(actor),
             "users": [_with_avatar_url(u) for u in system["users"]],
         }
-    return cast(
-        MessageOut,
-        {
-            **data,
-            "sticker": None if sticker is None else {"id": sticker["id"], "url": sticker_url(sticker["id"])},
-            "attachments": [_with_attachment_urls(a) for a in data["attachments"]],
-            "system": system,
-        },
-    )
+    data["system"] = system
+    return cast(MessageOut, data)
