@@ -24,8 +24,9 @@ wrk runs ``-t1 -c{connections}`` for ``--duration`` seconds on the same machine 
 server, talking to 127.0.0.1 only; nothing is pinned, so the workers may use every CPU.
 Every worker's ``VmRSS`` is sampled through each phase and its ``VmHWM`` reset at the
 phase's start (``/proc/<pid>/clear_refs``), so each phase reports its own peak; idle is
-read after start-up. Figures are ranges over the rounds (min–max). Progress goes to
-stderr, the report to stdout.
+read after start-up. Each wrk phase also reports the server's CPU per request and the
+busiest worker's share of it (50 % is an even split between two workers). Figures are
+ranges over the rounds (min–max). Progress goes to stderr, the report to stdout.
 """
 
 from __future__ import annotations
@@ -262,6 +263,7 @@ class Run:
     workers: int = 0
     wrk: dict[str, WrkResult] = field(default_factory=dict)
     cpu_ms: dict[str, float] = field(default_factory=dict)  # wrk phase → server CPU per request
+    busiest: dict[str, float] = field(default_factory=dict)  # wrk phase → busiest worker's CPU share, %
     delivery: dict[str, list[float]] = field(default_factory=dict)
     peak_mib: dict[str, float] = field(default_factory=dict)  # phase → largest worker peak
     total_mib: dict[str, float] = field(default_factory=dict)  # phase → all workers' peaks
@@ -311,11 +313,14 @@ def run_config(config: str, args: argparse.Namespace, folder: Path) -> Run:
 
         def wrk(name: str, script: str, connections: int) -> WrkResult:
             pids = server.worker_pids()
-            used = cpu_seconds(pids)
+            used = [cpu_seconds([pid]) for pid in pids]
             result = run_wrk(name, name, server.url, script, env, args.duration, connections, None)
             run.wrk[name] = result
+            spent = [cpu_seconds([pid]) - before for pid, before in zip(pids, used, strict=True)]
             # CPU per request is what other load on the machine changes least.
-            run.cpu_ms[name] = (cpu_seconds(pids) - used) * 1000 / max(1, result.requests)
+            run.cpu_ms[name] = sum(spent) * 1000 / max(1, result.requests)
+            # How evenly the connections were shared out: 50 % is even with two workers.
+            run.busiest[name] = 100 * max(spent) / max(sum(spent), 1e-9)
             return result
 
         phase("sends", lambda: wrk("sends", "send.lua", args.connections))
@@ -402,6 +407,10 @@ def report(runs: Sequence[Run], configs: Sequence[str], args: argparse.Namespace
         row(
             "… server CPU ms per request",
             lambda rs, n=name: span([r.cpu_ms[n] for r in rs if n in r.cpu_ms], 2),
+        )
+        row(
+            "… busiest worker's share of that CPU, %",
+            lambda rs, n=name: span([r.busiest[n] for r in rs if n in r.busiest]),
         )
         row("… non-2xx", lambda rs, n=name: span([float(r.wrk[n].non_2xx) for r in rs if n in r.wrk]))
     for where in ("same worker", "across workers"):
