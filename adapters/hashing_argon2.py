@@ -43,7 +43,9 @@ class Argon2PasswordHasher:
         hash_len: int = 32,
         salt_len: int = 16,
         threads: int | None = None,
+        thread_start: Callable[[], object] | None = None,
     ) -> None:
+        """``thread_start``, when given, runs first on each of the ``threads``."""
         if threads is not None and threads < 1:
             raise ValueError("threads must be at least 1")
         self._argon2 = _Argon2(
@@ -56,7 +58,11 @@ class Argon2PasswordHasher:
         )
         # Threads start on first use, so a hasher made and dropped (or made before a fork)
         # starts none.
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="argon2") if threads else None
+        self._pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="argon2", initializer=thread_start)
+            if threads
+            else None
+        )
 
     def _run(self, work: Callable[[], T]) -> T:
         if self._pool is None:

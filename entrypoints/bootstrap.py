@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -202,14 +203,24 @@ def check_blob_store(settings: Settings) -> None:
 
 
 def build_server(
-    settings: Settings, *, notifier: EventNotifier | None = None
+    settings: Settings,
+    *,
+    notifier: EventNotifier | None = None,
+    hashing_cpus: AbstractSet[int] | None = None,
 ) -> tuple[Messenger, RateLimitStore]:
     """What one server process runs on the configured database: the Messenger, and the
     throttles' buckets in the same database, where every server process on it counts
-    together (and counts outlive a restart)."""
+    together (and counts outlive a restart). ``hashing_cpus``: the CPUs the password
+    hashing threads run on, when the process's other threads are pinned to fewer."""
     database = open_storage(settings)
     signals = WorkerSignals(notifier) if isinstance(notifier, WorkerEventNotifier) else None
-    messenger = build_messenger(settings, uow=database, notifier=notifier, signals=signals)
+    hasher = None
+    if hashing_cpus is not None:
+        cpus = set(hashing_cpus)
+        hasher = Argon2PasswordHasher(
+            threads=settings.hashing_threads, thread_start=lambda: os.sched_setaffinity(0, cpus)
+        )
+    messenger = build_messenger(settings, uow=database, notifier=notifier, signals=signals, hasher=hasher)
     if not isinstance(database, SqliteUnitOfWorkFactory):
         from adapters.postgres import PostgresUnitOfWorkFactory
         from adapters.postgres.rate_limits import PostgresRateLimitStore

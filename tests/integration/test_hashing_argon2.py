@@ -118,3 +118,20 @@ def test_a_pool_of_threads_does_every_hash_and_no_more_at_once() -> None:
 def test_a_pool_needs_a_thread() -> None:
     with pytest.raises(ValueError, match="threads"):
         Argon2PasswordHasher(threads=0)
+
+
+def test_each_pool_thread_runs_thread_start_once_before_it_hashes() -> None:
+    import threading
+
+    started: list[str] = []
+    pooled = Argon2PasswordHasher(
+        memory_cost=8,
+        time_cost=1,
+        parallelism=1,
+        threads=1,
+        thread_start=lambda: started.append(threading.current_thread().name),
+    )
+    assert started == []  # threads start on first use
+    hashes = [pooled.hash(f"pw{n}") for n in range(3)]
+    assert pooled.verify(hashes[2], "pw2")
+    assert len(started) == 1 and started[0].startswith("argon2")

@@ -15,10 +15,18 @@ import threading
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from entrypoints.bootstrap import image_decodes
 from entrypoints.config import ConfigError, Settings, load_settings
-from entrypoints.server import DESCRIPTORS_BESIDES, DESCRIPTORS_PER_THREAD, WorkGate, waitress_options
+from entrypoints.server import (
+    DESCRIPTORS_BESIDES,
+    DESCRIPTORS_PER_THREAD,
+    WorkGate,
+    waitress_options,
+    worker_cpu,
+)
 from scripts.live_server import ROOT
 
 
@@ -245,3 +253,12 @@ def test_the_work_gate_lets_so_many_work_at_once_and_long_polls_pass() -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(working) == ["/api/v1/events/", *(f"/api/v1/users/{n}" for n in range(4))]
+
+
+@given(st.sets(st.integers(0, 255), min_size=1, max_size=16), st.integers(1, 64))
+def test_workers_take_the_allowed_cpus_in_turn(allowed: set[int], workers: int) -> None:
+    cpus = [worker_cpu(slot, allowed) for slot in range(workers)]
+    assert set(cpus) <= allowed
+    counts = [cpus.count(cpu) for cpu in allowed]
+    assert max(counts) - min(counts) <= 1  # evenly: no CPU gets two more workers than another
+    assert len(set(cpus)) == min(workers, len(allowed))
