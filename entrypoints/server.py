@@ -68,6 +68,8 @@ def serve(settings: Settings) -> int:
     from .bootstrap import prepare_database
 
     tune_malloc()  # before any thread or worker exists: the workers inherit it
+    # What the CPUs decide is counted once, here: a pinned worker sees only its own CPU.
+    settings = attrs.evolve(settings, WORKERS=settings.workers, HASHING_THREADS=settings.hashing_threads)
     prepare_database(settings)
     listener = bind_listener(settings.HOST, settings.PORT)
     host, port = listener.getsockname()[:2]
