@@ -437,7 +437,12 @@ def pin_worker(slot: int) -> frozenset[int] | None:
     allowed = frozenset(os.sched_getaffinity(0))
     if len(allowed) < 2:
         return None
-    os.sched_setaffinity(0, {worker_cpu(slot, allowed)})
+    cpu = worker_cpu(slot, allowed)
+    try:
+        os.sched_setaffinity(0, {cpu})
+    except OSError as error:  # a sandbox that forbids it: serve unpinned
+        log.warning("worker %d: cannot pin to CPU %d (%s); the kernel places its threads", slot, cpu, error)
+        return None
     return allowed
 
 

@@ -24,6 +24,7 @@ from entrypoints.server import (
     DESCRIPTORS_BESIDES,
     DESCRIPTORS_PER_THREAD,
     WorkGate,
+    pin_worker,
     waitress_options,
     worker_cpu,
 )
@@ -262,3 +263,25 @@ def test_workers_take_the_allowed_cpus_in_turn(allowed: set[int], workers: int) 
     counts = [cpus.count(cpu) for cpu in allowed]
     assert max(counts) - min(counts) <= 1  # evenly: no CPU gets two more workers than another
     assert len(set(cpus)) == min(workers, len(allowed))
+
+
+def test_a_worker_that_may_not_pin_itself_serves_unpinned(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refused(pid: int, cpus: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2})
+    monkeypatch.setattr(os, "sched_setaffinity", refused)
+    with caplog.at_level("WARNING", logger="messenger"):
+        assert pin_worker(1) is None
+    assert "cannot pin to CPU 1" in caplog.text
+
+
+def test_one_cpu_is_nothing_to_pin_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unexpected(pid: int, cpus: object) -> None:
+        raise AssertionError("pinned on a single CPU")
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
+    monkeypatch.setattr(os, "sched_setaffinity", unexpected)
+    assert pin_worker(0) is None
