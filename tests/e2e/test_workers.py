@@ -58,19 +58,24 @@ class Connection:
 
 
 def one_per_worker(server: LiveServer, count: int = 2) -> list[Connection]:
-    """Connections until ``count`` workers each serve one (the kernel picks the worker)."""
+    """Connections until ``count`` workers each serve one. The kernel gives a connection to
+    the worker that calls ``accept`` first, which may be the same one each time; extra
+    connections stay open until the others are found, so the workers' sharing out
+    (``ConnectionShares``) sends the next ones to the others, then they are closed."""
     found: dict[int, Connection] = {}
-    tried = 0
+    extra: list[Connection] = []
     deadline = time.monotonic() + DEADLINE  # a worker just started accepts once it has built its app
-    while len(found) < count and time.monotonic() < deadline:
-        connection = Connection(server)
-        tried += 1
-        if connection.worker in found:
+    try:
+        while len(found) < count and time.monotonic() < deadline:
+            connection = Connection(server)
+            if connection.worker in found:
+                extra.append(connection)
+            else:
+                found[connection.worker] = connection
+    finally:
+        for connection in extra:
             connection.close()
-            time.sleep(0.02)
-        else:
-            found[connection.worker] = connection
-    assert len(found) == count, f"{tried} connections reached only {len(found)} workers"
+    assert len(found) == count, f"{len(found) + len(extra)} connections reached only {len(found)} workers"
     return list(found.values())
 
 
