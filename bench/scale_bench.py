@@ -169,14 +169,21 @@ class Connection:
 
 def placed(server: LiveServer, token: str, *, same: bool) -> tuple[Connection, Connection] | None:
     """A waiter's and a sender's connection on the same worker or on two (None if the
-    kernel never gave two workers within 60 tries)."""
+    kernel never gave two workers within 60 tries). Connections that miss stay open until
+    then: the kernel may give every new one to the same worker, and only connections held
+    make the workers' sharing out send the next elsewhere."""
     first = Connection(server.port, token)
     where = first.worker(server)
-    for _ in range(60):
-        other = Connection(server.port, token)
-        if (other.worker(server) == where) == same:
-            return first, other
-        other.close()
+    missed: list[Connection] = []
+    try:
+        for _ in range(60):
+            other = Connection(server.port, token)
+            if (other.worker(server) == where) == same:
+                return first, other
+            missed.append(other)
+    finally:
+        for connection in missed:
+            connection.close()
     first.close()
     return None
 
