@@ -26,6 +26,7 @@ pytestmark = [
 ]
 
 DEADLINE = 30.0
+THREADS = 16  # waitress's request threads in each worker
 
 
 def cpu_list(text: str) -> set[int]:
@@ -64,7 +65,7 @@ def serve(tmp_path: Path, **env: str) -> LiveServer:
 
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[LiveServer]:
-    with serve(tmp_path, WORKERS="2", HASHING_THREADS="1") as live:
+    with serve(tmp_path, WORKERS="2", HASHING_THREADS="1", THREADS=str(THREADS)) as live:
         yield live
 
 
@@ -88,10 +89,14 @@ def test_each_worker_runs_on_a_cpu_of_its_own_and_hashes_on_every_cpu(two_worker
     cpus = {pid: pinned_cpu(pid)[0] for pid in pids}
     assert sorted(cpus.values()) == ALLOWED[:2]
     for pid in pids:
-        masks = sign_ins_until_hashed_on_every_cpu(two_workers, pid)
-        # Besides the many pinned request threads, only hashing (HASHING_THREADS=1) is free.
+        sign_ins_until_hashed_on_every_cpu(two_workers, pid)
+        deadline = time.monotonic() + DEADLINE
+        while (masks := pinned_cpu(pid)[1])[frozenset({cpus[pid]})] < THREADS:
+            assert time.monotonic() < deadline, f"the request threads never started: {masks}"
+            time.sleep(0.05)
+        # Besides the pinned request threads, only hashing (HASHING_THREADS=1) is free.
+        assert set(masks) == {frozenset({cpus[pid]}), frozenset(ALLOWED)}, masks
         assert masks[frozenset(ALLOWED)] == 1, masks
-        assert masks[frozenset({cpus[pid]})] > 10, masks
 
 
 def test_a_replaced_worker_gets_its_slots_cpu_again(two_workers: LiveServer) -> None:
