@@ -20,14 +20,8 @@ from hypothesis import strategies as st
 
 from entrypoints.bootstrap import image_decodes
 from entrypoints.config import ConfigError, Settings, load_settings
-from entrypoints.server import (
-    DESCRIPTORS_BESIDES,
-    DESCRIPTORS_PER_THREAD,
-    WorkGate,
-    pin_worker,
-    waitress_options,
-    worker_cpu,
-)
+from entrypoints.process import pin_worker, worker_cpu
+from entrypoints.server import DESCRIPTORS_BESIDES, DESCRIPTORS_PER_THREAD, WorkGate, waitress_options
 from scripts.live_server import ROOT
 
 
@@ -125,7 +119,7 @@ def test_a_low_hard_limit_lowers_the_connection_limit_and_says_so() -> None:
 
 ARENA_PROBE = """
 import ctypes, ctypes.util, sys, tempfile, threading
-from entrypoints.server import tune_malloc
+from entrypoints.process import tune_malloc
 capped = tune_malloc()["arenas"] if sys.argv[1] == "cap" else False
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 libc.malloc.restype = ctypes.c_void_p
@@ -177,7 +171,7 @@ def test_serve_caps_the_malloc_arenas() -> None:
 
 HASH_PROBE = """
 import ctypes, ctypes.util, sys, threading
-from entrypoints.server import tune_malloc
+from entrypoints.process import tune_malloc
 tuned = tune_malloc()["mmap_threshold"] if sys.argv[1] == "tune" else False
 libc = ctypes.CDLL(ctypes.util.find_library("c"))
 libc.malloc.restype = ctypes.c_void_p
