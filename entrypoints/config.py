@@ -110,10 +110,11 @@ class Settings:
     # Threads per process that compute password hashes (argon2id: 19 MiB and one core
     # each); None: the CPUs shared out among the workers, at least 1.
     HASHING_THREADS: int | None = None
-    # Each worker's threads on one CPU of its own (the CPUs taken in turn when WORKERS
-    # exceeds them), password hashing aside, which may run on any: threads of one process
-    # that take the GIL in turns on several CPUs cost twice the CPU. False: the kernel
-    # places every thread (for a host whose CPUs other busy programs share).
+    # With WORKERS > 1, each worker's threads on one CPU of its own (the CPUs taken in turn
+    # when WORKERS exceeds them), password hashing aside, which may run on any: threads of
+    # one process that take the GIL in turns on several CPUs cost up to twice the CPU.
+    # False: the kernel places every thread (for a host whose CPUs other busy programs
+    # share). A lone process is never pinned (``taskset`` does it).
     PIN_WORKERS: bool = True
     # Requests of a process worked on at once, long-polls aside (they wait, parked on a
     # thread each); the rest of THREADS queue for a turn. None: no gate, every thread works.

@@ -109,7 +109,9 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
     from .bootstrap import build_server, sibling_notifier
     from .web.app import create_app
 
-    hashing_cpus = pin_worker(place.slot if place else 0) if settings.PIN_WORKERS else None
+    # A lone process is left where it runs: it may be one of several on the host (one per
+    # port behind nginx), which pinned would all share the first CPU.
+    hashing_cpus = pin_worker(place.slot) if settings.PIN_WORKERS and place is not None else None
     notifier = None
     if place is not None:
         place.places.row = place.slot

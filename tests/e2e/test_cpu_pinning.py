@@ -1,7 +1,7 @@
 """Each worker's threads run on a CPU of its own (PIN_WORKERS, on by default), password
 hashing aside, whose threads may run on every CPU; a replaced worker gets its slot's CPU
-again; PIN_WORKERS=False leaves every thread to the kernel. Read from each thread's
-Cpus_allowed_list in /proc."""
+again; a lone process, and any with PIN_WORKERS=False, is left to the kernel. Read from
+each thread's Cpus_allowed_list in /proc."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
 
-from scripts.live_server import PASSWORD, LiveServer, sign_up
+from scripts.live_server import LiveServer, sign_up
 
 ALLOWED = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
 
@@ -118,28 +116,12 @@ def test_a_replaced_worker_gets_its_slots_cpu_again(two_workers: LiveServer) -> 
     assert cpu == victim_cpu
 
 
-def test_one_worker_is_pinned_and_hashes_on_a_thread_per_cpu(tmp_path: Path) -> None:
-    """HASHING_THREADS defaults to the CPUs shared out among the workers, counted before
-    the worker pins itself (pinned, it sees one CPU): every CPU for one worker."""
+def test_a_lone_process_is_left_where_it_runs(tmp_path: Path) -> None:
+    """WORKERS=1 may be one of several servers on the host (one per port behind nginx):
+    pinned, they would all share the first CPU."""
     with serve(tmp_path, WORKERS="1") as live:
         (pid,) = live.worker_pids()
-        cpu, masks = pinned_cpu(pid)
-        assert cpu == ALLOWED[0]
-        assert set(masks) <= {frozenset({cpu}), frozenset(ALLOWED)}, masks
-        sign_up(live.url, "many@example.org")
-        deadline = time.monotonic() + DEADLINE
-        with ThreadPoolExecutor(2 * len(ALLOWED)) as callers:
-            while (masks := pinned_cpu(pid)[1])[frozenset(ALLOWED)] < len(ALLOWED):
-                assert time.monotonic() < deadline, f"fewer hashing threads than CPUs: {masks}"
-                list(callers.map(lambda _: log_in(live, "many@example.org"), range(2 * len(ALLOWED))))
-        assert masks[frozenset(ALLOWED)] == len(ALLOWED), masks
-
-
-def log_in(server: LiveServer, email: str) -> None:
-    answer = requests.post(
-        f"{server.url}/api/v1/login", json={"email": email, "password": PASSWORD}, timeout=60
-    )
-    assert answer.status_code == 200, answer.text
+        assert set(thread_cpus(pid)) == {frozenset(ALLOWED)}
 
 
 def test_without_pinning_every_thread_may_run_on_every_cpu(tmp_path: Path) -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -279,3 +282,41 @@ def test_one_cpu_is_nothing_to_pin_to(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3})
     monkeypatch.setattr(os, "sched_setaffinity", unexpected)
     assert pin_worker(0) is None
+
+
+def test_serve_counts_the_cpus_before_any_worker_pins_itself(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A pinned worker sees one CPU; the defaults that follow from the CPUs (WORKERS,
+    HASHING_THREADS, image decodes) are counted once by ``serve``, on every CPU."""
+    import entrypoints.config
+    import entrypoints.server
+
+    given: list[Settings] = []
+
+    class Supervisor:
+        def __init__(self, settings: Settings, listener: socket.socket, workers: int) -> None:
+            given.append(settings)
+            listener.close()
+
+        def run(self) -> int:
+            return 0
+
+    monkeypatch.setattr(entrypoints.config, "available_cpus", lambda: 8)
+    monkeypatch.setattr(entrypoints.server, "Supervisor", Supervisor)
+    monkeypatch.setattr(entrypoints.server, "tune_malloc", dict)
+    settings = Settings(
+        SECRET_KEY="x" * 40,
+        HOST="127.0.0.1",
+        PORT=0,
+        WORKERS=None,
+        DATABASE_PATH=str(tmp_path / "db.sqlite3"),
+        UPLOAD_FOLDER=str(tmp_path / "up"),
+    )
+    assert entrypoints.server.serve(settings) == 0
+    monkeypatch.setattr(entrypoints.config, "available_cpus", lambda: 1)  # as a pinned worker sees it
+    (resolved,) = given
+    assert (resolved.WORKERS, resolved.HASHING_THREADS) == (8, 1)
+    assert (resolved.workers, resolved.hashing_threads) == (8, 1)
+    assert image_decodes(resolved) == image_decodes(attrs.evolve(settings, WORKERS=8))
+    assert image_decodes(resolved) < image_decodes(settings)  # what a worker would have counted
