@@ -21,7 +21,8 @@ with ``git archive main | tar -x -C /tmp/before``. Configurations run interleave
 6. **logins**: wrk ``-c4`` ``POST /api/v1/login`` (argon2id each).
 
 wrk runs ``-t1 -c{connections}`` for ``--duration`` seconds on the same machine as the
-server, talking to 127.0.0.1 only; nothing is pinned, so the workers may use every CPU.
+server, talking to 127.0.0.1 only; wrk is not pinned, and the workers pin themselves as the
+server's defaults say (``PIN_WORKERS``).
 Every worker's ``VmRSS`` is sampled through each phase and its ``VmHWM`` reset at the
 phase's start (``/proc/<pid>/clear_refs``), so each phase reports its own peak; idle is
 read after start-up. Each wrk phase also reports the server's CPU per request and the

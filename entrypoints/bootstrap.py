@@ -17,8 +17,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -206,20 +205,15 @@ def build_server(
     settings: Settings,
     *,
     notifier: EventNotifier | None = None,
-    hashing_cpus: AbstractSet[int] | None = None,
+    hashing_thread_start: Callable[[], object] | None = None,
 ) -> tuple[Messenger, RateLimitStore]:
     """What one server process runs on the configured database: the Messenger, and the
     throttles' buckets in the same database, where every server process on it counts
-    together (and counts outlive a restart). ``hashing_cpus``: the CPUs the password
-    hashing threads run on, when the process's other threads are pinned to fewer."""
+    together (and counts outlive a restart). ``hashing_thread_start`` runs first on each
+    password-hashing thread (a pinned worker's lets them use every CPU)."""
     database = open_storage(settings)
     signals = WorkerSignals(notifier) if isinstance(notifier, WorkerEventNotifier) else None
-    hasher = None
-    if hashing_cpus is not None:
-        cpus = set(hashing_cpus)
-        hasher = Argon2PasswordHasher(
-            threads=settings.hashing_threads, thread_start=lambda: os.sched_setaffinity(0, cpus)
-        )
+    hasher = Argon2PasswordHasher(threads=settings.hashing_threads, thread_start=hashing_thread_start)
     messenger = build_messenger(settings, uow=database, notifier=notifier, signals=signals, hasher=hasher)
     if not isinstance(database, SqliteUnitOfWorkFactory):
         from adapters.postgres import PostgresUnitOfWorkFactory

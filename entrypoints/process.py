@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import resource
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 
 log = logging.getLogger("messenger")
@@ -67,10 +69,11 @@ def worker_cpu(slot: int, allowed: AbstractSet[int]) -> int:
     return cpus[slot % len(cpus)]
 
 
-def pin_worker(slot: int) -> frozenset[int] | None:
+def pin_worker(slot: int) -> Callable[[], None] | None:
     """Put this thread, and every thread it starts from now on, on worker ``slot``'s CPU
-    (``worker_cpu``); returns the CPUs the process was allowed, which password hashing
-    keeps (None where the system cannot pin, or there is one CPU anyway).
+    (``worker_cpu``); returns what lets a thread run on every CPU the process was allowed
+    again, for the password-hashing threads (None where the system cannot pin, or there is
+    one CPU anyway).
 
     Threads of one process that take the GIL in turns from two CPUs hand it across them,
     and each hand-over wakes a thread on the other CPU. Measured (``bench.scale_bench``,
@@ -89,4 +92,4 @@ def pin_worker(slot: int) -> frozenset[int] | None:
     except OSError as error:  # a sandbox that forbids it: serve unpinned
         log.warning("worker %d: cannot pin to CPU %d (%s); the kernel places its threads", slot, cpu, error)
         return None
-    return allowed
+    return functools.partial(os.sched_setaffinity, 0, allowed)

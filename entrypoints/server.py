@@ -111,14 +111,14 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
 
     # A lone process is left where it runs: it may be one of several on the host (one per
     # port behind nginx), which pinned would all share the first CPU.
-    hashing_cpus = pin_worker(place.slot) if settings.PIN_WORKERS and place is not None else None
+    unpin = pin_worker(place.slot) if settings.PIN_WORKERS and place is not None else None
     notifier = None
     if place is not None:
         place.places.row = place.slot
         # Polling and LISTEN/NOTIFY see every process on the database already.
         if settings.NOTIFIER == "threading":
             notifier = sibling_notifier(place.inbox, place.siblings)
-    messenger, rate_limits = build_server(settings, notifier=notifier, hashing_cpus=hashing_cpus)
+    messenger, rate_limits = build_server(settings, notifier=notifier, hashing_thread_start=unpin)
     app = create_app(messenger, settings, rate_limits=rate_limits, places=place.places if place else None)
     served: Any = app if settings.WORK_THREADS is None else WorkGate(app, settings.WORK_THREADS)
     server = create_server(served, sockets=[listener], **waitress_options(settings))
