@@ -164,7 +164,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
     from falcon import testing
 
     from entrypoints.bootstrap import build_messenger, prepare_database
-    from entrypoints.config import Settings
+    from entrypoints.config import Settings, development_secret
     from entrypoints.web.app import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="api-bench-profile-"))
@@ -174,7 +174,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
         source.backup(target)
         source.close()
         target.close()
-        secret = (database.parent / "secret_key").read_text().strip()
+        secret = development_secret(database)  # the one the server made beside its data
         settings = Settings(
             SECRET_KEY=secret,
             DATABASE_PATH=str(copy),
