@@ -949,6 +949,9 @@ class MemoryBlocks:
     def exists(self, blocker_id: int, blocked_id: int) -> bool:
         return (blocker_id, blocked_id) in self._s.blocks
 
+    def between(self, first_id: int, second_id: int) -> bool:
+        return (first_id, second_id) in self._s.blocks or (second_id, first_id) in self._s.blocks
+
     def list_by(self, blocker_id: int) -> list[Block]:
         mine = [b for b in self._s.blocks.values() if b.blocker_id == blocker_id]
         return sorted(mine, key=lambda b: (b.created_date, b.blocked_id))

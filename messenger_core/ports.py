@@ -432,6 +432,9 @@ class BlockRepository(Protocol):
     def exists(self, blocker_id: int, blocked_id: int) -> bool:
         """Whether ``blocker_id`` blocked ``blocked_id`` (one direction)."""
 
+    def between(self, first_id: int, second_id: int) -> bool:
+        """Whether either of the two blocked the other (one read for both directions)."""
+
     def list_by(self, blocker_id: int) -> list[Block]:
         """The user's blocks, oldest first (ties by blocked id)."""
 

@@ -157,7 +157,7 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | No
 def direct_refusal(uow: UnitOfWork, user_id: int, peer_id: int) -> str | None:
     """Why ``user_id`` may not write to ``peer_id`` in their direct chat, or None: a block
     either way (``blocked``, whoever made it), or no friendship (``no_longer_friends``)."""
-    if uow.blocks.exists(user_id, peer_id) or uow.blocks.exists(peer_id, user_id):
+    if uow.blocks.between(user_id, peer_id):
         return "blocked"
     row = uow.friendships.get(user_id, peer_id)
     return None if row is not None and row.is_accepted else "no_longer_friends"

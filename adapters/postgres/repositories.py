@@ -1090,6 +1090,14 @@ class PostgresBlockRepository:
         )
         return row is not None
 
+    def between(self, first_id: int, second_id: int) -> bool:
+        row = self._s.one(
+            "SELECT 1 AS found FROM blocks WHERE (blocker_id = %s AND blocked_id = %s)"
+            " OR (blocker_id = %s AND blocked_id = %s)",
+            (first_id, second_id, second_id, first_id),
+        )
+        return row is not None
+
     def list_by(self, blocker_id: int) -> list[Block]:
         found = self._s.execute(
             "SELECT * FROM blocks WHERE blocker_id = %s ORDER BY created_date, blocked_id", (blocker_id,)

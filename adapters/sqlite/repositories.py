@@ -900,6 +900,16 @@ class SqliteBlockRepository:
         ).fetchone()
         return row is not None
 
+    def between(self, first_id: int, second_id: int) -> bool:
+        # Two probes of the primary key in one statement ("MULTI-INDEX OR"; a row value
+        # IN (VALUES …) would scan the table instead).
+        row = self._conn.execute(
+            "SELECT 1 FROM blocks WHERE (blocker_id = ? AND blocked_id = ?)"
+            " OR (blocker_id = ? AND blocked_id = ?)",
+            (first_id, second_id, second_id, first_id),
+        ).fetchone()
+        return row is not None
+
     def list_by(self, blocker_id: int) -> list[Block]:
         found = self._conn.execute(
             "SELECT * FROM blocks WHERE blocker_id = ? ORDER BY created_date, blocked_id", (blocker_id,)

@@ -22,7 +22,7 @@ class Friends:
             other = other_user(uow, actor, user_id)
             if other.is_deleted:
                 raise NotFound("user")
-            if uow.blocks.exists(actor.id, other.id) or uow.blocks.exists(other.id, actor.id):
+            if uow.blocks.between(actor.id, other.id):
                 raise Forbidden("blocked")
             row = uow.friendships.get(actor.id, other.id)
             now = self._ctx.now()

@@ -85,20 +85,25 @@ def visible_message(uow: UnitOfWork, actor: Actor, message_id: int) -> tuple[Mes
     return message, mine
 
 
-def writable_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
-    """A chat the actor may write in: one they are a member of, and for a direct chat,
-    with the friendship and no block (``check_direct_send``)."""
-    chat = membership(uow, actor, chat_id)[0]
-    check_direct_send(uow, actor, chat)
-    return chat
+def writable_chat(uow: UnitOfWork, actor: Actor, chat_id: int) -> tuple[Chat, list[int]]:
+    """A chat the actor may write in, with its members' ids (whom a message to it wakes):
+    one they are a member of, and for a direct chat, with the friendship and no block
+    (``check_direct_send``)."""
+    chat = uow.chats.get(chat_id)
+    members = uow.chats.member_ids(chat_id) if chat is not None else []
+    if chat is None or actor.id not in members:
+        raise NotFound("chat")
+    check_direct_send(uow, actor, chat, members)
+    return chat, members
 
 
-def check_direct_send(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
-    """Writing in a direct chat needs the friendship, and no block either way: an
-    ex-friend's chat stays readable, not writable (``read_models.direct_refusal``)."""
+def check_direct_send(uow: UnitOfWork, actor: Actor, chat: Chat, members: list[int]) -> None:
+    """Writing in a direct chat (whose members' ids are ``members``) needs the
+    friendship, and no block either way: an ex-friend's chat stays readable, not
+    writable (``read_models.direct_refusal``)."""
     if chat.is_group:
         return
-    peer = next((u for u in uow.chats.member_ids(chat.id) if u != actor.id), None)
+    peer = next((u for u in members if u != actor.id), None)
     refusal = direct_refusal(uow, actor.id, peer) if peer is not None else None
     if refusal is not None:
         raise Forbidden(refusal)

@@ -15,7 +15,6 @@ from ..model import (
     Actor,
     Attachment,
     Chat,
-    ChatMember,
     EventType,
     Message,
     MessageVersion,
@@ -58,8 +57,8 @@ class Messages:
             errors.add("chat_id", "chat_or_receiver")
         errors.raise_if_any()
         with self._ctx.uow() as uow:
-            chat = self._target_chat(uow, actor, chat_id, receiver_id)
-            named = _mentioned(uow, chat.id, mentions)
+            chat, members = self._target_chat(uow, actor, chat_id, receiver_id)
+            named = _mentioned(uow, members, mentions)
             # Who blocked the sender is never mentioned by them (nor counts it as unread).
             named = [u for u in named if not uow.blocks.exists(u.id, actor.id)]
             quote = _quote(uow, actor, chat, reply_to_id) if reply_to_id is not None else None
@@ -85,7 +84,7 @@ class Messages:
                 people |= uow.users.get_many([quote["sender_id"]])
             # Everything the new message's view needs is at hand: no read-back.
             view = new_message_view(message, actor, sticker, files, people)
-            members = self._delivered(uow, actor, message, view)
+            self._delivered(uow, actor, message, view, members)
             uow.commit()
         self._ctx.notifier.notify(members)
         return view
@@ -106,7 +105,7 @@ class Messages:
             sticker = uow.stickers.get_sticker(original.sticker_id) if original.sticker_id else None
             people = uow.users.get_many([source["user_id"]] if source["user_id"] is not None else [])
             views, woken = [], set()
-            for chat in chats:
+            for chat, members in chats:
                 message = uow.messages.add(
                     NewMessage(
                         chat_id=chat.id,
@@ -119,17 +118,20 @@ class Messages:
                 )
                 copies = uow.attachments.add_copies(files, message.id, actor.id)
                 view = new_message_view(message, actor, sticker, copies, people)
-                woken.update(self._delivered(uow, actor, message, view))
+                woken.update(self._delivered(uow, actor, message, view, members))
                 views.append(view)
             uow.commit()
         self._ctx.notifier.notify(woken)
         return views
 
-    def _delivered(self, uow: UnitOfWork, actor: Actor, message: Message, view: MessageView) -> list[int]:
-        """A message just written: the chat's latest, read by its sender, announced."""
+    def _delivered(
+        self, uow: UnitOfWork, actor: Actor, message: Message, view: MessageView, members: list[int]
+    ) -> list[int]:
+        """A message just written to a chat of ``members``: the chat's latest, read by
+        its sender, announced."""
         uow.chats.touch(message.chat_id, last_message_id=message.id, at=message.sending_date)
         uow.chats.set_last_read(message.chat_id, actor.id, message.id)
-        return self.announce(uow, message.chat_id, EventType.MESSAGE_NEW, view)
+        return self.announce(uow, message.chat_id, EventType.MESSAGE_NEW, view, members)
 
     def history(
         self,
@@ -339,12 +341,20 @@ class Messages:
             users = uow.users.get_many(m.user_id for m in marks)
         return [user_view(users[m.user_id]) for m in marks if m.user_id in users]
 
-    def announce(self, uow: UnitOfWork, chat_id: int, type: EventType, view: MessageView) -> list[int]:
+    def announce(
+        self,
+        uow: UnitOfWork,
+        chat_id: int,
+        type: EventType,
+        view: MessageView,
+        members: list[int] | None = None,
+    ) -> list[int]:
         """Write a message event for the chat (its members, the author's other tabs too)
-        and return whom to wake."""
+        and return whom to wake: ``members``, the chat's member ids when the caller read
+        them in this unit already."""
         data = {"message": message_data(view, shared=True)}
         self._ctx.append_chat_event(uow, chat_id, type, data, message_id=view.id)
-        return member_ids(uow, chat_id)
+        return member_ids(uow, chat_id) if members is None else members
 
     def _announce_change(self, uow: UnitOfWork, message: Message, type: EventType) -> list[int]:
         """Announce a changed message as everyone sees it (a reader's own reactions are
@@ -354,15 +364,17 @@ class Messages:
 
     def _target_chat(
         self, uow: UnitOfWork, actor: Actor, chat_id: int | None, receiver_id: str | None
-    ) -> Chat:
+    ) -> tuple[Chat, list[int]]:
+        """The chat a message goes to, with its members' ids (``writable_chat``)."""
         if chat_id is not None:
             return writable_chat(uow, actor, chat_id)
         other = other_user(uow, actor, receiver_id or "")
         found = uow.chats.find_direct(actor.id, other.id)
         if found is None:
-            return start_direct_chat(self._ctx, uow, actor, other)
-        check_direct_send(uow, actor, found)
-        return found
+            return start_direct_chat(self._ctx, uow, actor, other), sorted((actor.id, other.id))
+        members = uow.chats.member_ids(found.id)
+        check_direct_send(uow, actor, found, members)
+        return found, members
 
 
 def _quote(uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int) -> dict[str, Any]:
@@ -383,7 +395,7 @@ def _quote(uow: UnitOfWork, actor: Actor, chat: Chat, message_id: int) -> dict[s
     return original.quoted(files)
 
 
-def _forward_target(uow: UnitOfWork, actor: Actor, chat_id: int) -> Chat:
+def _forward_target(uow: UnitOfWork, actor: Actor, chat_id: int) -> tuple[Chat, list[int]]:
     try:
         return writable_chat(uow, actor, chat_id)
     except NotFound:
@@ -408,13 +420,13 @@ def links_in_forwards(user: User) -> bool:
     return user.forward_link and not user.is_deleted
 
 
-def _mentioned(uow: UnitOfWork, chat_id: int, public_ids: Sequence[str]) -> list[User]:
-    """The users the mentions name, each a member of the chat, each once, in order."""
+def _mentioned(uow: UnitOfWork, members: list[int], public_ids: Sequence[str]) -> list[User]:
+    """The users the mentions name, each one of the chat's ``members``, each once, in order."""
     named: list[User] = []
+    present = set(members) if public_ids else set()
     for public_id in dict.fromkeys(public_ids):
         user = uow.users.get_by_alternative_id(public_id)
-        member: ChatMember | None = uow.chats.member(chat_id, user.id) if user else None
-        if user is None or member is None:
+        if user is None or user.id not in present:
             raise Invalid({"mentions": field("not_a_member", user_id=public_id)})
         named.append(user)
     return named

@@ -180,6 +180,7 @@ def test_a_block_is_one_direction_and_idempotent(uow_factory: UnitOfWorkFactory)
     with uow_factory(read_only=True) as uow:
         assert uow.blocks.exists(alena.id, boris.id)
         assert not uow.blocks.exists(boris.id, alena.id)
+        assert uow.blocks.between(alena.id, boris.id) and uow.blocks.between(boris.id, alena.id)
         # The second add changed nothing: the first time stays.
         assert uow.blocks.list_by(alena.id) == [
             Block(blocker_id=alena.id, blocked_id=boris.id, created_date=at(1))
@@ -193,6 +194,12 @@ def test_a_block_is_one_direction_and_idempotent(uow_factory: UnitOfWorkFactory)
     with uow_factory(read_only=True) as uow:
         assert not uow.blocks.exists(alena.id, boris.id)
         assert uow.blocks.exists(boris.id, alena.id)  # the other direction stays
+        assert uow.blocks.between(alena.id, boris.id)
+    with uow_factory() as uow:
+        assert uow.blocks.remove(boris.id, alena.id)
+        uow.commit()
+    with uow_factory(read_only=True) as uow:
+        assert not uow.blocks.between(alena.id, boris.id) and not uow.blocks.between(boris.id, alena.id)
 
 
 def test_blocks_list_oldest_first_and_by_involvement(uow_factory: UnitOfWorkFactory) -> None:
