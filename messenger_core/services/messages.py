@@ -371,7 +371,8 @@ class Messages:
         other = other_user(uow, actor, receiver_id or "")
         found = uow.chats.find_direct(actor.id, other.id)
         if found is None:
-            return start_direct_chat(self._ctx, uow, actor, other), sorted((actor.id, other.id))
+            chat = start_direct_chat(self._ctx, uow, actor, other)
+            return chat, uow.chats.member_ids(chat.id)
         members = uow.chats.member_ids(found.id)
         check_direct_send(uow, actor, found, members)
         return found, members
