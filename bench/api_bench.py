@@ -18,8 +18,10 @@ drives one endpoint at a time with the Lua scripts in ``bench/wrk/``:
 Goals: sends ≥ 50 % and history reads ≥ 60 % of the ceiling. wrk runs one thread with a
 few connections, pinned to one CPU and the server to the other (``--no-pin`` leaves both
 to the scheduler), so the generator does not starve the server on a 2-CPU machine.
-``--profile`` adds where the server's time goes for each endpoint: cProfile around the
-same WSGI app in this process, called directly (no sockets), on a copy of the database.
+``--profile`` adds where the server's time goes for each endpoint: the same WSGI app in this
+process, on a copy of the database, first served by waitress with the server's options
+(``wrk -c1``; how much of a request's CPU is spent in the app and how much around it), then
+under cProfile, called directly (no sockets).
 Progress goes to stderr, the report to stdout.
 """
 
@@ -37,6 +39,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +48,7 @@ from typing import Any
 
 import requests
 
-from scripts.live_server import PASSWORD, LiveServer, bearer, befriend, expect, sign_up
+from scripts.live_server import PASSWORD, LiveServer, bearer, befriend, expect, free_port, sign_up
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -152,6 +155,16 @@ def set_up(url: str) -> Setup:
     return Setup(alice_token, chat_id, "alice@bench.example.com")
 
 
+def wrk_env(setup: Setup) -> dict[str, str]:
+    """What the wrk scripts read: the token, the chat, and the credentials for logins."""
+    return {
+        "BENCH_TOKEN": setup.token,
+        "BENCH_CHAT_ID": str(setup.chat_id),
+        "BENCH_EMAIL": setup.email,
+        "BENCH_PASSWORD": PASSWORD,
+    }
+
+
 # --- in-process profile -----------------------------------------------------------------
 
 
@@ -209,7 +222,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
             ),
             "history": lambda n: call("GET", history, auth),
         }
-        sections = []
+        sections = [served_split(app, settings, setup, seconds)]
         for name, endpoint in calls.items():
             endpoint(0)  # warm up
             # Unprofiled first: what one call costs in wall time and in this thread's CPU.
@@ -239,6 +252,66 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
         return "\n\n".join(sections)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+SPLIT_SCRIPTS = {"users/me": "me.lua", "history": "history.lua", "sends": "send.lua"}
+
+
+def served_split(app: Any, settings: Any, setup: Setup, seconds: float) -> str:
+    """The same WSGI app served by waitress in this process, with the server's own options
+    (``waitress_options``), against wrk with one connection: this process's CPU a request
+    (every thread, user and system), and how much of it is spent inside the app. The rest is
+    waitress's: reading and parsing the request, handing it to a thread, writing the answer,
+    the socket calls. This process runs on CPU 0 and wrk on CPU 1 while it lasts."""
+    from waitress.server import create_server
+
+    from entrypoints.server import waitress_options
+
+    inside = [0.0, 0]
+
+    def timed(environ: dict[str, Any], start_response: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return app(environ, start_response)
+        finally:
+            inside[0] += time.thread_time() - started
+            inside[1] += 1
+
+    options = waitress_options(settings) | {"host": "127.0.0.1", "port": free_port()}
+    server = create_server(timed, **options)
+    thread = threading.Thread(target=server.run, name="split-server", daemon=True)
+    affinity = os.sched_getaffinity(0)
+    pin = len(affinity) >= 2
+    if pin:
+        os.sched_setaffinity(0, {min(affinity)})
+    thread.start()
+    env = wrk_env(setup)
+    rows = [
+        "| endpoint | req/s | process CPU ms a request | of it in the app | the rest (waitress, sockets) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    try:
+        url = f"http://127.0.0.1:{options['port']}"
+        for name, script in SPLIT_SCRIPTS.items():
+            inside[:] = [0.0, 0]
+            before = os.times()
+            result = run_wrk(name, name, url, script, env, seconds, 1, max(affinity) if pin else None)
+            after = os.times()
+            spent = (after.user - before.user + after.system - before.system) * 1e3 / max(1, result.requests)
+            in_app = inside[0] * 1e3 / max(1, inside[1])
+            rows.append(
+                f"| {name} | {result.requests_per_second:.0f} | {spent:.2f} | {in_app:.2f} "
+                f"| {spent - in_app:.2f} |"
+            )
+    finally:
+        server.close()
+        thread.join(timeout=10)
+        if pin:
+            os.sched_setaffinity(0, affinity)
+    return (
+        "### The same app under waitress in this process (wrk -c1"
+        f"{', this process on one CPU and wrk on another' if pin else ''})\n\n" + "\n".join(rows)
+    )
 
 
 # --- report -----------------------------------------------------------------------------
@@ -296,13 +369,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             url = server.url
             progress(f"server on {url}; setting up two friends and {HISTORY_SEED} messages")
             setup = set_up(url)
-            env = {
-                "BENCH_TOKEN": setup.token,
-                "BENCH_CHAT_ID": str(setup.chat_id),
-                "BENCH_EMAIL": setup.email,
-                "BENCH_PASSWORD": PASSWORD,
-                "BENCH_PATH": "/api/v1/no-such-thing",
-            }
+            env = wrk_env(setup) | {"BENCH_PATH": "/api/v1/no-such-thing"}
             cpu = 1 if pin else None
             runs = [
                 ("404", "GET unknown /api/v1 path", "get.lua"),
@@ -332,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.profile:
             progress("profiling the endpoints in-process")
             report.append(
-                "## Where the server's time goes (cProfile, in-process, no sockets)\n\n"
+                "## Where the server's time goes (in this process, on a copy of the database)\n\n"
                 + profile_endpoints(server.database, setup, 2.0 if args.quick else 5.0, args.synchronous)
             )
     loads = (load_at_start, os.getloadavg()[0])
