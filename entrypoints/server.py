@@ -127,13 +127,15 @@ def run_worker(settings: Settings, listener: socket.socket, place: Place | None)
     if place is None or place.slot == 0:
         _start_maintenance(messenger, rate_limits, settings.MAINTENANCE_INTERVAL)
     # waitress's loop ends on SystemExit or KeyboardInterrupt and then lets the request
-    # threads finish (up to 5 s).
-    signal.signal(signal.SIGTERM, _exit_loop)
-    if place is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        _stop_with(place.supervisor_alive)
+    # threads finish (up to 5 s). A stop may land before the loop runs, too: a worker
+    # started just as the supervisor died finds its life pipe closed at once. From the
+    # handler on, wherever the SystemExit lands, it is a clean stop.
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        signal.signal(signal.SIGTERM, _exit_loop)
+        if place is not None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor stops us
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
+            _stop_with(place.supervisor_alive)
         server.run()
     return 0
 

@@ -320,3 +320,49 @@ def test_serve_counts_the_cpus_before_any_worker_pins_itself(
     assert (resolved.workers, resolved.hashing_threads) == (8, 1)
     assert image_decodes(resolved) == image_decodes(attrs.evolve(settings, WORKERS=8))
     assert image_decodes(resolved) < image_decodes(settings)  # what a worker would have counted
+
+
+STOP_WHILE_STARTING = """
+import os, signal, sys
+from entrypoints import server
+from entrypoints.balance import ConnectionShares
+from entrypoints.bootstrap import prepare_database
+from entrypoints.config import Settings
+from entrypoints.web.limits import SharedPlaces
+folder = sys.argv[1]
+settings = Settings(
+    SECRET_KEY="x" * 40, DATABASE_PATH=folder + "/db.sqlite3", UPLOAD_FOLDER=folder + "/up",
+    WORKERS=2, PIN_WORKERS=False, DEMO_DATA=False,
+)
+prepare_database(settings)
+alive, gone = os.pipe()
+os.close(gone)  # the supervisor died before this worker got going
+inbox, sibling = os.pipe()
+arm = server._stop_with
+def stop_while_arming(fd):
+    # The stop the watch sends when it finds the pipe closed, landing before waitress's
+    # loop runs: here the handler raises at once, as it may when the watch is that quick.
+    os.kill(os.getpid(), signal.SIGTERM)
+    arm(fd)
+server._stop_with = stop_while_arming
+place = server.Place(
+    slot=1, inbox=inbox, siblings=[sibling], places=SharedPlaces(2), shares=ConnectionShares(2),
+    supervisor_alive=alive,
+)
+print("returned", server.run_worker(settings, server.bind_listener("127.0.0.1", 0), place))
+"""
+
+
+def test_a_worker_told_to_stop_while_it_starts_stops_cleanly(tmp_path: Path) -> None:
+    """A worker the supervisor started just before it died gets its stop before waitress's
+    loop runs; that is a clean stop (status 0, no traceback in the log), as in the loop."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_WHILE_STARTING, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (done.returncode, done.stdout.split()) == (0, ["returned", "0"]), done.stderr
