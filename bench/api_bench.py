@@ -44,11 +44,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from scripts.live_server import PASSWORD, LiveServer, bearer, befriend, expect, free_port, sign_up
+
+if TYPE_CHECKING:
+    from entrypoints.config import Settings
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -257,7 +260,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
 SPLIT_SCRIPTS = {"users/me": "me.lua", "history": "history.lua", "sends": "send.lua"}
 
 
-def served_split(app: Any, settings: Any, setup: Setup, seconds: float) -> str:
+def served_split(app: Any, settings: Settings, setup: Setup, seconds: float) -> str:
     """The same WSGI app served by waitress in this process, with the server's own options
     (``waitress_options``), against wrk with one connection: this process's CPU a request
     (every thread, user and system), and how much of it is spent inside the app. The rest is
@@ -287,8 +290,9 @@ def served_split(app: Any, settings: Any, setup: Setup, seconds: float) -> str:
     thread.start()
     env = wrk_env(setup)
     rows = [
-        "| endpoint | req/s | process CPU ms a request | of it in the app | the rest (waitress, sockets) |",
-        "|---|---:|---:|---:|---:|",
+        "| endpoint | req/s | process CPU ms a request | of it in the app | the rest (waitress, sockets) "
+        "| non-2xx |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     try:
         url = f"http://127.0.0.1:{options['port']}"
@@ -301,7 +305,7 @@ def served_split(app: Any, settings: Any, setup: Setup, seconds: float) -> str:
             in_app = inside[0] * 1e3 / max(1, inside[1])
             rows.append(
                 f"| {name} | {result.requests_per_second:.0f} | {spent:.2f} | {in_app:.2f} "
-                f"| {spent - in_app:.2f} |"
+                f"| {spent - in_app:.2f} | {result.non_2xx} |"
             )
     finally:
         server.close()
