@@ -175,7 +175,7 @@ def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = 
     return lambda data: None
 
 
-def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous: str) -> str:
+def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous: str, *, pin: bool) -> str:
     """cProfile of the WSGI app on a copy of the database, each endpoint called directly."""
     from falcon import testing
 
@@ -225,7 +225,7 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
             ),
             "history": lambda n: call("GET", history, auth),
         }
-        sections = [served_split(app, settings, setup, seconds)]
+        sections = [served_split(app, settings, setup, seconds, pin=pin)]
         for name, endpoint in calls.items():
             endpoint(0)  # warm up
             # Unprofiled first: what one call costs in wall time and in this thread's CPU.
@@ -260,12 +260,13 @@ def profile_endpoints(database: Path, setup: Setup, seconds: float, synchronous:
 SPLIT_SCRIPTS = {"users/me": "me.lua", "history": "history.lua", "sends": "send.lua"}
 
 
-def served_split(app: Any, settings: Settings, setup: Setup, seconds: float) -> str:
+def served_split(app: Any, settings: Settings, setup: Setup, seconds: float, *, pin: bool) -> str:
     """The same WSGI app served by waitress in this process, with the server's own options
     (``waitress_options``), against wrk with one connection: this process's CPU a request
     (every thread, user and system), and how much of it is spent inside the app. The rest is
     waitress's: reading and parsing the request, handing it to a thread, writing the answer,
-    the socket calls. This process runs on CPU 0 and wrk on CPU 1 while it lasts."""
+    the socket calls. With ``pin`` this process runs on its first CPU and wrk on its last while
+    it lasts, as the server and wrk are pinned apart above."""
     from waitress.server import create_server
 
     from entrypoints.server import waitress_options
@@ -284,7 +285,6 @@ def served_split(app: Any, settings: Settings, setup: Setup, seconds: float) -> 
     server = create_server(timed, **options)
     thread = threading.Thread(target=server.run, name="split-server", daemon=True)
     affinity = os.sched_getaffinity(0)
-    pin = len(affinity) >= 2
     if pin:
         os.sched_setaffinity(0, {min(affinity)})
     thread.start()
@@ -404,7 +404,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             progress("profiling the endpoints in-process")
             report.append(
                 "## Where the server's time goes (in this process, on a copy of the database)\n\n"
-                + profile_endpoints(server.database, setup, 2.0 if args.quick else 5.0, args.synchronous)
+                + profile_endpoints(
+                    server.database, setup, 2.0 if args.quick else 5.0, args.synchronous, pin=pin
+                )
             )
     loads = (load_at_start, os.getloadavg()[0])
     took = time.perf_counter() - began
