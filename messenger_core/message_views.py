@@ -11,6 +11,7 @@ from typing import Any
 from .model import (
     Actor,
     Attachment,
+    Chat,
     ChatMember,
     Message,
     MessageVersion,
@@ -91,10 +92,12 @@ def message_views(
     messages: list[Message],
     *,
     members: Iterable[ChatMember] | None = None,
+    chat: Chat | None = None,
 ) -> list[MessageView]:
     """Views of messages of one chat as ``viewer`` sees them (None: as everyone does,
     for events), with senders, stickers, files, reactions, quotes and read state fetched
-    once for the whole list; ``members``, the chat's members when the caller has them."""
+    once for the whole list; ``members`` and ``chat``, the chat's members and record when
+    the caller has read them."""
     if not messages:
         return []
     ids = [m.id for m in messages]
@@ -105,7 +108,7 @@ def message_views(
     # decide whether receipts show), its members; a group's members are never all read.
     deciders = {m.user_id for m in present} if len(present) <= 2 else set()
     users = uow.users.get_many(named_users(messages) | reactors | deciders)
-    shown = receipts_shown(uow, chat_id, present, users)
+    shown = receipts_shown(uow, chat_id, present, users, chat=chat)
     readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     attachments = uow.attachments.for_messages(ids)
     gone = _gone_originals(uow, viewer, messages)
@@ -185,11 +188,14 @@ def receipts_shown(
     chat_id: int,
     members: list[ChatMember] | None = None,
     users: Mapping[int, User] | None = None,
+    *,
+    chat: Chat | None = None,
 ) -> bool:
     """Whether read marks show in the chat: always in groups; in a direct chat only while
-    both people send read receipts (turning them off hides them both ways). ``users``
-    holds the members' records when the caller has read them."""
-    chat = uow.chats.get(chat_id)
+    both people send read receipts (turning them off hides them both ways). ``members``,
+    ``users`` and ``chat`` hold what the caller has read already."""
+    if chat is None or chat.id != chat_id:
+        chat = uow.chats.get(chat_id)
     if chat is None or chat.is_group:
         return True
     ids = [m.user_id for m in (members if members is not None else uow.chats.members(chat_id))]

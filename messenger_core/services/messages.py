@@ -192,7 +192,8 @@ class Messages:
                 page = uow.messages.page_before(chat.id, before, limit, hidden_for=me)[::-1]
                 if since is not None:
                     page = [m for m in page if m.sending_date > since]
-            views = message_views(uow, me, chat.id, [m for m in page if m.id > floor], members=members)
+            shown = [m for m in page if m.id > floor]
+            views = message_views(uow, me, chat.id, shown, members=members, chat=chat)
             return HistoryPage(messages=tuple(views), chat_version=uow.events.latest_of_chat(chat.id))
 
     def _around(
@@ -318,7 +319,7 @@ class Messages:
             if message_id > mine.last_read_message_id:
                 uow.chats.set_last_read(chat.id, actor.id, message_id)
                 data = {"chat_id": chat.id, "user_id": actor.alternative_id, "message_id": message_id}
-                if receipts_shown(uow, chat.id):
+                if receipts_shown(uow, chat.id, chat=chat):
                     self._ctx.append_chat_event(uow, chat.id, EventType.CHAT_READ, data)
                 else:  # read receipts are off in this direct chat: only your own tabs learn
                     self._ctx.append_events(uow, [actor.id], EventType.CHAT_READ, data)

@@ -40,7 +40,7 @@ class Pins:
                 and p.message_id > mine.visible_after_message_id
                 and p.message_id not in hidden
             ]
-            return message_views(uow, actor.id, chat.id, shown)
+            return message_views(uow, actor.id, chat.id, shown, chat=chat)
 
     def _change(self, actor: Actor, chat_id: int, message_id: int, *, pin: bool) -> ChatView:
         with self._ctx.uow() as uow:
