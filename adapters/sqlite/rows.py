@@ -91,14 +91,15 @@ def from_cursor(cursor: sqlite3.Cursor, cls: type[T]) -> list[T]:
 # row it costs a third less for a user, an eighth less for a message (whose frozen
 # __init__ is most of its cost); cattrs' generated structure functions, which still
 # write every record (to_row), go through a hook per field and cost about 3x.
-_LOADERS: dict[type, tuple[tuple[str, Callable[[Any], Any] | None], ...]] = {}
+_Loader = tuple[str, Callable[[Any], Any] | None, bool]  # field, conversion, whether None passes
+_LOADERS: dict[type, tuple[_Loader, ...]] = {}
 
 
-def _loaders(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+def _loaders(cls: type) -> tuple[_Loader, ...]:
     found = _LOADERS.get(cls)
     if found is None:
         hints = typing.get_type_hints(cls)
-        found = _LOADERS[cls] = tuple((f.name, _loader(hints[f.name])) for f in attrs.fields(cls))
+        found = _LOADERS[cls] = tuple((f.name, *_loader(hints[f.name])) for f in attrs.fields(cls))
     return found
 
 
@@ -113,11 +114,14 @@ def _reader(cls: type, columns: tuple[str, ...]) -> Callable[[Sequence[Any]], An
         position.setdefault(column, i)
     namespace: dict[str, Any] = {"cls": cls}
     arguments = []
-    for name, load in _loaders(cls):
+    for name, load, optional in _loaders(cls):
         value = f"row[{position[name]}]"
         if load is not None:
             namespace[f"load_{name}"] = load
-            value = f"load_{name}({value})"
+            # An optional field's None is tested inline: a wrapper would be a call per row.
+            value = (
+                f"None if {value} is None else load_{name}({value})" if optional else f"load_{name}({value})"
+            )
         arguments.append(f"{name}={value}")
     # Field names are identifiers and positions are numbers: nothing else enters the code.
     exec(f"def read(row):\n    return cls({', '.join(arguments)})\n", namespace)
@@ -125,8 +129,9 @@ def _reader(cls: type, columns: tuple[str, ...]) -> Callable[[Sequence[Any]], An
     return read
 
 
-def _loader(hint: Any) -> Callable[[Any], Any] | None:
-    """How to turn a column into a field of this type (None: as it is)."""
+def _loader(hint: Any) -> tuple[Callable[[Any], Any] | None, bool]:
+    """How to turn a column into a field of this type (None: as it is), and whether the
+    field may be None."""
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
     args = typing.get_args(hint) if is_union else (hint,)
     options = [t for t in args if t is not type(None)]
@@ -144,10 +149,8 @@ def _loader(hint: Any) -> Callable[[Any], Any] | None:
         # A dict lookup: calling the enum class costs several times as much per row.
         convert = {member.value: member for member in kind}.__getitem__
     else:
-        return None
-    if optional:
-        return lambda value: None if value is None else convert(value)
-    return convert
+        return None, optional
+    return convert, optional
 
 
 def _load_id_tuple(text: str) -> tuple[int, ...]:
