@@ -154,32 +154,38 @@ def _message_view(
     reactions: Iterable[ReactionSummary],
     gone: set[int],
 ) -> MessageView:
+    # Built for every message of every page: the parts most messages lack (a sticker,
+    # files, a system line, mentions, a quote, a forward, reactions) are tested here
+    # rather than in a call each.
     sticker = stickers.get(message.sticker_id) if message.sticker_id is not None else None
+    sender = users.get(message.sender_id)
     reply = message.reply_to
     return MessageView(
         id=message.id,
         chat_id=message.chat_id,
-        sender_id=_public_id(message.sender_id, users) or "",
+        sender_id=sender.alternative_id if sender else "",
         text=message.text,
         sticker=sticker_view(sticker) if sticker else None,
-        attachments=tuple(attachment_view(a) for a in files) if files else (),
+        attachments=tuple([attachment_view(a) for a in files]) if files else (),
         sending_date=message.sending_date,
         edited_date=message.edited_date,
         is_deleted=message.is_deleted,
         is_read=read_count > 0,
         kind=message.kind,
-        system=system_view(message.system, users),
-        mentions=_public_ids(message.mentions, users),
+        system=system_view(message.system, users) if message.system else None,
+        mentions=_public_ids(message.mentions, users) if message.mentions else (),
         read_count=read_count,
-        deleted_by=_public_id(message.deleted_by, users),
-        reply_to=reply_view(reply, users, gone=reply is not None and reply["id"] in gone),
-        forwarded_from=forward_view(message.forwarded_from, users),
+        deleted_by=_public_id(message.deleted_by, users) if message.deleted_by is not None else None,
+        reply_to=reply_view(reply, users, gone=reply["id"] in gone) if reply is not None else None,
+        forwarded_from=forward_view(message.forwarded_from, users) if message.forwarded_from else None,
         reactions=tuple(
             [
                 ReactionView(emoji=r.emoji, count=r.count, user_ids=_public_ids(r.user_ids, users), me=r.me)
                 for r in reactions
             ]
-        ),
+        )
+        if reactions
+        else (),
     )
 
 

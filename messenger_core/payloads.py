@@ -60,25 +60,30 @@ def attachment_data(attachment: AttachmentView) -> dict[str, Any]:
 def message_data(message: MessageView, *, shared: bool = False) -> dict[str, Any]:
     """A message; ``shared`` (in events, which every member reads alike) leaves out
     whether the reader reacted: each client knows its own reactions."""
+    # Called for every message of every page: the parts most messages lack are tested
+    # here rather than in a call each.
+    edited = message.edited_date
     return {
         "id": message.id,
         "chat_id": message.chat_id,
         "sender_id": message.sender_id,
         "text": message.text,
         "sticker": None if message.sticker is None else {"id": message.sticker.id},
-        "attachments": [attachment_data(a) for a in message.attachments],
-        "sending_date": unix(message.sending_date),
-        "edited_date": unix(message.edited_date),
+        "attachments": [attachment_data(a) for a in message.attachments] if message.attachments else [],
+        "sending_date": message.sending_date.timestamp(),
+        "edited_date": None if edited is None else edited.timestamp(),
         "is_deleted": message.is_deleted,
         "is_read": message.is_read,
         "kind": message.kind.value,
-        "system": system_data(message.system),
+        "system": None if message.system is None else system_data(message.system),
         "mentions": list(message.mentions),
         "read_count": message.read_count,
         "deleted_by": message.deleted_by,
-        "reply_to": reply_data(message.reply_to),
-        "forwarded_from": forward_data(message.forwarded_from),
-        "reactions": [reaction_data(r, shared=shared) for r in message.reactions],
+        "reply_to": None if message.reply_to is None else reply_data(message.reply_to),
+        "forwarded_from": None if message.forwarded_from is None else forward_data(message.forwarded_from),
+        "reactions": [reaction_data(r, shared=shared) for r in message.reactions]
+        if message.reactions
+        else [],
     }
 
 
