@@ -93,11 +93,12 @@ def message_views(
     *,
     members: Iterable[ChatMember] | None = None,
     chat: Chat | None = None,
+    known: Mapping[int, User] | None = None,
 ) -> list[MessageView]:
     """Views of messages of one chat as ``viewer`` sees them (None: as everyone does,
     for events), with senders, stickers, files, reactions, quotes and read state fetched
-    once for the whole list; ``members`` and ``chat``, the chat's members and record when
-    the caller has read them."""
+    once for the whole list; ``members``, ``chat`` and ``known`` (users by id), what the
+    caller has read already."""
     if not messages:
         return []
     ids = [m.id for m in messages]
@@ -107,13 +108,18 @@ def message_views(
     # One read for everyone the page names and, in a chat of two (where their settings
     # decide whether receipts show), its members; a group's members are never all read.
     deciders = {m.user_id for m in present} if len(present) <= 2 else set()
-    users = uow.users.get_many(named_users(messages) | reactors | deciders)
+    wanted = named_users(messages) | reactors | deciders
+    if known is None:
+        users: Mapping[int, User] = uow.users.get_many(wanted)
+    else:
+        missing = wanted - known.keys()
+        users = {**known, **uow.users.get_many(missing)} if missing else known
     shown = receipts_shown(uow, chat_id, present, users, chat=chat)
     readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     attachments = uow.attachments.for_messages(ids)
     gone = _gone_originals(uow, viewer, messages)
-    wanted = {m.sticker_id for m in messages if m.sticker_id is not None}
-    stickers: Mapping[int, Sticker] = uow.stickers.get_stickers(wanted) if wanted else {}
+    sticker_ids = {m.sticker_id for m in messages if m.sticker_id is not None}
+    stickers: Mapping[int, Sticker] = uow.stickers.get_stickers(sticker_ids) if sticker_ids else {}
     return [
         _message_view(
             m,

@@ -130,7 +130,9 @@ def chat_view(uow: UnitOfWork, actor: Actor, chat: Chat, audience: Audience | No
     pin = uow.pins.latest_for(chat.id, actor.id, floor)
     pinned = uow.messages.get(pin.message_id) if pin else None
     shown = [m for m in (last, pinned) if m is not None]
-    views = {v.id: v for v in message_views(uow, actor.id, chat.id, shown, members=members, chat=chat)}
+    views = {
+        v.id: v for v in message_views(uow, actor.id, chat.id, shown, members=members, chat=chat, known=users)
+    }
     member_views = tuple(
         MemberView(user=audience.show(users[m.user_id]), role=m.role) for m in members if m.user_id in users
     )

@@ -171,6 +171,16 @@ def test_a_forward_copies_to_each_chat_and_names_its_source(
     assert messenger.history(room.vera, room.other)[-1].text == "Новость"
 
 
+def test_the_chat_list_names_a_forwarded_author_outside_the_chat(messenger: Messenger, room: Room) -> None:
+    # The list knows the chat's members already; whoever else its last message names is read.
+    original = say(messenger, room.boris, room.chat, "Новость")
+    messenger.forward_message(room.anna, original, chat_ids=[room.other])
+    listed = {c.id: c for c in messenger.list_chats(room.vera)}[room.other]
+    assert listed.last_message is not None and listed.last_message.forwarded_from is not None
+    assert listed.last_message.forwarded_from.user_id == room.boris.alternative_id
+    assert listed.last_message.sender_id == room.anna.alternative_id
+
+
 def test_a_forward_names_without_linking_whom_forward_link_hides(messenger: Messenger, room: Room) -> None:
     original = say(messenger, room.boris, room.chat, "Новость")
     [before] = messenger.forward_message(room.anna, original, chat_ids=[room.other])
