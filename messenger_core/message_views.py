@@ -108,12 +108,9 @@ def message_views(
     # One read for everyone the page names and, in a chat of two (where their settings
     # decide whether receipts show), its members; a group's members are never all read.
     deciders = {m.user_id for m in present} if len(present) <= 2 else set()
-    wanted = named_users(messages) | reactors | deciders
-    if known is None:
-        users: Mapping[int, User] = uow.users.get_many(wanted)
-    else:
-        missing = wanted - known.keys()
-        users = {**known, **uow.users.get_many(missing)} if missing else known
+    known = known or {}
+    missing = (named_users(messages) | reactors | deciders) - known.keys()
+    users: Mapping[int, User] = {**known, **uow.users.get_many(missing)} if missing else known
     shown = receipts_shown(uow, chat_id, present, users, chat=chat)
     readers = Readers({m.user_id: m.last_read_message_id for m in present} if shown else {})
     attachments = uow.attachments.for_messages(ids)
